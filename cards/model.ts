@@ -1,0 +1,76 @@
+/**
+ * The neutral card model. Builders in cards/ and handlers produce it; one renderer per
+ * platform turns it into wire JSON. Nothing here knows a platform.
+ *
+ * Text rules: `text` and field values are plain text and every renderer escapes them.
+ * `markdown` is authored by the bot; any user-supplied string interpolated into it must go
+ * through `escapeMarkdown` (cards/markdown.ts) first.
+ */
+
+export type CardColor = 'blue' | 'green' | 'red' | 'orange' | 'grey' | 'purple';
+
+/** A value carried back by a button click. Kept small: an action id names the handler. */
+export type ActionValue = Record<string, string | number | boolean>;
+
+export interface ActionButton {
+  kind: 'button';
+  label: string;
+  /** Handler name, e.g. `quiz.answer`. */
+  actionId: string;
+  value?: ActionValue;
+  style?: 'primary' | 'danger' | 'default';
+  /** Ask for confirmation before sending (renderers that can, do). */
+  confirm?: string;
+}
+
+export interface LinkButton {
+  kind: 'link';
+  label: string;
+  url: string;
+}
+
+export type Button = ActionButton | LinkButton;
+
+export interface FormInputBase {
+  name: string;
+  label: string;
+  required?: boolean;
+  placeholder?: string;
+  /** Pre-filled value (for editing). */
+  initial?: string;
+}
+export interface TextInput extends FormInputBase { kind: 'text'; multiline?: boolean; maxLength?: number }
+export interface NumberInput extends FormInputBase { kind: 'number'; min?: number; max?: number }
+export interface DateInput extends FormInputBase { kind: 'date' }
+export interface SelectInput extends FormInputBase { kind: 'select'; options: { label: string; value: string }[] }
+export type FormInput = TextInput | NumberInput | DateInput | SelectInput;
+
+export type CardElement =
+  | { type: 'text'; text: string }
+  | { type: 'markdown'; markdown: string }
+  | { type: 'fields'; fields: { label: string; value: string }[] }
+  | { type: 'table'; columns: string[]; rows: string[][] }
+  | { type: 'actions'; buttons: Button[] }
+  | {
+      type: 'form';
+      /** Submitted with the form's values as `form` in the action. */
+      actionId: string;
+      value?: ActionValue;
+      submitLabel: string;
+      inputs: FormInput[];
+      /** The dialogue that asks the same questions step by step, for platforms without forms. */
+      dialogue?: string;
+    }
+  | { type: 'image'; url: string; alt: string }
+  | { type: 'note'; text: string }
+  | { type: 'divider' };
+
+export interface Card {
+  title: string;
+  color?: CardColor;
+  elements: CardElement[];
+}
+
+export function isCard(x: unknown): x is Card {
+  return typeof x === 'object' && x !== null && 'title' in x && Array.isArray((x as Card).elements);
+}

@@ -1,0 +1,94 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import { registerHandlers } from '../handlers/index.js';
+import { Bot } from './bot/bot.js';
+import type { Config } from './config.js';
+import { describeSummary, importRosterFile } from './domain/roster.js';
+import { createHttp } from './http.js';
+import { createLogger, type Logger } from './logger.js';
+import { platformFactories } from './platform/factories.js';
+import { SandboxPlatform } from './platform/sandbox/adapter.js';
+import { registerSandboxRoutes } from './platform/sandbox/routes.js';
+import { selectPlatforms } from './platform/select.js';
+import type { ChatPlatform } from './platform/types.js';
+import type { Db } from './store/db.js';
+import { openStore } from './store/open.js';
+import { countStaff } from './store/staff.js';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const SAMPLE_ROSTER = join(ROOT, 'examples', 'roster.csv');
+
+export interface AppOptions {
+  config: Config;
+  logger?: Logger;
+  /** Platforms to run instead of those chosen from the config (tests). */
+  platforms?: ChatPlatform[];
+  db?: Db;
+  now?: () => Date;
+}
+
+export interface App {
+  config: Config;
+  bot: Bot;
+  db: Db;
+  redis: Redis;
+  http: FastifyInstance;
+  logger: Logger;
+  platforms: ChatPlatform[];
+  sandbox?: SandboxPlatform;
+  /** Starts the platforms and the HTTP server; resolves with the base URL. */
+  start(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export async function createApp(opts: AppOptions): Promise<App> {
+  const { config } = opts;
+  const { env } = config;
+  const logger = opts.logger ?? createLogger(env.LOG_LEVEL);
+  const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 2, lazyConnect: false });
+  redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+  const db = opts.db ?? (await openStore(env));
+  const bot = new Bot({ db, redis, settings: config.settings, redisPrefix: env.REDIS_PREFIX, logger, ...(opts.now ? { now: opts.now } : {}) });
+  registerHandlers(bot);
+
+  const platforms = opts.platforms ?? (await selectPlatforms(env, platformFactories(logger)));
+  for (const p of platforms) bot.addPlatform(p);
+  const sandbox = platforms.find((p): p is SandboxPlatform => p instanceof SandboxPlatform);
+
+  const http = createHttp({ db, redis, platforms: () => platforms });
+  if (sandbox) registerSandboxRoutes(http, sandbox, db);
+
+  let started = false;
+  return {
+    config,
+    bot,
+    db,
+    redis,
+    http,
+    logger,
+    platforms,
+    sandbox,
+    async start() {
+      if (sandbox && (await countStaff(db)) === 0) {
+        // A fresh sandbox gets the sample hospital so every feature can be tried at once.
+        const summary = await importRosterFile(db, SAMPLE_ROSTER, readFileSync(SAMPLE_ROSTER), { actor: 'system' });
+        logger.info({ summary: describeSummary(summary) }, 'sample roster loaded into the empty sandbox');
+      }
+      for (const p of platforms) await p.start(bot);
+      const url = await http.listen({ port: env.PORT, host: env.HOST });
+      started = true;
+      logger.info({ url, platforms: platforms.map((p) => p.name) }, 'qinglian started');
+      return url;
+    },
+    async stop() {
+      if (started) await http.close();
+      for (const p of platforms) await p.stop().catch((err: unknown) => logger.warn({ err }, 'platform stop failed'));
+      await bot.drain();
+      redis.disconnect();
+      if (!opts.db) await db.close();
+    },
+  };
+}

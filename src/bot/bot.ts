@@ -1,0 +1,406 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { ZodType } from 'zod';
+import type { Card, FormInput } from '../../cards/model.js';
+import { isCard } from '../../cards/model.js';
+import type { Settings } from '../config.js';
+import { UserError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { ROLE_NAMES, type Role } from '../domain/roles.js';
+import type { Db } from '../store/db.js';
+import { findStaffByPlatformId, getStaff, type Staff } from '../store/staff.js';
+import type { ActionResult, CardAction, ChatPlatform, Conversation, EventSink, IncomingMessage, PlatformName, SentMessage } from '../platform/types.js';
+import { closest, parseCommand } from './command-parser.js';
+import type { ActionContext, ActionReply, CommandContext, CommandReply, HandlerContext } from './context.js';
+import { Dedupe } from './dedupe.js';
+import { CANCEL_WORDS, DialogueStore, firstOpenStep, type DialogueSpec, type DialogueState } from './dialogue.js';
+import { stepsFromForm } from './form-dialogue.js';
+import { KeyedQueue } from './keyed-queue.js';
+
+export interface CommandSpec {
+  /** The first name is shown in help; all are accepted (Chinese and English). */
+  names: string[];
+  usage: string;
+  summary: string;
+  /** Roles allowed to run it; absent = everyone on the roster. */
+  roles?: Role[];
+  /** Help groups commands under these headings. */
+  group: string;
+}
+
+type CommandHandler = (ctx: CommandContext) => Promise<CommandReply>;
+type ActionHandler = (ctx: ActionContext) => Promise<ActionReply>;
+
+interface ActionEntry {
+  schema?: ZodType<Record<string, unknown>>;
+  roles?: Role[];
+  handler: ActionHandler;
+}
+
+export const NOT_ON_ROSTER =
+  '您好，我是清廉助手。系统的人员名单里还没有您的账号，暂时无法为您服务。请联系医院的管理员（通常在信息科或医务科），把您加入人员名单后再试。';
+export const STALE_ACTION = '这个按钮已失效或不属于您，请重新发起（发送“帮助”查看可用命令）。';
+
+/** The form-filling dialogue every platform without form inputs falls back to. */
+export const FORM_DIALOGUE = 'form';
+
+export interface BotDeps {
+  db: Db;
+  redis: Redis;
+  settings: Settings;
+  redisPrefix: string;
+  logger: Logger;
+  now?: () => Date;
+}
+
+/**
+ * The router: normalised events in, handlers called, replies out. It owns dedupe, per-user
+ * ordering, identity and dialogues, so handlers see only their feature.
+ */
+export class Bot implements EventSink {
+  readonly commands: { spec: CommandSpec; handler: CommandHandler }[] = [];
+  private byName = new Map<string, { spec: CommandSpec; handler: CommandHandler }>();
+  private actions = new Map<string, ActionEntry>();
+  private dialogues = new Map<string, DialogueSpec>();
+  private platforms = new Map<PlatformName, ChatPlatform>();
+  private queue = new KeyedQueue();
+  readonly dedupe: Dedupe;
+  readonly dialogueStore: DialogueStore;
+  readonly now: () => Date;
+
+  constructor(readonly deps: BotDeps) {
+    this.dedupe = new Dedupe(deps.redis, deps.redisPrefix, deps.settings.dedupe.ttlSeconds);
+    this.dialogueStore = new DialogueStore(deps.redis, deps.redisPrefix, deps.settings.dialogue.timeoutMinutes * 60);
+    this.now = deps.now ?? (() => new Date());
+    this.registerFormDialogue();
+  }
+
+  get db(): Db {
+    return this.deps.db;
+  }
+  get log(): Logger {
+    return this.deps.logger;
+  }
+
+  addPlatform(p: ChatPlatform): void {
+    this.platforms.set(p.name, p);
+  }
+  platform(name: PlatformName): ChatPlatform | undefined {
+    return this.platforms.get(name);
+  }
+  allPlatforms(): ChatPlatform[] {
+    return [...this.platforms.values()];
+  }
+
+  command(spec: CommandSpec, handler: CommandHandler): this {
+    const entry = { spec, handler };
+    for (const n of spec.names) {
+      const key = n.toLowerCase();
+      if (this.byName.has(key)) throw new Error(`command name registered twice: ${n}`);
+      this.byName.set(key, entry);
+    }
+    this.commands.push(entry);
+    return this;
+  }
+
+  action(actionId: string, handler: ActionHandler, opts: { schema?: ZodType<Record<string, unknown>>; roles?: Role[] } = {}): this {
+    if (this.actions.has(actionId)) throw new Error(`action registered twice: ${actionId}`);
+    this.actions.set(actionId, { handler, ...opts });
+    return this;
+  }
+
+  dialogue(spec: DialogueSpec): this {
+    this.dialogues.set(spec.name, spec);
+    return this;
+  }
+
+  /** Commands a staff member may run, for help. */
+  commandsFor(staff: Staff): CommandSpec[] {
+    return this.commands.map((c) => c.spec).filter((s) => !s.roles || s.roles.some((r) => staff.roles.includes(r)));
+  }
+
+  // ---- events -------------------------------------------------------------------------
+
+  async onMessage(msg: IncomingMessage): Promise<void> {
+    if (!(await this.dedupe.first(msg.platform, msg.eventId))) {
+      this.log.info({ platform: msg.platform, eventId: msg.eventId }, 'duplicate message dropped');
+      return;
+    }
+    const userKey = `${msg.platform}:${msg.platformUserId}`;
+    await this.queue.run(userKey, async () => {
+      try {
+        await this.handleMessage(msg);
+      } catch (e) {
+        // A crash must not eat the event: let the platform's redelivery try again.
+        await this.dedupe.release(msg.platform, msg.eventId).catch(() => {});
+        throw e;
+      }
+    });
+  }
+
+  async onAction(action: CardAction): Promise<ActionResult> {
+    if (!(await this.dedupe.first(action.platform, action.eventId))) {
+      this.log.info({ platform: action.platform, eventId: action.eventId }, 'duplicate action dropped');
+      return {};
+    }
+    const userKey = `${action.platform}:${action.platformUserId}`;
+    return this.queue.run(userKey, async () => {
+      const result = await this.handleAction(action);
+      const platform = this.platforms.get(action.platform);
+      return result.card && platform ? { ...result, card: await this.prepareCard(platform, result.card) } : result;
+    });
+  }
+
+  /** Waits for the work already queued (graceful shutdown). */
+  drain(): Promise<void> {
+    return this.queue.drain();
+  }
+
+  async identify(platform: PlatformName, platformUserId: string): Promise<Staff | undefined> {
+    if (platform === 'sandbox') {
+      const s = await getStaff(this.db, platformUserId);
+      return s?.active ? s : undefined;
+    }
+    return findStaffByPlatformId(this.db, platform, platformUserId);
+  }
+
+  private async handleMessage(msg: IncomingMessage): Promise<void> {
+    const platform = this.requirePlatform(msg.platform);
+    const target = { conversation: msg.conversation };
+    if (msg.conversation.type === 'group' && !msg.mentioned) return;
+    const staff = await this.identify(msg.platform, msg.platformUserId);
+    if (!staff) {
+      this.log.info({ platform: msg.platform, eventId: msg.eventId }, 'message from a user not on the roster');
+      await platform.sendText(target, NOT_ON_ROSTER);
+      return;
+    }
+    const ctx = this.baseContext(staff, msg.platform, msg.conversation, msg.eventId);
+    const started = Date.now();
+    try {
+      const state = await this.dialogueStore.get(staff.staffId);
+      if (state) {
+        await this.continueDialogue(ctx, state, msg.text);
+        return;
+      }
+      const parsed = parseCommand(msg.text);
+      if (!parsed) {
+        await ctx.reply('请发送命令，例如“帮助”查看您可以使用的全部命令。');
+        return;
+      }
+      const entry = this.byName.get(parsed.word);
+      if (!entry) {
+        await ctx.reply(this.unknownCommandText(parsed.word, staff));
+        return;
+      }
+      if (entry.spec.roles && !entry.spec.roles.some((r) => staff.roles.includes(r))) {
+        await ctx.reply(`抱歉，“${entry.spec.names[0]}”仅限${entry.spec.roles.map((r) => ROLE_NAMES[r]).join('、')}使用。发送“帮助”查看您可以使用的命令。`);
+        return;
+      }
+      const out = await entry.handler({ ...ctx, word: parsed.word, args: parsed.args, rest: parsed.rest });
+      if (out) await ctx.reply(out);
+      this.log.info({ platform: msg.platform, command: entry.spec.names[0], staffId: staff.staffId, ms: Date.now() - started }, 'command handled');
+    } catch (e) {
+      await this.replyError(ctx, e, { eventId: msg.eventId });
+    }
+  }
+
+  private async handleAction(action: CardAction): Promise<ActionResult> {
+    const staff = await this.identify(action.platform, action.platformUserId);
+    if (!staff) return { toast: NOT_ON_ROSTER };
+    const entry = this.actions.get(action.actionId);
+    if (!entry) {
+      this.log.warn({ platform: action.platform, actionId: action.actionId }, 'unknown card action');
+      return { toast: STALE_ACTION };
+    }
+    if (entry.roles && !entry.roles.some((r) => staff.roles.includes(r))) return { toast: '抱歉，您没有权限执行这个操作。' };
+    let value: Record<string, unknown> = action.value ?? {};
+    if (entry.schema) {
+      const parsed = entry.schema.safeParse(value);
+      if (!parsed.success) {
+        this.log.warn({ platform: action.platform, actionId: action.actionId }, 'card action payload rejected');
+        return { toast: STALE_ACTION };
+      }
+      value = parsed.data;
+    }
+    const ctx = this.baseContext(staff, action.platform, action.conversation, action.eventId);
+    try {
+      const out = await entry.handler({ ...ctx, messageId: action.messageId, actionId: action.actionId, value, form: action.form });
+      return out ?? {};
+    } catch (e) {
+      if (e instanceof UserError) return { toast: e.message };
+      const ref = randomUUID().slice(0, 8);
+      this.log.error({ err: e, ref, actionId: action.actionId, staffId: staff.staffId }, 'card action failed');
+      return { toast: `抱歉，处理时出现问题（参考编号 ${ref}），请稍后再试或联系管理员。` };
+    }
+  }
+
+  private unknownCommandText(word: string, staff: Staff): string {
+    const names = this.commandsFor(staff).flatMap((s) => s.names);
+    const guess = closest(word, names);
+    return guess ? `没有“${word}”这个命令。您是想发送“${guess}”吗？发送“帮助”可查看全部命令。` : `没有“${word}”这个命令。发送“帮助”可查看您可以使用的全部命令。`;
+  }
+
+  private async replyError(ctx: HandlerContext, e: unknown, logCtx: Record<string, unknown>): Promise<void> {
+    if (e instanceof UserError) {
+      await ctx.reply(e.message);
+      return;
+    }
+    const ref = randomUUID().slice(0, 8);
+    this.log.error({ err: e, ref, ...logCtx, staffId: ctx.staff.staffId }, 'handler failed');
+    await ctx.reply(`抱歉，处理时出现问题（参考编号 ${ref}），请稍后再试或联系管理员。`);
+  }
+
+  // ---- dialogues ----------------------------------------------------------------------
+
+  private async continueDialogue(ctx: HandlerContext, state: DialogueState, text: string): Promise<void> {
+    const spec = this.dialogues.get(state.name);
+    const answer = text.replace(/\u3000/g, ' ').trim();
+    if (!spec) {
+      await this.dialogueStore.clear(ctx.staff.staffId);
+      await ctx.reply('之前的对话已失效，请重新发起。');
+      return;
+    }
+    if (CANCEL_WORDS.has(answer.toLowerCase())) {
+      await this.dialogueStore.clear(ctx.staff.staffId);
+      await ctx.reply('已取消，之前填写的内容没有保存。');
+      return;
+    }
+    const steps = spec.steps(state.initial);
+    const step = steps[state.step];
+    if (!step) {
+      await this.dialogueStore.clear(ctx.staff.staffId);
+      return;
+    }
+    const parsed = await step.parse(answer, state.data);
+    if (!parsed.ok) {
+      await ctx.reply(`${parsed.message}\n（回复“取消”可结束填写）`);
+      return;
+    }
+    const data = { ...state.data, [step.key]: parsed.value };
+    const next = firstOpenStep(steps, state.step + 1, data);
+    if (next < steps.length) {
+      await this.dialogueStore.set(ctx.staff.staffId, { ...state, step: next, data });
+      await ctx.reply(steps[next].prompt(data));
+      return;
+    }
+    await this.dialogueStore.clear(ctx.staff.staffId);
+    const out = await spec.complete(ctx, data);
+    if (out) await ctx.reply(out);
+  }
+
+  async startDialogue(ctx: HandlerContext, name: string, initial: Record<string, unknown> = {}): Promise<void> {
+    const spec = this.dialogues.get(name);
+    if (!spec) throw new Error(`unknown dialogue ${name}`);
+    const steps = spec.steps(initial);
+    const data = { ...((initial.data as Record<string, unknown>) ?? {}) };
+    const first = firstOpenStep(steps, 0, data);
+    if (first >= steps.length) {
+      const out = await spec.complete(ctx, data);
+      if (out) await ctx.reply(out);
+      return;
+    }
+    await this.dialogueStore.set(ctx.staff.staffId, { name, step: first, data, initial });
+    await ctx.reply(`${steps[first].prompt(data)}\n（逐项填写，随时回复“取消”可结束）`);
+  }
+
+  /**
+   * A form card on a platform without form inputs: the renderer shows a button that starts
+   * this dialogue, which asks each input in turn and then calls the form's own action with
+   * the answers, so the handler sees exactly what a form submission would give it.
+   */
+  private registerFormDialogue(): void {
+    this.dialogue({
+      name: FORM_DIALOGUE,
+      steps: (initial) => stepsFromForm((initial.inputs as FormInput[]) ?? [], this.now),
+      complete: async (ctx, data) => {
+        const result = await this.handleAction({
+          kind: 'action',
+          platform: ctx.platform,
+          eventId: `${ctx.eventId}:form`,
+          platformUserId: platformUserIdOf(ctx),
+          conversation: ctx.conversation,
+          messageId: '',
+          actionId: String(data.__actionId ?? ''),
+          value: (data.__value as Record<string, string>) ?? {},
+          form: Object.fromEntries(Object.entries(data).filter(([k]) => !k.startsWith('__')).map(([k, v]) => [k, String(v)])),
+          receivedAt: this.now(),
+        });
+        if (result.card) await ctx.reply(result.card);
+        else if (result.toast) await ctx.reply(result.toast);
+      },
+    });
+    this.action('form.fill', async (ctx) => {
+      const form = await this.deps.redis.get(`${this.deps.redisPrefix}:form:${String(ctx.value.f ?? '')}`);
+      if (!form) return { toast: '这张表单已过期，请重新发起。' };
+      const spec = JSON.parse(form) as { actionId: string; value?: Record<string, unknown>; inputs: FormInput[] };
+      await this.startDialogue(ctx, FORM_DIALOGUE, {
+        inputs: spec.inputs,
+        data: { __actionId: spec.actionId, __value: spec.value ?? {} },
+      });
+      return { toast: '请在对话中逐项填写。' };
+    });
+  }
+
+  // ---- sending ------------------------------------------------------------------------
+
+  private requirePlatform(name: PlatformName): ChatPlatform {
+    const p = this.platforms.get(name);
+    if (!p) throw new Error(`platform ${name} is not running`);
+    return p;
+  }
+
+  /** Sends a card or text to a conversation on a platform, degrading forms where needed. */
+  async send(platformName: PlatformName, conversation: Conversation, content: Card | string, idempotencyKey?: string): Promise<SentMessage> {
+    const platform = this.requirePlatform(platformName);
+    const target = { conversation, ...(idempotencyKey ? { idempotencyKey } : {}) };
+    if (!isCard(content)) return platform.sendText(target, content);
+    return platform.sendCard(target, await this.prepareCard(platform, content));
+  }
+
+  async updateCard(platformName: PlatformName, messageId: string, card: Card): Promise<void> {
+    const platform = this.requirePlatform(platformName);
+    await platform.updateCard(messageId, await this.prepareCard(platform, card));
+  }
+
+  /** Replaces forms by a "fill in step by step" button on platforms that cannot show inputs. */
+  async prepareCard(platform: ChatPlatform, card: Card): Promise<Card> {
+    if (platform.supportsForms || !card.elements.some((e) => e.type === 'form')) return card;
+    const elements = [];
+    for (const e of card.elements) {
+      if (e.type !== 'form') {
+        elements.push(e);
+        continue;
+      }
+      const id = randomUUID();
+      await this.deps.redis.set(
+        `${this.deps.redisPrefix}:form:${id}`,
+        JSON.stringify({ actionId: e.actionId, value: e.value, inputs: e.inputs }),
+        'EX',
+        7 * 24 * 3600,
+      );
+      elements.push({ type: 'note' as const, text: `需要填写：${e.inputs.map((i) => i.label).join('、')}` });
+      elements.push({ type: 'actions' as const, buttons: [{ kind: 'button' as const, label: `逐项填写并${e.submitLabel}`, actionId: 'form.fill', value: { f: id }, style: 'primary' as const }] });
+    }
+    return { ...card, elements };
+  }
+
+  private baseContext(staff: Staff, platform: PlatformName, conversation: Conversation, eventId: string): HandlerContext {
+    const ctx: HandlerContext = {
+      staff,
+      platform,
+      conversation,
+      eventId,
+      now: this.now(),
+      reply: (content) => this.send(platform, conversation, content),
+      hasRole: (...roles) => roles.some((r) => staff.roles.includes(r)),
+      startDialogue: (name, initial) => this.startDialogue(ctx, name, initial),
+    };
+    return ctx;
+  }
+}
+
+function platformUserIdOf(ctx: HandlerContext): string {
+  if (ctx.platform === 'sandbox') return ctx.staff.staffId;
+  const id = ctx.platform === 'dingtalk' ? ctx.staff.dingtalkUserId : ctx.staff.feishuUserId;
+  return id ?? ctx.staff.staffId;
+}

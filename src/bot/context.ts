@@ -1,0 +1,35 @@
+import type { Card } from '../../cards/model.js';
+import type { Conversation, PlatformName, SentMessage } from '../platform/types.js';
+import type { Staff } from '../store/staff.js';
+import type { Role } from '../domain/roles.js';
+
+/** What a handler is given: who, where, on which platform, and how to answer. */
+export interface HandlerContext {
+  staff: Staff;
+  platform: PlatformName;
+  conversation: Conversation;
+  /** The event's own id, for logs and idempotent side effects. */
+  eventId: string;
+  now: Date;
+  reply(content: Card | string): Promise<SentMessage>;
+  hasRole(...roles: Role[]): boolean;
+  startDialogue(name: string, initial?: Record<string, unknown>): Promise<void>;
+}
+
+export interface CommandContext extends HandlerContext {
+  /** The command word as typed. */
+  word: string;
+  args: string[];
+  rest: string;
+}
+
+export interface ActionContext extends HandlerContext {
+  messageId: string;
+  actionId: string;
+  value: Record<string, unknown>;
+  form?: Record<string, string>;
+}
+
+/** A handler may answer with a card or text; for actions, a toast and the card's new body. */
+export type CommandReply = Card | string | void;
+export type ActionReply = { toast?: string; card?: Card } | void;

@@ -1,0 +1,66 @@
+import type { Redis } from 'ioredis';
+import type { Card } from '../../cards/model.js';
+import type { HandlerContext } from './context.js';
+
+/**
+ * Multi-step conversations: one per user, state in Redis with a timeout, `取消` ends it.
+ * Every answer is validated and a wrong one is answered with what is expected, keeping the
+ * step. Features use this wherever a platform has no form inputs.
+ */
+
+export type StepResult<T> = { ok: true; value: T } | { ok: false; message: string };
+
+export interface DialogueStep {
+  key: string;
+  prompt(data: Record<string, unknown>): string | Card;
+  parse(text: string, data: Record<string, unknown>): StepResult<unknown> | Promise<StepResult<unknown>>;
+  /** Skipped when this returns true (e.g. a field already given). */
+  skip?(data: Record<string, unknown>): boolean;
+}
+
+export interface DialogueSpec {
+  name: string;
+  /** Steps may depend on the initial data (a form turned into a dialogue). */
+  steps(initial: Record<string, unknown>): DialogueStep[];
+  complete(ctx: HandlerContext, data: Record<string, unknown>): Promise<Card | string | void>;
+}
+
+export interface DialogueState {
+  name: string;
+  step: number;
+  data: Record<string, unknown>;
+  initial: Record<string, unknown>;
+}
+
+export const CANCEL_WORDS = new Set(['取消', 'cancel', '退出', '算了']);
+
+export class DialogueStore {
+  constructor(
+    private redis: Redis,
+    private prefix: string,
+    private timeoutSeconds: number,
+  ) {}
+
+  private key(staffId: string) {
+    return `${this.prefix}:dialogue:${staffId}`;
+  }
+
+  async get(staffId: string): Promise<DialogueState | undefined> {
+    const raw = await this.redis.get(this.key(staffId));
+    return raw ? (JSON.parse(raw) as DialogueState) : undefined;
+  }
+
+  async set(staffId: string, state: DialogueState): Promise<void> {
+    await this.redis.set(this.key(staffId), JSON.stringify(state), 'EX', this.timeoutSeconds);
+  }
+
+  async clear(staffId: string): Promise<void> {
+    await this.redis.del(this.key(staffId));
+  }
+}
+
+export function firstOpenStep(steps: DialogueStep[], from: number, data: Record<string, unknown>): number {
+  let i = from;
+  while (i < steps.length && steps[i].skip?.(data)) i++;
+  return i;
+}

@@ -1,0 +1,184 @@
+import { readFileSync, existsSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+/**
+ * One schema for everything the bot can be told: environment variables for the deployment
+ * (where Redis is, which platforms) and `qinglian.yaml` for the hospital's own settings.
+ * Every feature keeps its settings under its own key with defaults for a typical hospital.
+ */
+
+// 0 asks the OS for a free port (tests).
+const port = z.coerce.number().int('a whole number').min(0).max(65535);
+const optionalString = z.string().trim().min(1).optional();
+
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
+  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_:.-]+$/, 'letters, digits, _ : . -').default('qinglian'),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL').optional(),
+  DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'a lower-case SQL identifier').optional(),
+  DATA_DIR: z.string().min(1).default('./data'),
+  PORT: port.default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  BOT_TIMEZONE: z
+    .string()
+    .refine((tz) => {
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: tz });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'an IANA time zone such as Asia/Shanghai')
+    .default('Asia/Shanghai'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  CONFIG_FILE: z.string().min(1).default('./qinglian.yaml'),
+  PUBLIC_URL: z.string().url().optional(),
+  SANDBOX: z.enum(['auto', 'on', 'off']).default('auto'),
+
+  DINGTALK_CLIENT_ID: optionalString,
+  DINGTALK_CLIENT_SECRET: optionalString,
+  DINGTALK_ROBOT_CODE: optionalString,
+  DINGTALK_API_BASE: z.string().url().default('https://api.dingtalk.com'),
+  DINGTALK_OAPI_BASE: z.string().url().default('https://oapi.dingtalk.com'),
+
+  FEISHU_APP_ID: optionalString,
+  FEISHU_APP_SECRET: optionalString,
+  FEISHU_DOMAIN: z.string().url().default('https://open.feishu.cn'),
+});
+
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time HH:MM');
+
+export const fileSchema = z
+  .object({
+    hospital: z.object({ name: z.string().min(1).default('示例人民医院') }).prefault({}),
+    dialogue: z
+      .object({ timeoutMinutes: z.number().int().min(1).max(24 * 60).default(30) })
+      .prefault({}),
+    dedupe: z
+      .object({
+        // DingTalk redelivers unacknowledged callbacks for minutes; a day is far beyond both platforms.
+        ttlSeconds: z.number().int().min(60).max(7 * 24 * 3600).default(24 * 3600),
+      })
+      .prefault({}),
+    study: z
+      .object({
+        pushTime: hhmm.default('09:05'),
+        pushDay: z.number().int().min(1).max(28).default(1),
+        reminderDaysBeforeDue: z.array(z.number().int().min(0).max(27)).default([7, 3, 1]),
+      })
+      .prefault({}),
+    report: z
+      .object({
+        deadlineDay: z.number().int().min(1).max(28).default(20),
+        reminderDaysBefore: z.array(z.number().int().min(0).max(27)).default([5, 2, 0]),
+        reminderTime: hhmm.default('09:05'),
+        departments: z.array(z.string().min(1)).optional(),
+      })
+      .prefault({}),
+    quiz: z
+      .object({
+        questionsPerQuiz: z.number().int().min(1).max(50).default(10),
+        passMark: z.number().int().min(0).max(100).default(80),
+        timeLimitMinutes: z.number().int().min(1).max(24 * 60).default(30),
+      })
+      .prefault({}),
+    declaration: z
+      .object({
+        maxAmountYuan: z.number().positive().default(1_000_000),
+        reminderHours: z.number().positive().default(48),
+      })
+      .prefault({}),
+  })
+  .strict();
+
+export type Env = z.infer<typeof envSchema>;
+export type Settings = z.infer<typeof fileSchema>;
+export interface Config {
+  env: Env;
+  settings: Settings;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function describeValue(v: unknown): string {
+  if (v === undefined) return '(missing)';
+  const s = typeof v === 'string' ? v : JSON.stringify(v);
+  return JSON.stringify(s.length > 60 ? `${s.slice(0, 57)}...` : s);
+}
+
+/** Reads a value at a path so the message can show what was actually given. */
+function valueAt(root: unknown, path: PropertyKey[]): unknown {
+  let cur: unknown = root;
+  for (const key of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[key];
+  }
+  return cur;
+}
+
+function expectation(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'too_big':
+      return `${issue.origin === 'array' ? 'at most' : 'a value of at most'} ${String(issue.maximum)}${issue.origin === 'array' ? ' items' : ''}`;
+    case 'too_small':
+      return `${issue.origin === 'array' ? 'at least' : 'a value of at least'} ${String(issue.minimum)}${issue.origin === 'array' ? ' items' : ''}`;
+    case 'invalid_type':
+      return issue.expected === 'number' || issue.expected === 'int' ? 'a number' : `a value of type ${issue.expected}`;
+    case 'invalid_value':
+      return `one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'invalid_format':
+      return issue.format === 'url' ? 'a URL' : issue.message;
+    default:
+      return issue.message;
+  }
+}
+
+function problemsOf(error: z.ZodError, root: unknown, prefix: string): string[] {
+  return error.issues.map((issue) => {
+    const key = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
+    if (issue.code === 'unrecognized_keys') {
+      return `${key || '(top level)'}: unknown key(s) ${issue.keys.join(', ')}; remove them or check the spelling`;
+    }
+    const given = valueAt(root, issue.path);
+    return `${key}: got ${describeValue(given)}, expected ${expectation(issue)}`;
+  });
+}
+
+export function loadConfig(environment: Record<string, string | undefined> = process.env): Config {
+  // Empty strings in env files mean "not set", not "set to empty".
+  const cleaned = Object.fromEntries(Object.entries(environment).filter(([, v]) => v !== undefined && v !== ''));
+  const problems: string[] = [];
+  const envResult = envSchema.safeParse(cleaned);
+  if (!envResult.success) problems.push(...problemsOf(envResult.error, cleaned, ''));
+
+  const file = envResult.success ? envResult.data.CONFIG_FILE : (cleaned.CONFIG_FILE ?? './qinglian.yaml');
+  let raw: unknown = {};
+  if (existsSync(file)) {
+    try {
+      raw = parseYaml(readFileSync(file, 'utf8')) ?? {};
+    } catch (e) {
+      problems.push(`${file}: not valid YAML (${(e as Error).message.split('\n')[0]})`);
+    }
+  }
+  const fileResult = fileSchema.safeParse(raw);
+  if (!fileResult.success) problems.push(...problemsOf(fileResult.error, raw, file));
+
+  const env = envResult.data;
+  if (env) {
+    if (Boolean(env.DINGTALK_CLIENT_ID) !== Boolean(env.DINGTALK_CLIENT_SECRET)) {
+      problems.push('DINGTALK_CLIENT_ID / DINGTALK_CLIENT_SECRET: got only one of them, expected both or neither');
+    }
+    if (Boolean(env.FEISHU_APP_ID) !== Boolean(env.FEISHU_APP_SECRET)) {
+      problems.push('FEISHU_APP_ID / FEISHU_APP_SECRET: got only one of them, expected both or neither');
+    }
+  }
+  if (problems.length > 0 || !envResult.success || !fileResult.success) throw new ConfigError(problems);
+  return { env: envResult.data, settings: fileResult.data };
+}

@@ -1,0 +1,96 @@
+import ExcelJS from 'exceljs';
+
+/**
+ * Reading CSV and XLSX files into rows of strings, with the 1-based line number of each row
+ * as the user sees it in their spreadsheet program. Shared by every importer.
+ */
+export interface TabularRow {
+  line: number;
+  cells: string[];
+}
+
+export const MAX_IMPORT_BYTES = 4 * 1024 * 1024;
+
+export class FileFormatError extends Error {}
+
+/** RFC 4180 CSV: quoted fields, doubled quotes, CRLF or LF, an optional UTF-8 BOM. */
+export function parseCsv(text: string): TabularRow[] {
+  const rows: TabularRow[] = [];
+  let line = 1;
+  let rowLine = 1;
+  let field = '';
+  let cells: string[] = [];
+  let quoted = false;
+  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  const endRow = () => {
+    cells.push(field);
+    if (!(cells.length === 1 && cells[0].trim() === '')) rows.push({ line: rowLine, cells });
+    cells = [];
+    field = '';
+  };
+  for (; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"') {
+        if (text[i + 1] === '"') {
+          field += '"';
+          i++;
+        } else quoted = false;
+      } else {
+        if (c === '\n') line++;
+        field += c;
+      }
+    } else if (c === '"' && field === '') quoted = true;
+    else if (c === ',') {
+      cells.push(field);
+      field = '';
+    } else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i++;
+      endRow();
+      line++;
+      rowLine = line;
+    } else field += c;
+  }
+  if (quoted) throw new FileFormatError(`第 ${rowLine} 行的引号没有闭合`);
+  if (field !== '' || cells.length > 0) endRow();
+  return rows;
+}
+
+export async function parseXlsx(data: Buffer): Promise<TabularRow[]> {
+  const wb = new ExcelJS.Workbook();
+  try {
+    await wb.xlsx.load(data as unknown as ArrayBuffer);
+  } catch {
+    throw new FileFormatError('无法读取该 XLSX 文件，请确认它是 Excel 工作簿（.xlsx）');
+  }
+  const ws = wb.worksheets[0];
+  if (!ws) return [];
+  const rows: TabularRow[] = [];
+  ws.eachRow({ includeEmpty: false }, (row, rowNumber) => {
+    const cells: string[] = [];
+    for (let c = 1; c <= row.cellCount; c++) cells.push(cellText(row.getCell(c).value));
+    if (cells.some((x) => x.trim() !== '')) rows.push({ line: rowNumber, cells });
+  });
+  return rows;
+}
+
+function cellText(v: ExcelJS.CellValue): string {
+  if (v === null || v === undefined) return '';
+  if (v instanceof Date) return v.toISOString().slice(0, 10);
+  if (typeof v === 'object') {
+    if ('richText' in v) return v.richText.map((t) => t.text).join('');
+    if ('text' in v) return String(v.text);
+    if ('result' in v) return v.result === undefined ? '' : String(v.result);
+    return '';
+  }
+  return String(v);
+}
+
+export async function readTabular(name: string, data: Buffer): Promise<TabularRow[]> {
+  if (data.length > MAX_IMPORT_BYTES) {
+    throw new FileFormatError(`文件过大（${(data.length / 1024 / 1024).toFixed(1)} MB），上限为 ${MAX_IMPORT_BYTES / 1024 / 1024} MB；请拆分后分批导入`);
+  }
+  if (/\.xlsx$/i.test(name)) return parseXlsx(data);
+  if (/\.csv$/i.test(name)) return parseCsv(data.toString('utf8'));
+  throw new FileFormatError(`不支持的文件类型：${name}（请使用 .csv 或 .xlsx）`);
+}

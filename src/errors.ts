@@ -1,0 +1,22 @@
+/** Shown to the user as is; the message is Chinese and names what was wrong. */
+export class UserError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UserError';
+  }
+}
+
+/** A platform call failed; `retryable` tells the outbound queue whether to try again. */
+export class PlatformError extends Error {
+  constructor(
+    message: string,
+    readonly platform: string,
+    readonly code: string | number | undefined,
+    readonly retryable: boolean,
+    /** Milliseconds the platform asked us to wait, when it said. */
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = 'PlatformError';
+  }
+}

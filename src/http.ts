@@ -1,0 +1,38 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { ChatPlatform } from './platform/types.js';
+import type { Db } from './store/db.js';
+
+const withTimeout = <T>(p: Promise<T>, ms: number): Promise<T> =>
+  Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms).unref())]);
+
+export interface HealthDeps {
+  db: Db;
+  redis: Redis;
+  platforms: () => ChatPlatform[];
+}
+
+export async function checkHealth(deps: HealthDeps): Promise<{ ok: boolean; body: Record<string, unknown> }> {
+  const [db, redis] = await Promise.all([
+    withTimeout(deps.db.ping(), 2000).then(() => 'ok', (e: Error) => `down: ${e.message}`),
+    withTimeout(deps.redis.ping(), 2000).then(() => 'ok', (e: Error) => `down: ${e.message}`),
+  ]);
+  const platforms: Record<string, string> = {};
+  for (const p of deps.platforms()) {
+    const h = p.health();
+    platforms[p.name] = h.ok ? 'ok' : `down${h.detail ? `: ${h.detail}` : ''}`;
+  }
+  const failing = [...(db === 'ok' ? [] : ['db']), ...(redis === 'ok' ? [] : ['redis']), ...Object.entries(platforms).filter(([, v]) => v !== 'ok').map(([k]) => k)];
+  const ok = failing.length === 0;
+  return { ok, body: { status: ok ? 'ok' : 'down', ...(ok ? {} : { failing }), db, redis, platforms } };
+}
+
+export function createHttp(deps: HealthDeps): FastifyInstance {
+  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+  app.get('/healthz', async (_req, reply) => {
+    const h = await checkHealth(deps);
+    return reply.code(h.ok ? 200 : 503).send(h.body);
+  });
+  app.get('/', async (_req, reply) => reply.redirect('/sandbox'));
+  return app;
+}

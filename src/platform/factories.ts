@@ -1,0 +1,7 @@
+import type { Logger } from '../logger.js';
+import type { PlatformFactories } from './select.js';
+
+/** The platform adapters this build has; each is added by its own module. */
+export function platformFactories(_logger: Logger): PlatformFactories {
+  return {};
+}

@@ -1,0 +1,62 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { Db } from '../../store/db.js';
+import { getStaff, listActiveStaff } from '../../store/staff.js';
+import type { SandboxPlatform } from './adapter.js';
+import { sandboxPage } from './page.js';
+
+const messageBody = z.object({ userId: z.string().min(1).max(64), text: z.string().min(1).max(4000) });
+const actionBody = z.object({
+  userId: z.string().min(1).max(64),
+  messageId: z.string().min(1).max(100),
+  actionId: z.string().min(1).max(100),
+  value: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+  form: z.record(z.string(), z.string()).optional(),
+});
+
+/** The sandbox's HTTP API (fixed: other checks drive it) and its page. */
+export function registerSandboxRoutes(app: FastifyInstance, sandbox: SandboxPlatform, db: Db): void {
+  const knownStaff = async (id: string) => {
+    const s = await getStaff(db, id);
+    return s?.active ? s : undefined;
+  };
+
+  app.get('/sandbox', async (_req, reply) => reply.type('text/html; charset=utf-8').send(sandboxPage()));
+
+  app.get('/sandbox/api/staff', async () => ({
+    staff: (await listActiveStaff(db)).map((s) => ({ staffId: s.staffId, name: s.name, department: s.department, roles: s.roles })),
+  }));
+
+  app.post('/sandbox/api/messages', async (req, reply) => {
+    const body = messageBody.safeParse(req.body);
+    if (!body.success) return reply.code(400).send({ error: '请求格式不正确：需要 {"userId": "工号", "text": "消息内容"}' });
+    if (!(await knownStaff(body.data.userId))) return reply.code(404).send({ error: `人员名单中没有工号 ${body.data.userId}` });
+    const { eventId, done } = sandbox.deliverMessage(body.data.userId, body.data.text);
+    done.catch((err: unknown) => req.log.error({ err, eventId }, 'sandbox message failed'));
+    return reply.code(202).send({ eventId });
+  });
+
+  app.get<{ Params: { staffId: string } }>('/sandbox/api/inbox/:staffId', async (req, reply) => {
+    if (!(await knownStaff(req.params.staffId))) return reply.code(404).send({ error: `人员名单中没有工号 ${req.params.staffId}` });
+    return { messages: sandbox.inbox(req.params.staffId) };
+  });
+
+  app.post('/sandbox/api/actions', async (req, reply) => {
+    const body = actionBody.safeParse(req.body);
+    if (!body.success) return reply.code(400).send({ error: '请求格式不正确：需要 userId、messageId 和 actionId' });
+    const { userId, messageId, actionId, value, form } = body.data;
+    if (!(await knownStaff(userId))) return reply.code(404).send({ error: `人员名单中没有工号 ${userId}` });
+    if (!sandbox.message(userId, messageId)) return reply.code(404).send({ error: '找不到这条消息，它可能不是发给该用户的' });
+    const result = await sandbox.deliverAction(userId, messageId, actionId, value, form);
+    return reply.code(200).send(result.toast ? { toast: result.toast } : {});
+  });
+
+  app.get<{ Params: { id: string; name: string } }>('/sandbox/files/:id/:name', async (req, reply) => {
+    const f = sandbox.file(req.params.id);
+    if (!f) return reply.code(404).send({ error: '文件不存在或已过期' });
+    return reply
+      .type(f.mime)
+      .header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(f.name)}`)
+      .send(f.data);
+  });
+}

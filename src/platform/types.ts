@@ -1,0 +1,88 @@
+import type { Card, ActionValue } from '../../cards/model.js';
+
+export type PlatformName = 'sandbox' | 'dingtalk' | 'feishu';
+
+/** Where a message came from or goes to. */
+export type Conversation =
+  | { type: 'direct'; platformUserId: string }
+  | { type: 'group'; chatId: string };
+
+/** A text message from a user, normalised by the adapter. */
+export interface IncomingMessage {
+  kind: 'message';
+  platform: PlatformName;
+  /** The platform's own id for this delivery, used to drop redeliveries. */
+  eventId: string;
+  platformUserId: string;
+  /** The sender's staff id when the platform tells it (DingTalk staffId), else undefined. */
+  staffIdHint?: string;
+  conversation: Conversation;
+  /** Text with @-mentions of the bot already stripped by the adapter where it can. */
+  text: string;
+  /** True when the bot was @-mentioned (always true in direct chats). */
+  mentioned: boolean;
+  receivedAt: Date;
+  /** Attachments (file keys/urls) where the platform delivered any. */
+  files?: { name: string; ref: string }[];
+}
+
+/** A button click or form submission on a card the bot sent. */
+export interface CardAction {
+  kind: 'action';
+  platform: PlatformName;
+  eventId: string;
+  platformUserId: string;
+  staffIdHint?: string;
+  conversation: Conversation;
+  /** The id of the message (card) that was clicked, as returned by `send`. */
+  messageId: string;
+  actionId: string;
+  value?: ActionValue;
+  form?: Record<string, string>;
+  receivedAt: Date;
+}
+
+export type IncomingEvent = IncomingMessage | CardAction;
+
+/** What the bot answers to a card action: an optional toast and an optional new card body. */
+export interface ActionResult {
+  toast?: string;
+  card?: Card;
+}
+
+export interface SendTarget {
+  conversation: Conversation;
+  /** Deterministic key for platform idempotency (Feishu uuid, DingTalk outTrackId). */
+  idempotencyKey?: string;
+}
+
+export interface SentMessage {
+  messageId: string;
+}
+
+/** The sink an adapter hands normalised events to. For actions, its result is the answer. */
+export interface EventSink {
+  onMessage(msg: IncomingMessage): Promise<void>;
+  onAction(action: CardAction): Promise<ActionResult>;
+}
+
+export interface PlatformHealth {
+  ok: boolean;
+  detail?: string;
+}
+
+export interface ChatPlatform {
+  readonly name: PlatformName;
+  start(sink: EventSink): Promise<void>;
+  stop(): Promise<void>;
+  health(): PlatformHealth;
+  sendText(target: SendTarget, text: string): Promise<SentMessage>;
+  sendCard(target: SendTarget, card: Card): Promise<SentMessage>;
+  updateCard(messageId: string, card: Card): Promise<void>;
+  /** Uploads a file and sends it to the target as a file message (or a link in the sandbox). */
+  sendFile(target: SendTarget, file: { name: string; data: Buffer; mime: string }): Promise<SentMessage>;
+  /** Uploads an image for use in cards; returns a URL/key the renderer puts in an image element. */
+  uploadImage(data: Buffer, name: string): Promise<string>;
+  /** Whether its cards can carry form inputs; if not, forms degrade into dialogues. */
+  readonly supportsForms: boolean;
+}

@@ -1,0 +1,58 @@
+import pg from 'pg';
+import type { Db, Queryable, QueryResult } from './db.js';
+import { isIdentifier } from './db.js';
+
+// Return bigint/numeric as strings would surprise callers counting rows; counts are cast
+// to int in SQL, and numeric stays a string so money is never a float.
+
+export async function openPg(url: string, schema = 'public', max = 10): Promise<Db> {
+  if (!isIdentifier(schema)) throw new Error(`invalid schema name ${schema}`);
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    options: `-c search_path=${schema},public`,
+    connectionTimeoutMillis: 10_000,
+  });
+  // An idle client losing its server must not crash the process; the next query reconnects.
+  pool.on('error', () => {});
+  const wrap = (c: pg.Pool | pg.PoolClient): Queryable => ({
+    async query<T>(sql: string, params?: unknown[]): Promise<QueryResult<T>> {
+      const res = await c.query(sql, params as unknown[]);
+      // A multi-statement script answers with one result per statement.
+      const r = (Array.isArray(res) ? res[res.length - 1] : res) as pg.QueryResult;
+      return { rows: r.rows as T[], rowCount: r.rowCount ?? r.rows.length };
+    },
+  });
+  const base = wrap(pool);
+  let closed = false;
+  return {
+    kind: 'pg',
+    schema,
+    query: base.query,
+    async transaction(fn) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const out = await fn(wrap(client));
+        await client.query('COMMIT');
+        return out;
+      } catch (e) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw e;
+      } finally {
+        client.release();
+      }
+    },
+    async exec(sql, tx) {
+      await (tx ?? base).query(sql);
+    },
+    async ping() {
+      await pool.query('SELECT 1');
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await pool.end();
+    },
+  };
+}
