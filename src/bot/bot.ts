@@ -357,6 +357,27 @@ export class Bot implements EventSink {
     return platform.sendCard(target, await this.prepareCard(platform, content));
   }
 
+  /**
+   * Where a staff member is reached: the first running platform they have an account on
+   * (DingTalk, then Feishu), else the sandbox when it runs. Undefined when unreachable.
+   */
+  reachFor(staff: Staff): { platform: PlatformName; conversation: Conversation } | undefined {
+    const dt = this.platforms.get('dingtalk');
+    if (dt && staff.dingtalkUserId) return { platform: 'dingtalk', conversation: { type: 'direct', platformUserId: staff.dingtalkUserId } };
+    const fs = this.platforms.get('feishu');
+    if (fs && staff.feishuUserId) return { platform: 'feishu', conversation: { type: 'direct', platformUserId: staff.feishuUserId } };
+    if (this.platforms.has('sandbox')) return { platform: 'sandbox', conversation: { type: 'direct', platformUserId: staff.staffId } };
+    return undefined;
+  }
+
+  /** Sends to a staff member's one-to-one chat with the bot; undefined when they cannot be reached. */
+  async sendToStaff(staff: Staff, content: Card | string, idempotencyKey?: string): Promise<{ platform: PlatformName; messageId: string } | undefined> {
+    const reach = this.reachFor(staff);
+    if (!reach) return undefined;
+    const sent = await this.send(reach.platform, reach.conversation, content, idempotencyKey);
+    return { platform: reach.platform, messageId: sent.messageId };
+  }
+
   async updateCard(platformName: PlatformName, messageId: string, card: Card): Promise<void> {
     const platform = this.requirePlatform(platformName);
     await platform.updateCard(messageId, await this.prepareCard(platform, card));
