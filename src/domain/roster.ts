@@ -51,7 +51,7 @@ export class RosterImportError extends Error {
 }
 
 export const formatProblem = (p: RowProblem): string =>
-  p.line > 0 ? `第 ${p.line} 行，列 ${p.column}：${p.reason}` : `${p.column ? `列 ${p.column}：` : ''}${p.reason}`;
+  `${p.line > 0 ? `第 ${p.line} 行` : ''}${p.line > 0 && p.column ? '，' : ''}${p.column ? `列 ${p.column}` : ''}${p.line > 0 || p.column ? '：' : ''}${p.reason}`;
 
 /** Validates parsed rows; returns entries or every problem found (never just the first). */
 export function validateRoster(rows: TabularRow[]): { entries: RosterEntry[]; problems: RowProblem[] } {
