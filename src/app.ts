@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
@@ -18,7 +18,13 @@ import type { Db } from './store/db.js';
 import { openStore } from './store/open.js';
 import { countStaff } from './store/staff.js';
 
-export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** The project root (where package.json is), from src/ when run with tsx or dist/src/ when compiled. */
+function findRoot(from: string): string {
+  let dir = from;
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
+export const ROOT = findRoot(dirname(fileURLToPath(import.meta.url)));
 export const SAMPLE_ROSTER = join(ROOT, 'examples', 'roster.csv');
 
 export interface AppOptions {
