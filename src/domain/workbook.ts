@@ -1,0 +1,39 @@
+import ExcelJS from 'exceljs';
+
+/**
+ * Spreadsheets handed to inspections: a summary sheet and a detail sheet, Chinese headers,
+ * frozen header rows, and column widths that fit the content (CJK characters count double).
+ */
+export interface Sheet {
+  name: string;
+  columns: string[];
+  rows: (string | number | null)[][];
+  /** Lines written above the table (title, month, generated at). */
+  preface?: string[];
+}
+
+const displayWidth = (v: unknown): number => [...String(v ?? '')].reduce((w, ch) => w + (ch.charCodeAt(0) > 0x2e80 ? 2 : 1), 0);
+
+export async function buildWorkbook(sheets: Sheet[], meta: { creator?: string } = {}): Promise<Buffer> {
+  const wb = new ExcelJS.Workbook();
+  wb.creator = meta.creator ?? '清廉助手';
+  wb.created = new Date();
+  for (const s of sheets) {
+    const preface = s.preface ?? [];
+    const headerRow = preface.length + 1;
+    const ws = wb.addWorksheet(s.name, { views: [{ state: 'frozen', ySplit: headerRow }] });
+    for (const line of preface) ws.addRow([line]).font = { bold: true };
+    const header = ws.addRow(s.columns);
+    header.font = { bold: true };
+    header.eachCell((c) => {
+      c.fill = { type: 'pattern', pattern: 'solid', fgColor: { argb: 'FFEFF1F5' } };
+      c.border = { bottom: { style: 'thin' } };
+    });
+    for (const r of s.rows) ws.addRow(r.map((v) => (v === null ? '' : v)));
+    s.columns.forEach((col, i) => {
+      const widest = Math.max(displayWidth(col), ...s.rows.map((r) => displayWidth(r[i])));
+      ws.getColumn(i + 1).width = Math.min(60, Math.max(8, widest + 2));
+    });
+  }
+  return Buffer.from(await wb.xlsx.writeBuffer());
+}
