@@ -15,6 +15,8 @@ import { registerSandboxRoutes } from './platform/sandbox/routes.js';
 import { selectPlatforms } from './platform/select.js';
 import type { ChatPlatform } from './platform/types.js';
 import type { Db } from './store/db.js';
+import { Metrics } from './metrics.js';
+import { checkRedisDurability, withBackoff } from './startup-checks.js';
 import { openStore } from './store/open.js';
 import { countStaff } from './store/staff.js';
 
@@ -54,17 +56,20 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const { config } = opts;
   const { env } = config;
   const logger = opts.logger ?? createLogger(env.LOG_LEVEL);
-  const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 2, lazyConnect: false });
+  const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 2, lazyConnect: true });
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
-  const db = opts.db ?? (await openStore(env));
-  const bot = new Bot({ db, redis, settings: config.settings, redisPrefix: env.REDIS_PREFIX, logger, ...(opts.now ? { now: opts.now } : {}) });
+  await withBackoff('Redis', () => redis.connect(), { logger });
+  await checkRedisDurability(redis, { production: env.NODE_ENV === 'production', allowVolatile: env.ALLOW_VOLATILE_REDIS === 'true', logger });
+  const db = opts.db ?? (await withBackoff('database', () => openStore(env), { logger }));
+  const metrics = new Metrics({ defaults: true });
+  const bot = new Bot({ db, redis, settings: config.settings, redisPrefix: env.REDIS_PREFIX, logger, metrics, ...(opts.now ? { now: opts.now } : {}) });
   registerHandlers(bot);
 
   const platforms = opts.platforms ?? (await selectPlatforms(env, platformFactories(logger)));
   for (const p of platforms) bot.addPlatform(p);
   const sandbox = platforms.find((p): p is SandboxPlatform => p instanceof SandboxPlatform);
 
-  const http = createHttp({ db, redis, platforms: () => platforms });
+  const http = createHttp({ db, redis, platforms: () => platforms, metrics });
   if (sandbox) registerSandboxRoutes(http, sandbox, db);
 
   let started = false;
@@ -90,8 +95,10 @@ export async function createApp(opts: AppOptions): Promise<App> {
       return url;
     },
     async stop() {
-      if (started) await http.close();
+      // Order matters: stop taking events first, then finish what is in flight, then close.
+      bot.stopAccepting();
       for (const p of platforms) await p.stop().catch((err: unknown) => logger.warn({ err }, 'platform stop failed'));
+      if (started) await http.close();
       await bot.drain();
       redis.disconnect();
       if (!opts.db) await db.close();

@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { ChatPlatform } from './platform/types.js';
+import type { Metrics } from './metrics.js';
 import type { Db } from './store/db.js';
 
 const withTimeout = <T>(p: Promise<T>, ms: number): Promise<T> =>
@@ -10,6 +11,7 @@ export interface HealthDeps {
   db: Db;
   redis: Redis;
   platforms: () => ChatPlatform[];
+  metrics?: Metrics;
 }
 
 export async function checkHealth(deps: HealthDeps): Promise<{ ok: boolean; body: Record<string, unknown> }> {
@@ -32,6 +34,10 @@ export function createHttp(deps: HealthDeps): FastifyInstance {
   app.get('/healthz', async (_req, reply) => {
     const h = await checkHealth(deps);
     return reply.code(h.ok ? 200 : 503).send(h.body);
+  });
+  app.get('/metrics', async (_req, reply) => {
+    if (!deps.metrics) return reply.code(404).send();
+    return reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
   app.get('/', async (_req, reply) => reply.redirect('/sandbox'));
   return app;

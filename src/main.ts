@@ -22,7 +22,10 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     app.logger.info({ signal }, 'shutting down');
-    const timer = setTimeout(() => process.exit(1), 15_000).unref();
+    const timer = setTimeout(() => {
+      app.logger.error('shutdown timed out; exiting with work still in flight');
+      process.exit(1);
+    }, app.config.env.SHUTDOWN_TIMEOUT_SECONDS * 1000).unref();
     await app.stop();
     clearTimeout(timer);
     process.exit(0);

@@ -16,6 +16,7 @@ import { Dedupe } from './dedupe.js';
 import { CANCEL_WORDS, DialogueStore, firstOpenStep, type DialogueSpec, type DialogueState } from './dialogue.js';
 import { stepsFromForm } from './form-dialogue.js';
 import { KeyedQueue } from './keyed-queue.js';
+import { Metrics } from '../metrics.js';
 
 export interface CommandSpec {
   /** The first name is shown in help; all are accepted (Chinese and English). */
@@ -51,6 +52,7 @@ export interface BotDeps {
   redisPrefix: string;
   logger: Logger;
   now?: () => Date;
+  metrics?: Metrics;
 }
 
 /**
@@ -67,8 +69,11 @@ export class Bot implements EventSink {
   readonly dedupe: Dedupe;
   readonly dialogueStore: DialogueStore;
   readonly now: () => Date;
+  readonly metrics: Metrics;
+  private accepting = true;
 
   constructor(readonly deps: BotDeps) {
+    this.metrics = deps.metrics ?? new Metrics();
     this.dedupe = new Dedupe(deps.redis, deps.redisPrefix, deps.settings.dedupe.ttlSeconds);
     this.dialogueStore = new DialogueStore(deps.redis, deps.redisPrefix, deps.settings.dialogue.timeoutMinutes * 60);
     this.now = deps.now ?? (() => new Date());
@@ -121,8 +126,16 @@ export class Bot implements EventSink {
 
   // ---- events -------------------------------------------------------------------------
 
+  /** Stops taking new events (graceful shutdown); platforms will redeliver what they do not get acknowledged. */
+  stopAccepting(): void {
+    this.accepting = false;
+  }
+
   async onMessage(msg: IncomingMessage): Promise<void> {
+    if (!this.accepting) throw new Error('bot is shutting down');
+    this.metrics.eventsReceived.inc({ platform: msg.platform, kind: 'message' });
     if (!(await this.dedupe.first(msg.platform, msg.eventId))) {
+      this.metrics.eventsDuplicate.inc({ platform: msg.platform, kind: 'message' });
       this.log.info({ platform: msg.platform, eventId: msg.eventId }, 'duplicate message dropped');
       return;
     }
@@ -139,7 +152,10 @@ export class Bot implements EventSink {
   }
 
   async onAction(action: CardAction): Promise<ActionResult> {
+    if (!this.accepting) return { toast: '系统正在重启，请稍后再点一次。' };
+    this.metrics.eventsReceived.inc({ platform: action.platform, kind: 'action' });
     if (!(await this.dedupe.first(action.platform, action.eventId))) {
+      this.metrics.eventsDuplicate.inc({ platform: action.platform, kind: 'action' });
       this.log.info({ platform: action.platform, eventId: action.eventId }, 'duplicate action dropped');
       return {};
     }
@@ -196,8 +212,13 @@ export class Bot implements EventSink {
         await ctx.reply(`抱歉，“${entry.spec.names[0]}”仅限${entry.spec.roles.map((r) => ROLE_NAMES[r]).join('、')}使用。发送“帮助”查看您可以使用的命令。`);
         return;
       }
-      const out = await entry.handler({ ...ctx, word: parsed.word, args: parsed.args, rest: parsed.rest });
+      const timer = this.metrics.handlerSeconds.startTimer({ kind: 'command', name: entry.spec.names[0] });
+      const out = await entry.handler({ ...ctx, word: parsed.word, args: parsed.args, rest: parsed.rest }).catch((e: unknown) => {
+        timer({ outcome: e instanceof UserError ? 'refused' : 'error' });
+        throw e;
+      });
       if (out) await ctx.reply(out);
+      timer({ outcome: 'ok' });
       this.log.info({ platform: msg.platform, command: entry.spec.names[0], staffId: staff.staffId, ms: Date.now() - started }, 'command handled');
     } catch (e) {
       await this.replyError(ctx, e, { eventId: msg.eventId });
@@ -223,10 +244,13 @@ export class Bot implements EventSink {
       value = parsed.data;
     }
     const ctx = this.baseContext(staff, action.platform, action.conversation, action.eventId);
+    const timer = this.metrics.handlerSeconds.startTimer({ kind: 'action', name: action.actionId });
     try {
       const out = await entry.handler({ ...ctx, messageId: action.messageId, actionId: action.actionId, value, form: action.form });
+      timer({ outcome: 'ok' });
       return out ?? {};
     } catch (e) {
+      timer({ outcome: e instanceof UserError ? 'refused' : 'error' });
       if (e instanceof UserError) return { toast: e.message };
       const ref = randomUUID().slice(0, 8);
       this.log.error({ err: e, ref, actionId: action.actionId, staffId: staff.staffId }, 'card action failed');

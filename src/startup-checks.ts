@@ -1,0 +1,66 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from './logger.js';
+
+/**
+ * Redis holds the job queues: a Redis that forgets on restart (no AOF, no RDB) or evicts keys
+ * under memory pressure silently drops scheduled pushes and in-flight sends. Warn loudly, and
+ * in production refuse to start unless the operator has said they accept it.
+ */
+export interface RedisDurability {
+  appendonly: boolean;
+  rdbSaves: boolean;
+  maxmemoryPolicy: string;
+}
+
+export async function readRedisDurability(redis: Redis): Promise<RedisDurability | undefined> {
+  try {
+    const [aof, save, policy] = await Promise.all([
+      redis.config('GET', 'appendonly') as Promise<string[]>,
+      redis.config('GET', 'save') as Promise<string[]>,
+      redis.config('GET', 'maxmemory-policy') as Promise<string[]>,
+    ]);
+    return { appendonly: aof[1] === 'yes', rdbSaves: Boolean(save[1]?.trim()), maxmemoryPolicy: policy[1] ?? 'unknown' };
+  } catch {
+    // Managed Redis services often disable CONFIG; then we cannot tell and say so once.
+    return undefined;
+  }
+}
+
+export function durabilityProblems(d: RedisDurability): string[] {
+  const out: string[] = [];
+  if (!d.appendonly && !d.rdbSaves) out.push('Redis keeps nothing on disk (appendonly no, no save points): queued pushes are lost if Redis restarts. Set `appendonly yes`.');
+  if (d.maxmemoryPolicy !== 'noeviction') out.push(`Redis maxmemory-policy is ${d.maxmemoryPolicy}: under memory pressure it may evict queue keys. Set \`maxmemory-policy noeviction\`.`);
+  return out;
+}
+
+export class StartupRefused extends Error {}
+
+export async function checkRedisDurability(redis: Redis, opts: { production: boolean; allowVolatile: boolean; logger: Logger }): Promise<void> {
+  const d = await readRedisDurability(redis);
+  if (!d) {
+    opts.logger.warn('could not read Redis persistence settings (CONFIG GET refused); make sure it has appendonly yes and maxmemory-policy noeviction');
+    return;
+  }
+  const problems = durabilityProblems(d);
+  if (problems.length === 0) return;
+  for (const p of problems) opts.logger.warn({ redis: d }, `WARNING: ${p}`);
+  if (opts.production && !opts.allowVolatile) {
+    throw new StartupRefused(`Refusing to start in production: ${problems.join(' ')} (set ALLOW_VOLATILE_REDIS=true to start anyway)`);
+  }
+}
+
+/** Retries a connection step with exponential backoff, logging each failure. */
+export async function withBackoff<T>(what: string, fn: () => Promise<T>, opts: { logger: Logger; attempts?: number; baseMs?: number; maxMs?: number }): Promise<T> {
+  const attempts = opts.attempts ?? 8;
+  let delay = opts.baseMs ?? 500;
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (i >= attempts) throw e;
+      opts.logger.warn({ attempt: i, retryInMs: delay, err: (e as Error).message }, `${what} not reachable yet; retrying`);
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(opts.maxMs ?? 15_000, delay * 2);
+    }
+  }
+}

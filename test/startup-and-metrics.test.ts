@@ -1,0 +1,82 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../src/logger.js';
+import { checkRedisDurability, readRedisDurability, StartupRefused } from '../src/startup-checks.js';
+import { ask, startTestApp, type TestApp } from './helpers/app.js';
+import { REDIS_URL } from './helpers/db.js';
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+
+describe('Redis durability check at start-up', () => {
+  let durable: ChildProcess;
+  let durablePort: number;
+  beforeAll(async () => {
+    durablePort = await freePort();
+    durable = spawn('redis-server', ['--port', String(durablePort), '--bind', '127.0.0.1', '--appendonly', 'yes', '--maxmemory-policy', 'noeviction', '--dir', mkdtempSync(`${tmpdir()}/qinglian-redis-`)], { stdio: 'ignore' });
+    const r = new Redis(durablePort, '127.0.0.1', { retryStrategy: (n) => (n > 50 ? null : 100) });
+    r.on('error', () => {}); // refused until the server is up; the retry strategy waits for it
+    await r.ping();
+    r.disconnect();
+  });
+  afterAll(() => {
+    durable?.kill('SIGKILL');
+  });
+
+  it('warns about a Redis that keeps nothing on disk, and refuses it in production unless allowed', async () => {
+    const redis = new Redis(REDIS_URL);
+    try {
+      const lines: string[] = [];
+      const logger = createLogger('warn', { write: (l: string) => void lines.push(l) });
+      const d = await readRedisDurability(redis);
+      // The machine's Redis runs with --save "" --appendonly no.
+      expect(d).toMatchObject({ appendonly: false, rdbSaves: false });
+      await checkRedisDurability(redis, { production: false, allowVolatile: false, logger });
+      expect(lines.join('')).toContain('Redis keeps nothing on disk');
+      await expect(checkRedisDurability(redis, { production: true, allowVolatile: false, logger })).rejects.toBeInstanceOf(StartupRefused);
+      await expect(checkRedisDurability(redis, { production: true, allowVolatile: true, logger })).resolves.toBeUndefined();
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  it('is quiet about a Redis with append-only persistence and no eviction', async () => {
+    const redis = new Redis(durablePort, '127.0.0.1');
+    try {
+      const lines: string[] = [];
+      await checkRedisDurability(redis, { production: true, allowVolatile: false, logger: createLogger('warn', { write: (l: string) => void lines.push(l) }) });
+      expect(lines).toEqual([]);
+      await redis.config('SET', 'maxmemory-policy', 'allkeys-lru');
+      await expect(checkRedisDurability(redis, { production: true, allowVolatile: false, logger: createLogger('silent') })).rejects.toThrow(/maxmemory-policy is allkeys-lru/);
+    } finally {
+      redis.disconnect();
+    }
+  });
+});
+
+describe('/metrics', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ label: 'metrics', backend: 'pglite' });
+  });
+  afterAll(async () => {
+    await t.dispose();
+  });
+
+  it('counts events by platform and kind and times handlers', async () => {
+    await ask(t, 'S0001', '帮助');
+    const text = await (await fetch(`${t.url}/metrics`)).text();
+    expect(text).toMatch(/qinglian_events_received_total\{platform="sandbox",kind="message"\} 1/);
+    expect(text).toMatch(/qinglian_handler_seconds_count\{kind="command",name="帮助",outcome="ok"\} 1/);
+    expect(text).toContain('qinglian_process_resident_memory_bytes');
+  });
+});
