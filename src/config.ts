@@ -36,6 +36,10 @@ export const envSchema = z.object({
   CONFIG_FILE: z.string().min(1).default('./qinglian.yaml'),
   PUBLIC_URL: z.string().url().optional(),
   SANDBOX: z.enum(['auto', 'on', 'off']).default('auto'),
+  // Start in production even when Redis would lose or evict queued jobs (not recommended).
+  ALLOW_VOLATILE_REDIS: z.enum(['true', 'false']).default('false'),
+  // How long a SIGTERM waits for work in flight before the process exits anyway.
+  SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().int('a whole number').min(1).max(600).default(25),
 
   DINGTALK_CLIENT_ID: optionalString,
   DINGTALK_CLIENT_SECRET: optionalString,
