@@ -1,0 +1,64 @@
+import { Redis } from 'ioredis';
+import { createLogger } from '../../../src/logger.js';
+import { DingTalkPlatform, type DingTalkOptions } from '../../../src/platform/dingtalk/adapter.js';
+import { startTestApp, type TestApp } from '../../helpers/app.js';
+import { REDIS_URL, uniqueName } from '../../helpers/db.js';
+import { FakeDingTalk, type FakeOptions } from './server.js';
+
+export const CLIENT_ID = 'dingfakeclient0001';
+export const CLIENT_SECRET = 'fake-client-secret-0001';
+
+export interface DingTalkHarness {
+  fake: FakeDingTalk;
+  adapter: DingTalkPlatform;
+  t: TestApp;
+  dispose(): Promise<void>;
+}
+
+/** A whole bot on DingTalk: the real dingtalk-stream client against the fake, real Redis + PostgreSQL. */
+export async function startDingTalkApp(label: string, fakeOpts: Partial<FakeOptions> = {}, adapterOpts: Partial<DingTalkOptions> = {}): Promise<DingTalkHarness> {
+  const fake = new FakeDingTalk({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, keepaliveMs: 500, ackTimeoutMs: 1500, ...fakeOpts });
+  const url = await fake.start();
+  const cardPrefix = `test:${uniqueName(`${label}_cards`)}`;
+  const adapter = new DingTalkPlatform({
+    clientId: CLIENT_ID,
+    clientSecret: CLIENT_SECRET,
+    apiBase: url,
+    oapiBase: url,
+    logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+    redisUrl: REDIS_URL,
+    redisPrefix: cardPrefix,
+    retryBaseMs: 20,
+    reconnectBaseMs: 200,
+    ...adapterOpts,
+  });
+  const t = await startTestApp({
+    label,
+    platforms: [adapter],
+    env: { DINGTALK_CLIENT_ID: CLIENT_ID, DINGTALK_CLIENT_SECRET: CLIENT_SECRET, DINGTALK_API_BASE: url, DINGTALK_OAPI_BASE: url, SANDBOX: 'off' },
+  });
+  return {
+    fake,
+    adapter,
+    t,
+    async dispose() {
+      await t.dispose();
+      await fake.close();
+      const r = new Redis(REDIS_URL);
+      const keys = await r.keys(`${cardPrefix}:*`);
+      if (keys.length) await r.del(...keys);
+      r.disconnect();
+    },
+  };
+}
+
+/** Polls until `fn` returns a truthy value. */
+export async function waitFor<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 15_000): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

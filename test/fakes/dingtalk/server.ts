@@ -1,0 +1,618 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage as HttpRequest, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+
+/**
+ * A faithful fake of the parts of DingTalk the bot talks to, on loopback, for tests.
+ * Built from DingTalk's published docs (linked next to each endpoint) and the source of the
+ * official SDKs (dingtalk-stream for Node in node_modules, dingtalk-stream-sdk-python).
+ *
+ * Stream: the gateway hands out a ws endpoint and a one-time ticket; frames are JSON
+ * `{specVersion, type: SYSTEM|EVENT|CALLBACK, headers: {messageId, topic, ...}, data: '<JSON>'}`;
+ * a CALLBACK not acknowledged (`{code: 200, headers: {messageId}, data}`) within the ack
+ * timeout is delivered again, on whichever connection is live then. Switches: a SYSTEM
+ * `disconnect` frame (the connection then carries nothing more but stays open for a while),
+ * going silent (no frame at all, not even ping), dropping the socket, ignoring acks.
+ * OpenAPI: token header checked, required fields and JSON-string fields validated, answers and
+ * error codes in the real shapes; switches inject failures (429, 5xx, 400), slow answers and
+ * token expiry; everything received is recorded.
+ */
+
+export const TOPIC_ROBOT = '/v1.0/im/bot/messages/get';
+export const TOPIC_CARD = '/v1.0/card/instances/callback';
+
+export interface FakeOptions {
+  clientId: string;
+  clientSecret: string;
+  corpId?: string;
+  /** How often a live connection gets a SYSTEM ping (the platform's keepalive). */
+  keepaliveMs?: number;
+  /** A CALLBACK not acknowledged within this is delivered again. */
+  ackTimeoutMs?: number;
+  maxRedeliveries?: number;
+  /** After a SYSTEM disconnect frame, the socket is closed this much later. */
+  disconnectCloseDelayMs?: number;
+  /** Staff ids the org knows; others come back in invalidStaffIdList. Empty = everyone. */
+  knownUserIds?: string[];
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  token?: string;
+  body: unknown;
+  status: number;
+  at: number;
+}
+
+export interface FakeConnection {
+  id: number;
+  ws: WebSocket;
+  state: 'open' | 'draining' | 'silent' | 'closed';
+  pongs: number;
+  openedAt: number;
+}
+
+interface Pending {
+  frame: StreamFrame;
+  attempts: number;
+  acked: boolean;
+  timer?: NodeJS.Timeout;
+  deliveredOn: number[];
+}
+
+interface StreamFrame {
+  specVersion: string;
+  type: 'SYSTEM' | 'EVENT' | 'CALLBACK';
+  headers: Record<string, string>;
+  data: string;
+}
+
+export interface SentCardRecord {
+  cardBizId: string;
+  processQueryKey: string;
+  target: { userId: string } | { openConversationId: string };
+  cardData: StandardCardShape;
+  updates: number;
+  sends: number;
+}
+
+interface StandardCardShape {
+  header: { title: { text: string } };
+  contents: Array<{ type: string; id: string; text?: string; actions?: Array<{ id: string; actionType: string; label: { text: string } }> }>;
+}
+
+interface Fault {
+  path: string;
+  status: number;
+  code: string;
+  message: string;
+  times: number;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: Record<string, unknown>,
+  ) {
+    super(String(body.code ?? body.errcode));
+  }
+}
+
+const apiError = (status: number, code: string, message: string) => new HttpError(status, { code, message, requestid: randomUUID().toUpperCase() });
+
+export class FakeDingTalk {
+  readonly opts: Required<Omit<FakeOptions, 'knownUserIds'>> & { knownUserIds: string[] };
+  url = '';
+  private server: Server;
+  private wss: WebSocketServer;
+  private tickets = new Map<string, number>();
+  private connSeq = 0;
+  readonly connections: FakeConnection[] = [];
+  private pending = new Map<string, Pending>();
+  private keepalive?: NodeJS.Timeout;
+
+  readonly received: RecordedRequest[] = [];
+  tokenRequests = 0;
+  gatewayRequests = 0;
+  private validTokens = new Map<string, number>(); // token -> expiresAt
+  private currentToken?: string;
+  readonly oto: { userIds: string[]; msgKey: string; msgParam: Record<string, unknown>; processQueryKey: string }[] = [];
+  readonly group: { openConversationId: string; msgKey: string; msgParam: Record<string, unknown>; processQueryKey: string }[] = [];
+  readonly cards = new Map<string, SentCardRecord>();
+  readonly media = new Map<string, { name: string; type: string; size: number }>();
+  /** Deliveries per CALLBACK messageId, and acks received. */
+  readonly deliveries: { messageId: string; connection: number; attempt: number }[] = [];
+  readonly acks: string[] = [];
+  private ignoreAckCount = 0;
+  private faults: Fault[] = [];
+  private delays = new Map<string, number>();
+
+  constructor(opts: FakeOptions) {
+    this.opts = {
+      corpId: 'ding_fake_corp',
+      keepaliveMs: 1000,
+      ackTimeoutMs: 3000,
+      maxRedeliveries: 5,
+      disconnectCloseDelayMs: 30_000,
+      knownUserIds: [],
+      ...opts,
+    };
+    this.server = createServer((req, res) => void this.route(req, res));
+    this.wss = new WebSocketServer({ noServer: true });
+    this.server.on('upgrade', (req, socket, head) => {
+      const u = new URL(req.url ?? '/', 'http://x');
+      const ticket = u.searchParams.get('ticket') ?? '';
+      if (u.pathname !== '/connect' || !this.tickets.has(ticket)) {
+        socket.write('HTTP/1.1 401 Unauthorized\r\n\r\n');
+        socket.destroy();
+        return;
+      }
+      this.tickets.delete(ticket); // one-time
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws));
+    });
+  }
+
+  async start(): Promise<string> {
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.keepalive = setInterval(() => {
+      for (const c of this.connections) if (c.state === 'open' || c.state === 'draining') this.sendSystem(c, 'ping', JSON.stringify({ opaque: randomUUID() }));
+    }, this.opts.keepaliveMs);
+    return this.url;
+  }
+
+  async close(): Promise<void> {
+    if (this.keepalive) clearInterval(this.keepalive);
+    for (const p of this.pending.values()) if (p.timer) clearTimeout(p.timer);
+    for (const c of this.connections) c.ws.terminate();
+    this.wss.close();
+    this.server.closeAllConnections();
+    await new Promise<void>((r) => this.server.close(() => r()));
+  }
+
+  // ---- switches ------------------------------------------------------------------------
+
+  /** The next `times` calls to `path` answer `status` with `code` (429, 5xx, 400 …). */
+  failNext(path: string, status: number, code: string, times = 1, message = 'injected failure'): void {
+    this.faults.push({ path, status, code, message, times });
+  }
+  /** Calls to `path` are answered only after `ms`. */
+  slow(path: string, ms: number): void {
+    this.delays.set(path, ms);
+  }
+  /** Every access token issued so far stops being valid (as at the end of its 2 hours). */
+  expireTokens(): void {
+    this.validTokens.clear();
+    this.currentToken = undefined;
+  }
+  /** The next `n` acks are lost, so those CALLBACKs are delivered again. */
+  ignoreAcks(n: number): void {
+    this.ignoreAckCount += n;
+  }
+  live(): FakeConnection[] {
+    return this.connections.filter((c) => c.state === 'open');
+  }
+  private pick(c?: FakeConnection): FakeConnection {
+    const conn = c ?? this.live().at(-1);
+    if (!conn) throw new Error('fake dingtalk: no live connection');
+    return conn;
+  }
+  /** SYSTEM disconnect: nothing more is delivered on it; the socket closes much later. */
+  sendDisconnect(c?: FakeConnection): FakeConnection {
+    const conn = this.pick(c);
+    this.sendSystem(conn, 'disconnect', JSON.stringify({ reason: 'server upgrade' }));
+    conn.state = 'draining';
+    setTimeout(() => conn.ws.close(), this.opts.disconnectCloseDelayMs).unref();
+    this.reassignPending(conn.id);
+    return conn;
+  }
+  /** The connection stays open but carries no frame at all from now on. */
+  goSilent(c?: FakeConnection): FakeConnection {
+    const conn = this.pick(c);
+    conn.state = 'silent';
+    this.reassignPending(conn.id);
+    return conn;
+  }
+  /** The socket is cut (as by a network failure or a failed heartbeat). */
+  dropConnection(c?: FakeConnection): FakeConnection {
+    const conn = this.pick(c);
+    conn.state = 'closed';
+    conn.ws.terminate();
+    return conn;
+  }
+
+  // ---- stream --------------------------------------------------------------------------
+
+  private onConnection(ws: WebSocket): void {
+    const conn: FakeConnection = { id: ++this.connSeq, ws, state: 'open', pongs: 0, openedAt: Date.now() };
+    this.connections.push(conn);
+    ws.on('message', (raw) => this.onUpstream(conn, String(raw)));
+    ws.on('close', () => {
+      conn.state = 'closed';
+      this.reassignPending(conn.id);
+    });
+    // Whatever waited for a live connection goes out now.
+    for (const [id, p] of this.pending) if (!p.acked && !p.timer) this.trySend(id);
+  }
+
+  private onUpstream(conn: FakeConnection, raw: string): void {
+    let msg: { code?: number; headers?: { messageId?: string; topic?: string }; data?: string };
+    try {
+      msg = JSON.parse(raw) as typeof msg;
+    } catch {
+      return;
+    }
+    const id = msg.headers?.messageId;
+    if (!id) return;
+    if (msg.headers?.topic === 'ping') {
+      conn.pongs += 1;
+      return;
+    }
+    const p = this.pending.get(id);
+    if (!p || p.acked) return;
+    if (msg.code !== 200) return;
+    if (this.ignoreAckCount > 0) {
+      this.ignoreAckCount -= 1;
+      return;
+    }
+    p.acked = true;
+    if (p.timer) clearTimeout(p.timer);
+    p.timer = undefined;
+    this.acks.push(id);
+  }
+
+  private sendSystem(c: FakeConnection, topic: string, data: string): void {
+    if (c.ws.readyState !== 1) return;
+    c.ws.send(JSON.stringify({ specVersion: '1.0', type: 'SYSTEM', headers: { contentType: 'application/json', messageId: `sys_${randomUUID()}`, time: String(Date.now()), topic }, data }));
+  }
+
+  private reassignPending(connId: number): void {
+    for (const [id, p] of this.pending) {
+      if (p.acked || p.deliveredOn.at(-1) !== connId) continue;
+      // Not acknowledged on a connection that is gone: it will be delivered again at the
+      // ack timeout, as the platform does; nothing to do sooner.
+      void id;
+    }
+  }
+
+  private trySend(messageId: string): void {
+    const p = this.pending.get(messageId);
+    if (!p || p.acked) return;
+    const conn = this.live().at(-1);
+    if (!conn) {
+      p.timer = undefined; // waits for the next connection
+      return;
+    }
+    p.attempts += 1;
+    p.deliveredOn.push(conn.id);
+    const frame = { ...p.frame, headers: { ...p.frame.headers, connectionId: `conn_${conn.id}`, time: String(Date.now()) } };
+    conn.ws.send(JSON.stringify(frame));
+    this.deliveries.push({ messageId, connection: conn.id, attempt: p.attempts });
+    p.timer = setTimeout(() => {
+      p.timer = undefined;
+      if (p.acked) return;
+      if (p.attempts > this.opts.maxRedeliveries) return;
+      this.trySend(messageId);
+    }, this.opts.ackTimeoutMs);
+    p.timer.unref();
+  }
+
+  private deliver(topic: string, data: Record<string, unknown>): string {
+    const messageId = `msg_${randomUUID().replace(/-/g, '')}`;
+    const frame: StreamFrame = {
+      specVersion: '1.0',
+      type: 'CALLBACK',
+      headers: { appId: this.opts.clientId, contentType: 'application/json', messageId, time: String(Date.now()), topic },
+      data: JSON.stringify(data),
+    };
+    this.pending.set(messageId, { frame, attempts: 0, acked: false, deliveredOn: [] });
+    this.trySend(messageId);
+    return messageId;
+  }
+
+  /**
+   * A user writes to the robot. Payload as in the SDK's RobotTextMessage type and
+   * https://open.dingtalk.com/document/orgapp/receive-message
+   */
+  userSays(m: { staffId: string; text: string; group?: { openConversationId: string; title?: string }; nick?: string; msgId?: string }): { msgId: string; messageId: string } {
+    const msgId = m.msgId ?? `msg${randomUUID().replace(/-/g, '')}`;
+    const now = Date.now();
+    const group = m.group;
+    const data: Record<string, unknown> = {
+      conversationId: group ? group.openConversationId : `cid_p2p_${m.staffId}`,
+      chatbotCorpId: this.opts.corpId,
+      chatbotUserId: `$:LWCP_v1:$robot_${this.opts.clientId}`,
+      msgId,
+      senderNick: m.nick ?? `用户${m.staffId}`,
+      isAdmin: false,
+      senderStaffId: m.staffId,
+      sessionWebhookExpiredTime: now + 90 * 60_000,
+      createAt: now,
+      senderCorpId: this.opts.corpId,
+      conversationType: group ? '2' : '1',
+      senderId: `$:LWCP_v1:$${m.staffId}`,
+      sessionWebhook: `${this.url}/robot/sendBySession?session=${randomUUID()}`,
+      robotCode: this.opts.clientId,
+      msgtype: 'text',
+      // In groups the platform strips the @robot mention but keeps the space after it.
+      text: { content: group ? ` ${m.text}` : m.text },
+      ...(group ? { isInAtList: true, conversationTitle: group.title ?? '测试群', atUsers: [{ dingtalkId: `$:LWCP_v1:$robot_${this.opts.clientId}` }] } : {}),
+    };
+    return { msgId, messageId: this.deliver(TOPIC_ROBOT, data) };
+  }
+
+  /**
+   * A user clicks a request button on a card the robot sent. Payload as in
+   * https://open.dingtalk.com/document/development/event-callback-card (content and value are
+   * JSON strings of {cardPrivateData: {actionIds, params}}).
+   */
+  click(cardBizId: string, userId: string, buttonId: string, params: Record<string, string> = {}): string {
+    const card = this.cards.get(cardBizId);
+    if (!card) throw new Error(`fake dingtalk: no card ${cardBizId}`);
+    const button = card.cardData.contents.flatMap((c) => c.actions ?? []).find((b) => b.id === buttonId);
+    if (!button) throw new Error(`fake dingtalk: card ${cardBizId} has no button ${buttonId}`);
+    if (button.actionType !== 'request') throw new Error(`fake dingtalk: button ${buttonId} opens a link, it calls nothing back`);
+    const content = JSON.stringify({ cardPrivateData: { actionIds: [buttonId], params } });
+    return this.deliver(TOPIC_CARD, {
+      extension: '{}',
+      corpId: this.opts.corpId,
+      spaceType: 'target' in card && 'openConversationId' in card.target ? 'IM_GROUP' : 'IM_ROBOT',
+      userIdType: 1,
+      type: 'actionCallback',
+      userId,
+      content,
+      spaceId: '',
+      outTrackId: cardBizId,
+      value: content,
+    });
+  }
+
+  /** Buttons that call back, on the card's current content, by label. */
+  buttonsOf(cardBizId: string): { id: string; label: string }[] {
+    const card = this.cards.get(cardBizId);
+    return (card?.cardData.contents ?? []).flatMap((c) => c.actions ?? []).filter((b) => b.actionType === 'request').map((b) => ({ id: b.id, label: b.label.text }));
+  }
+
+  // ---- HTTP ----------------------------------------------------------------------------
+
+  private async route(req: HttpRequest, res: ServerResponse): Promise<void> {
+    const u = new URL(req.url ?? '/', 'http://x');
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const raw = Buffer.concat(chunks);
+    const rec: RecordedRequest = { method: req.method ?? 'GET', path: u.pathname, query: Object.fromEntries(u.searchParams), body: null, status: 0, at: Date.now() };
+    const tokenHeader = req.headers['x-acs-dingtalk-access-token'];
+    if (typeof tokenHeader === 'string') rec.token = tokenHeader;
+    let status = 200;
+    let out: unknown;
+    try {
+      const delay = this.delays.get(u.pathname);
+      if (delay) await new Promise((r) => setTimeout(r, delay));
+      const ct = req.headers['content-type'] ?? '';
+      let body: unknown = null;
+      if (ct.startsWith('multipart/form-data')) {
+        body = await new Request(`http://x${req.url ?? ''}`, { method: 'POST', headers: { 'content-type': ct }, body: raw }).formData();
+      } else if (raw.length) {
+        try {
+          body = JSON.parse(raw.toString('utf8'));
+        } catch {
+          throw apiError(400, 'InvalidParameter', '请求体不是合法的 JSON');
+        }
+      }
+      rec.body = body instanceof FormData ? '[multipart]' : body;
+      const fault = this.faults.find((f) => f.path === u.pathname && f.times > 0);
+      if (fault) {
+        fault.times -= 1;
+        throw new HttpError(fault.status, { code: fault.code, message: fault.message, requestid: randomUUID().toUpperCase() });
+      }
+      out = await this.handle(rec.method, u.pathname, u.searchParams, req, body);
+    } catch (e) {
+      if (!(e instanceof HttpError)) throw e;
+      status = e.status;
+      out = e.body;
+    }
+    rec.status = status;
+    this.received.push(rec);
+    res.writeHead(status, { 'content-type': 'application/json;charset=utf-8' });
+    res.end(JSON.stringify(out));
+  }
+
+  private requireToken(req: HttpRequest): void {
+    const t = req.headers['x-acs-dingtalk-access-token'];
+    if (typeof t !== 'string' || !t) throw apiError(400, 'MissingParameter', 'x-acs-dingtalk-access-token is mandatory for this action.');
+    const exp = this.validTokens.get(t);
+    if (!exp || exp < Date.now()) throw apiError(400, 'InvalidAuthentication', '不合法的access_token');
+  }
+
+  private async handle(method: string, path: string, query: URLSearchParams, req: HttpRequest, body: unknown): Promise<unknown> {
+    const b = (body ?? {}) as Record<string, unknown>;
+    const key = `${method} ${path}`;
+    switch (key) {
+      // https://open.dingtalk.com/document/orgapp/obtain-the-access-token-of-an-internal-app
+      case 'POST /v1.0/oauth2/accessToken': {
+        this.tokenRequests += 1;
+        if (typeof b.appKey !== 'string' || typeof b.appSecret !== 'string') throw apiError(400, 'MissingParameter', 'appKey and appSecret are mandatory');
+        if (b.appKey !== this.opts.clientId || b.appSecret !== this.opts.clientSecret) throw apiError(400, 'invalidClientIdOrSecret', '无效的clientId或者clientSecret');
+        // Within its 2 hours, asking again returns the same token.
+        const now = Date.now();
+        if (this.currentToken && (this.validTokens.get(this.currentToken) ?? 0) > now) {
+          return { accessToken: this.currentToken, expireIn: Math.floor(((this.validTokens.get(this.currentToken) ?? now) - now) / 1000) };
+        }
+        const token = `fake_token_${randomUUID().replace(/-/g, '')}`;
+        this.validTokens.set(token, now + 7200_000);
+        this.currentToken = token;
+        return { accessToken: token, expireIn: 7200 };
+      }
+      // https://open.dingtalk.com/document/direction/stream-mode-protocol-access-description
+      case 'POST /v1.0/gateway/connections/open': {
+        this.gatewayRequests += 1;
+        if (b.clientId !== this.opts.clientId || b.clientSecret !== this.opts.clientSecret) throw apiError(401, 'Unauthorized', 'clientId or clientSecret is invalid');
+        const subs = b.subscriptions;
+        if (!Array.isArray(subs) || subs.some((s) => typeof (s as { type?: unknown }).type !== 'string' || typeof (s as { topic?: unknown }).topic !== 'string')) {
+          throw apiError(400, 'InvalidParameter', 'subscriptions must be a list of {type, topic}');
+        }
+        const ticket = randomUUID();
+        this.tickets.set(ticket, Date.now());
+        return { endpoint: `${this.url.replace('http', 'ws')}/connect`, ticket };
+      }
+      // https://open.dingtalk.com/document/orgapp/chatbots-send-one-on-one-chat-messages-in-batches
+      case 'POST /v1.0/robot/oToMessages/batchSend': {
+        this.requireToken(req);
+        this.requireRobot(b.robotCode);
+        if (!Array.isArray(b.userIds) || b.userIds.length === 0 || b.userIds.length > 20 || b.userIds.some((u) => typeof u !== 'string')) {
+          throw apiError(400, 'param.error', 'userIds 必须是 1 到 20 个 userId');
+        }
+        const msgParam = this.requireMsg(b.msgKey, b.msgParam);
+        const userIds = b.userIds as string[];
+        const invalid = this.opts.knownUserIds.length ? userIds.filter((u) => !this.opts.knownUserIds.includes(u)) : [];
+        const processQueryKey = randomUUID();
+        this.oto.push({ userIds: userIds.filter((u) => !invalid.includes(u)), msgKey: String(b.msgKey), msgParam, processQueryKey });
+        return { processQueryKey, invalidStaffIdList: invalid, flowControlledStaffIdList: [] };
+      }
+      // https://open.dingtalk.com/document/orgapp/the-robot-sends-a-group-message
+      case 'POST /v1.0/robot/groupMessages/send': {
+        this.requireToken(req);
+        this.requireRobot(b.robotCode);
+        if (typeof b.openConversationId !== 'string' || !b.openConversationId.startsWith('cid')) throw apiError(400, 'invalid.openConversationId', '无效的openConversationId');
+        const msgParam = this.requireMsg(b.msgKey, b.msgParam);
+        const processQueryKey = randomUUID();
+        this.group.push({ openConversationId: b.openConversationId, msgKey: String(b.msgKey), msgParam, processQueryKey });
+        return { processQueryKey };
+      }
+      // https://open.dingtalk.com/document/development/robots-send-interactive-cards
+      case 'POST /v1.0/im/v1.0/robot/interactiveCards/send': {
+        this.requireToken(req);
+        if (b.cardTemplateId !== 'StandardCard') throw apiError(400, 'template.isNotExist', '模板不存在');
+        this.requireRobot(b.robotCode);
+        if (typeof b.cardBizId !== 'string' || !b.cardBizId || b.cardBizId.length > 100) throw apiError(400, 'invalid.bizId', '互动卡片BIZID无效');
+        const cardData = this.requireCard(b.cardData);
+        const hasGroup = typeof b.openConversationId === 'string' && b.openConversationId !== '';
+        const hasSingle = typeof b.singleChatReceiver === 'string' && b.singleChatReceiver !== '';
+        if (hasGroup === hasSingle) throw apiError(400, 'param.error', 'openConversationId 和 singleChatReceiver 二选一必填');
+        let target: SentCardRecord['target'];
+        if (hasSingle) {
+          const r = parseJsonString(b.singleChatReceiver);
+          if (!r || typeof (r as { userId?: unknown }).userId !== 'string') throw apiError(400, 'param.isNotJson', 'singleChatReceiver 必须是 {"userId": …} 的 JSON 字符串');
+          const userId = (r as { userId: string }).userId;
+          if (this.opts.knownUserIds.length && !this.opts.knownUserIds.includes(userId)) throw apiError(400, 'invalid.user', '无效的用户ID');
+          target = { userId };
+        } else {
+          if (!(b.openConversationId as string).startsWith('cid')) throw apiError(400, 'invalid.openConversationId', '无效的openConversationId');
+          target = { openConversationId: b.openConversationId as string };
+        }
+        if (b.sendOptions !== undefined && (typeof b.sendOptions !== 'object' || b.sendOptions === null)) throw apiError(400, 'param.error', 'sendOptions 必须是对象');
+        const existing = this.cards.get(b.cardBizId);
+        if (existing) {
+          // cardBizId is the card's idempotency id: the same card is not sent twice.
+          existing.sends += 1;
+          return { processQueryKey: existing.processQueryKey };
+        }
+        const processQueryKey = randomUUID();
+        this.cards.set(b.cardBizId, { cardBizId: b.cardBizId, processQueryKey, target, cardData, updates: 0, sends: 1 });
+        return { processQueryKey };
+      }
+      // https://open.dingtalk.com/document/development/update-the-robot-to-send-interactive-cards
+      case 'PUT /v1.0/im/robots/interactiveCards': {
+        this.requireToken(req);
+        if (typeof b.cardBizId !== 'string' || !b.cardBizId) throw apiError(400, 'invalid.bizId', '互动卡片BIZID无效');
+        const card = this.cards.get(b.cardBizId);
+        if (!card) throw apiError(400, 'cardInstance.notExist', '互动卡片实例不存在');
+        if (b.cardData !== undefined) card.cardData = this.requireCard(b.cardData);
+        card.updates += 1;
+        return { success: true };
+      }
+      // https://open.dingtalk.com/document/orgapp/upload-media-files
+      case 'POST /media/upload': {
+        const token = query.get('access_token') ?? '';
+        const exp = this.validTokens.get(token);
+        if (!exp || exp < Date.now()) return { errcode: 40014, errmsg: '不合法的access_token' };
+        const type = query.get('type') ?? '';
+        if (!['image', 'voice', 'video', 'file'].includes(type)) return { errcode: 40004, errmsg: '不合法的媒体文件类型' };
+        if (!(body instanceof FormData)) return { errcode: 41001, errmsg: '缺少media参数' };
+        const media = body.get('media');
+        if (!(media instanceof Blob)) return { errcode: 41001, errmsg: '缺少media参数' };
+        const mediaId = `@lAfake${randomUUID().replace(/-/g, '')}`;
+        this.media.set(mediaId, { name: (media as File).name ?? 'file', type, size: media.size });
+        return { errcode: 0, errmsg: 'ok', media_id: mediaId, created_at: Date.now(), type };
+      }
+      default:
+        throw apiError(404, 'InvalidAction.NotFound', `Specified api is not found, please check your url and method: ${key}`);
+    }
+  }
+
+  private requireRobot(code: unknown): void {
+    if (code !== this.opts.clientId) throw apiError(400, 'invalid.robotCode', '无效的机器人标识');
+  }
+
+  /** msgParam is a JSON string whose fields depend on msgKey (robot message templates). */
+  private requireMsg(msgKey: unknown, msgParam: unknown): Record<string, unknown> {
+    const required: Record<string, string[]> = {
+      sampleText: ['content'],
+      sampleMarkdown: ['title', 'text'],
+      sampleFile: ['mediaId', 'fileName', 'fileType'],
+      sampleImageMsg: ['photoURL'],
+      sampleLink: ['text', 'title', 'picUrl', 'messageUrl'],
+    };
+    if (typeof msgKey !== 'string' || !required[msgKey]) throw apiError(400, 'param.error', `不支持的 msgKey：${String(msgKey)}`);
+    const p = parseJsonString(msgParam);
+    if (!p || typeof p !== 'object') throw apiError(400, 'param.isNotJson', 'msgParam 必须是 JSON 字符串');
+    for (const k of required[msgKey]!) if (typeof (p as Record<string, unknown>)[k] !== 'string' || !(p as Record<string, string>)[k]) throw apiError(400, 'param.error', `msgParam 缺少 ${k}`);
+    return p as Record<string, unknown>;
+  }
+
+  /** cardData is a JSON string of the StandardCard structure. */
+  private requireCard(cardData: unknown): StandardCardShape {
+    const c = parseJsonString(cardData) as Record<string, unknown> | undefined;
+    if (!c || typeof c !== 'object') throw apiError(400, 'param.isNotJson', 'cardData 必须是 JSON 字符串');
+    const title = (c.header as { title?: { type?: unknown; text?: unknown } } | undefined)?.title;
+    if (!title || title.type !== 'text' || typeof title.text !== 'string') throw apiError(400, 'param.error', 'cardData.header.title 必须是 {type:"text", text}');
+    if (!Array.isArray(c.contents)) throw apiError(400, 'param.error', 'cardData.contents 必须是数组');
+    const ids = new Set<string>();
+    const checkId = (id: unknown) => {
+      if (typeof id !== 'string' || !id) throw apiError(400, 'param.error', '每个组件都需要 id');
+      if (ids.has(id)) throw apiError(400, 'param.error', `组件 id 重复：${id}`);
+      ids.add(id);
+    };
+    for (const el of c.contents as Record<string, unknown>[]) {
+      checkId(el.id);
+      switch (el.type) {
+        case 'text':
+        case 'markdown':
+          if (typeof el.text !== 'string') throw apiError(400, 'param.error', `${String(el.type)} 组件需要 text`);
+          break;
+        case 'image':
+          if (typeof el.image !== 'string' || !el.image.startsWith('@')) throw apiError(400, 'param.error', 'image 组件需要 mediaId');
+          break;
+        case 'divider':
+          break;
+        case 'action':
+          if (!Array.isArray(el.actions) || el.actions.length === 0) throw apiError(400, 'param.error', 'action 组件需要 actions');
+          for (const btn of el.actions as Record<string, unknown>[]) {
+            checkId(btn.id);
+            const label = btn.label as { type?: unknown; text?: unknown } | undefined;
+            if (btn.type !== 'button' || !label || label.type !== 'text' || typeof label.text !== 'string') throw apiError(400, 'param.error', '按钮需要 type:"button" 与 label');
+            if (btn.actionType === 'openLink') {
+              if (typeof (btn.url as { all?: unknown } | undefined)?.all !== 'string') throw apiError(400, 'param.error', 'openLink 按钮需要 url.all');
+            } else if (btn.actionType !== 'request') throw apiError(400, 'param.error', `未知的 actionType：${String(btn.actionType)}`);
+            if (!['primary', 'normal', 'warning'].includes(String(btn.status ?? 'normal'))) throw apiError(400, 'param.error', `未知的按钮 status：${String(btn.status)}`);
+          }
+          break;
+        default:
+          throw apiError(400, 'param.error', `未知的组件类型：${String(el.type)}`);
+      }
+    }
+    return c as unknown as StandardCardShape;
+  }
+}
+
+function parseJsonString(v: unknown): unknown {
+  if (typeof v !== 'string') return undefined;
+  try {
+    return JSON.parse(v);
+  } catch {
+    return undefined;
+  }
+}
