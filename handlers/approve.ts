@@ -1,0 +1,275 @@
+import { z } from 'zod';
+import { actions, button, card, fields, form, note, text } from '../cards/builders.js';
+import type { Card, CardElement } from '../cards/model.js';
+import type { Bot } from '../src/bot/bot.js';
+import {
+  amountLabel,
+  declarationRef,
+  formatYuan,
+  GIVERS,
+  HANDLINGS,
+  KINDS,
+  STATE_NAMES,
+  STEP_NAMES,
+  stepOfState,
+  type Step,
+} from '../src/domain/declaration.js';
+import { approversFor, decide, ENTITY, type DecideResult, type Moved } from '../src/domain/declaration/workflow.js';
+import { appendAudit } from '../src/store/audit.js';
+import { cardsFor, claimDeadline, listPending, recordCard, type Declaration } from '../src/store/declarations.js';
+import { getStaff, listActiveStaff, type Staff } from '../src/store/staff.js';
+
+/**
+ * Approval cards for 上缴申报: sending them to each step's approvers, deciding, updating every
+ * card of a decided step in place, telling the declarant, and the deadline reminders.
+ */
+
+// The bot's zone for "this year" (receipt numbers) and dates shown; the deployment sets BOT_TIMEZONE.
+export const timeZone = (): string => process.env.BOT_TIMEZONE || 'Asia/Shanghai';
+
+export function formatTime(d: Date | null | undefined): string {
+  if (!d) return '';
+  return new Intl.DateTimeFormat('zh-CN', { timeZone: timeZone(), year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false })
+    .format(d)
+    .replace(/\//g, '-');
+}
+
+/**
+ * The declaration's content as card elements. Everything the declarant typed goes into plain
+ * text elements (escaped by every renderer), never into markdown.
+ */
+export function detailElements(d: Declaration, opts: { withDeclarant?: boolean } = {}): CardElement[] {
+  const pairs: [string, string][] = [['编号', declarationRef(d)]];
+  if (d.receiptNo) pairs.push(['申报序号', `SB-${d.id}`]);
+  if (opts.withDeclarant !== false) pairs.push(['申报人', `${d.declarantName}（${d.department}）`]);
+  pairs.push(
+    ['类别', KINDS[d.kind]],
+    [`${amountLabel(d.kind)}（元）`, formatYuan(d.amount)],
+    ['收到日期', d.receivedOn],
+    ['送礼人', GIVERS[d.giver]],
+    ['处理方式', HANDLINGS[d.handling]],
+    ['状态', STATE_NAMES[d.state]],
+  );
+  if (d.revision > 1) pairs.push(['版本', `第 ${d.revision} 版（修改自 SB-${d.previousId}）`]);
+  return [fields(pairs), text(`情况说明：${d.description || '（未填写）'}`)];
+}
+
+const refSchema = z.object({
+  id: z.string().regex(/^\d{1,18}$/),
+  v: z.coerce.number().int().min(1),
+  step: z.enum(['dept', 'discipline', 'finance']),
+});
+
+export function approvalCard(d: Declaration, step: Step, previousReason?: string | null): Card {
+  const value = { id: d.id, v: d.version, step };
+  const finance = step === 'finance';
+  return card(
+    `上缴申报待${finance ? '确认收款' : '审核'} · ${declarationRef(d)}`,
+    [
+      note(`审批环节：${STEP_NAMES[step]}${step === 'discipline' ? '（室内任何一位同志均可处理，以先处理者为准）' : ''}`),
+      ...detailElements(d),
+      previousReason ? text(`上一版被驳回的理由：${previousReason}`) : null,
+      finance ? note('请核实款物已交到财务科（或已存入患者住院账户）后再确认收款。') : null,
+      actions(button(finance ? '确认已收款' : '同意', 'decl.approve', value, { style: 'primary' })),
+      form('decl.reject', [{ kind: 'text', name: 'reason', label: '驳回理由', required: true, multiline: true, maxLength: 200, placeholder: '驳回时必填，申报人会看到' }], {
+        submitLabel: '驳回',
+        value,
+      }),
+      note('申报内容仅限申报人、审批人和纪检监察室查看，请勿转发或截图外传。'),
+    ],
+    finance ? 'purple' : 'orange',
+  );
+}
+
+export function decidedCard(d: Declaration, step: Step, how: { decision: 'approve' | 'reject'; actorName: string; at: Date; reason?: string | null }): Card {
+  const verb = how.decision === 'reject' ? '驳回' : step === 'finance' ? '确认收款' : '同意';
+  return card(
+    `上缴申报 · ${declarationRef(d)} · 已${verb}`,
+    [
+      note(`已由 ${how.actorName}（${STEP_NAMES[step]}）于 ${formatTime(how.at)} ${verb}。`),
+      how.reason ? text(`驳回理由：${how.reason}`) : null,
+      ...detailElements(d),
+    ],
+    how.decision === 'reject' ? 'red' : 'green',
+  );
+}
+
+/** Sends the current step's approval card to each of its approvers and records where it went. */
+export async function sendApprovalCards(bot: Bot, d: Declaration): Promise<number> {
+  const step = stepOfState(d.state);
+  if (!step) return 0;
+  const approvers = await approversFor(bot.db, d, step);
+  if (approvers.length === 0) {
+    bot.log.warn({ declarationId: d.id, step }, 'declaration step has no approver on the roster');
+    return 0;
+  }
+  let prevReason: string | null = null;
+  if (d.previousId) {
+    const r = await bot.db.query<{ last_reason: string | null }>('SELECT last_reason FROM declarations WHERE id = $1', [d.previousId]);
+    prevReason = r.rows[0]?.last_reason ?? null;
+  }
+  const body = approvalCard(d, step, prevReason);
+  let sent = 0;
+  for (const a of approvers) {
+    try {
+      const out = await bot.sendToStaff(a, body, `decl:${d.id}:v${d.version}:${a.staffId}`);
+      if (!out) continue;
+      await recordCard(bot.db, { declarationId: d.id, state: d.state, version: d.version, staffId: a.staffId, platform: out.platform, messageId: out.messageId });
+      sent++;
+    } catch (err) {
+      bot.log.warn({ err, declarationId: d.id, staffId: a.staffId }, 'approval card not delivered');
+    }
+  }
+  return sent;
+}
+
+/** Every card of a decided step shows who decided; the clicked one is also returned to the platform. */
+async function updateStepCards(bot: Bot, cardVersion: number, body: Card, d: Declaration): Promise<void> {
+  for (const c of await cardsFor(bot.db, d.id, cardVersion)) {
+    try {
+      await bot.updateCard(c.platform as never, c.messageId, body);
+    } catch (err) {
+      bot.log.warn({ err, declarationId: d.id, staffId: c.staffId }, 'approval card not updated');
+    }
+  }
+}
+
+/** What the declarant is told after each move. */
+export function declarantMessage(m: Moved): Card | string {
+  const d = m.declaration;
+  const ref = declarationRef(d);
+  switch (m.to) {
+    case 'pending_dept':
+      return `您的上缴申报 ${ref} 已提交，正在等待科室负责人审核。每一步处理后都会通知您。`;
+    case 'pending_discipline':
+      return m.from === 'draft'
+        ? `您的上缴申报 ${ref} 已提交，正在等待纪检监察室审核${m.skippedDept ? '（您是本科室负责人，跳过科室审核）' : ''}。每一步处理后都会通知您。`
+        : `您的上缴申报 ${ref} 已由科室负责人同意，已转纪检监察室审核。`;
+    case 'pending_finance':
+      return `您的上缴申报 ${ref} 已由纪检监察室同意。请将款物交到财务科（或存入患者住院账户），财务确认收款后即完成登记。`;
+    case 'registered':
+      return card(
+        `上缴登记完成 · ${ref}`,
+        [
+          text(`您的上缴申报已完成登记，回执编号 ${ref}，请妥善保存。感谢您主动上缴，守住了廉洁从业的底线（《九项准则》第八条）。`),
+          ...detailElements(d, { withDeclarant: false }),
+        ],
+        'green',
+      );
+    case 'rejected':
+      return card(
+        `上缴申报被驳回 · ${ref}`,
+        [
+          text(`您的上缴申报 ${ref} 被${STEP_NAMES[stepOfState(m.from) ?? 'discipline']}驳回。`),
+          text(`驳回理由：${d.lastReason ?? ''}`),
+          ...detailElements(d, { withDeclarant: false }),
+          note('您可以按驳回理由修改后重新提交；原申报会保留在记录中。'),
+          actions(button('修改后重新提交', 'decl.amend', { id: d.id }, { style: 'primary' })),
+        ],
+        'red',
+      );
+    default:
+      return `您的上缴申报 ${ref} 状态已更新：${STATE_NAMES[d.state]}。`;
+  }
+}
+
+/** After a committed move: cards of the old step, the next step's cards, the declarant. */
+export async function afterMove(bot: Bot, m: Moved, decided?: { actor: Staff; decision: 'approve' | 'reject'; cardVersion: number }): Promise<Card | undefined> {
+  let decidedBody: Card | undefined;
+  const step = stepOfState(m.from);
+  if (decided && step) {
+    decidedBody = decidedCard(m.declaration, step, { decision: decided.decision, actorName: decided.actor.name, at: bot.now(), reason: m.declaration.lastReason });
+    await updateStepCards(bot, decided.cardVersion, decidedBody, m.declaration);
+  }
+  if (m.to.startsWith('pending_')) await sendApprovalCards(bot, m.declaration);
+  const declarant = await getStaff(bot.db, m.declaration.declarantId);
+  if (declarant?.active) {
+    try {
+      await bot.sendToStaff(declarant, declarantMessage(m), `decl:${m.declaration.id}:v${m.declaration.version}:declarant`);
+    } catch (err) {
+      bot.log.warn({ err, declarationId: m.declaration.id }, 'declarant not told of the move');
+    }
+  }
+  return decidedBody;
+}
+
+async function staleReply(bot: Bot, r: Extract<DecideResult, { outcome: 'stale' }>, step: Step) {
+  const who = r.last?.actor ? await getStaff(bot.db, r.last.actor) : undefined;
+  if (!r.last || !who) return { toast: '这张卡片已过期（申报已有更新），操作没有生效。' };
+  const decision = r.last.to_state === 'rejected' ? ('reject' as const) : ('approve' as const);
+  return {
+    toast: `已由他人处理：${who.name} 已${decision === 'reject' ? '驳回' : step === 'finance' ? '确认收款' : '同意'}，您的操作没有生效。`,
+    card: decidedCard(r.declaration, step, { decision, actorName: who.name, at: r.last.at, reason: r.last.reason }),
+  };
+}
+
+export function registerApprove(bot: Bot): void {
+  for (const decision of ['approve', 'reject'] as const) {
+    bot.action(
+      `decl.${decision}`,
+      async (ctx) => {
+        const ref = refSchema.parse(ctx.value);
+        const reason = decision === 'reject' ? (ctx.form?.reason ?? '') : undefined;
+        const r = await decide(bot.db, ctx.staff, ref, decision, { now: bot.now(), timeZone: timeZone(), ...(reason !== undefined ? { reason } : {}) });
+        if (r.outcome === 'stale') return staleReply(bot, r, ref.step);
+        bot.log.info({ declarationId: r.declaration.id, from: r.from, to: r.to, staffId: ctx.staff.staffId }, 'declaration decided');
+        const body = await afterMove(bot, r, { actor: ctx.staff, decision, cardVersion: ref.v });
+        const done = decision === 'reject' ? '已驳回，申报人会收到驳回理由。' : r.to === 'registered' ? `已登记，回执编号 ${r.declaration.receiptNo}。` : '已同意，已转下一环节。';
+        return { toast: done, ...(body ? { card: body } : {}) };
+      },
+      { schema: refSchema as never },
+    );
+  }
+}
+
+// ---- deadlines ----------------------------------------------------------------------------
+
+export interface DeadlineRun {
+  reminded: string[];
+  escalated: string[];
+}
+
+/**
+ * Approvals pending longer than `declaration.reminderHours` remind their approvers; twice that
+ * escalates to the discipline office and leadership (who get the reference and the step, never
+ * the declarant's name or the content). Each reminder and escalation is claimed with a guarded
+ * UPDATE, so running this twice (or on two instances) sends each once.
+ */
+export async function runApprovalDeadlines(bot: Bot, now: Date = bot.now()): Promise<DeadlineRun> {
+  const hours = bot.deps.settings.declaration.reminderHours;
+  const out: DeadlineRun = { reminded: [], escalated: [] };
+  for (const d of await listPending(bot.db)) {
+    const step = stepOfState(d.state);
+    if (!step || !d.stepStartedAt) continue;
+    const waited = (now.getTime() - d.stepStartedAt.getTime()) / 3_600_000;
+    const ref = declarationRef(d);
+    if (waited >= hours && !d.remindedAt && (await claim(bot, d, 'reminded_at', now))) {
+      const text = `提醒：上缴申报 ${ref} 等待您（${STEP_NAMES[step]}）处理已超过 ${Math.floor(waited)} 小时，请在之前收到的审批卡片上尽快处理。`;
+      for (const a of await approversFor(bot.db, d, step)) await bot.sendToStaff(a, text, `decl:${d.id}:v${d.version}:remind:${a.staffId}`).catch(() => undefined);
+      out.reminded.push(d.id);
+    }
+    if (waited >= 2 * hours && !d.escalatedAt && (await claim(bot, d, 'escalated_at', now))) {
+      const text = `督办：上缴申报 ${ref} 在“${STEP_NAMES[step]}”环节已等待 ${Math.floor(waited)} 小时仍未处理，请督促办理。`;
+      const to = new Map<string, Staff>();
+      for (const role of ['discipline', 'leader'] as const) for (const s of await listActiveStaff(bot.db, { role })) if (s.staffId !== d.declarantId) to.set(s.staffId, s);
+      for (const s of to.values()) await bot.sendToStaff(s, text, `decl:${d.id}:v${d.version}:escalate:${s.staffId}`).catch(() => undefined);
+      out.escalated.push(d.id);
+    }
+  }
+  return out;
+}
+
+async function claim(bot: Bot, d: Declaration, which: 'reminded_at' | 'escalated_at', now: Date): Promise<boolean> {
+  return bot.db.transaction(async (tx) => {
+    if (!(await claimDeadline(tx, d.id, d.version, which, now))) return false;
+    await appendAudit(tx, {
+      actor: 'system',
+      action: which === 'reminded_at' ? 'declaration.remind' : 'declaration.escalate',
+      entityType: ENTITY,
+      entityId: d.id,
+      fromState: d.state,
+      toState: d.state,
+    });
+    return true;
+  });
+}

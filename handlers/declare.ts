@@ -1,0 +1,468 @@
+import ExcelJS from 'exceljs';
+import { z } from 'zod';
+import { actions, button, card, fields, form, note, table, text } from '../cards/builders.js';
+import type { ActionValue, Card, FormInput } from '../cards/model.js';
+import type { Bot } from '../src/bot/bot.js';
+import type { HandlerContext } from '../src/bot/context.js';
+import type { DialogueStep } from '../src/bot/dialogue.js';
+import {
+  checkAmount,
+  checkDate,
+  checkDescription,
+  checkGiver,
+  checkHandling,
+  checkKind,
+  declarationRef,
+  describeErrors,
+  DESCRIPTION_MAX,
+  descriptionRequired,
+  formatYuan,
+  GIVERS,
+  HANDLINGS,
+  KINDS,
+  localDate,
+  needsFinance,
+  ONE_LINE_USAGE,
+  parseOneLine,
+  parseRef,
+  STATE_NAMES,
+  validateDeclaration,
+  type Check,
+  type DeclarationInput,
+  type Giver,
+  type Handling,
+  type Kind,
+  type RawInput,
+} from '../src/domain/declaration.js';
+import { maskingNotice, type MaskResult } from '../src/domain/masking.js';
+import { AUDIT_ACTION_NAMES, canView, cancelDraft, createDraft, editDraft, refuseSecondAmendment, routeFor, submitDraft, trailOf } from '../src/domain/declaration/workflow.js';
+import { UserError } from '../src/errors.js';
+import { appendAudit, type AuditRow } from '../src/store/audit.js';
+import { getDeclaration, getDeclarationByReceipt, listByDeclarant, listSubmitted, monthlyTotals, type Declaration } from '../src/store/declarations.js';
+import { getStaff } from '../src/store/staff.js';
+import { afterMove, detailElements, formatTime, timeZone } from './approve.js';
+
+/**
+ * 上缴申报: `上缴`/`申报` opens a form card (or, where the platform has no forms, a dialogue
+ * asking the same fields with the same checks); a one-liner works too. The declarant reviews
+ * everything on one card before submitting. Lookups and the discipline office's list/export,
+ * and leadership's nameless totals, live here too.
+ */
+
+export const DECLARE_DIALOGUE = 'declare';
+const CONFIDENTIAL = '仅您本人、审批人和纪检监察室可以看到这条申报。';
+
+const options = <T extends string>(labels: Record<T, string>) => (Object.entries(labels) as [T, string][]).map(([value, label]) => ({ value, label }));
+
+function formInputs(maxYuan: number, current?: RawInput): FormInput[] {
+  const init = (v?: string) => (v ? { initial: v } : {});
+  return [
+    { kind: 'select', name: 'kind', label: '类别', required: true, options: options(KINDS), ...init(current?.kind) },
+    { kind: 'number', name: 'amount', label: '金额或估计价值（元）', required: true, min: 0.01, max: maxYuan, placeholder: '礼金填金额，礼品等填估计价值，例如 500', ...init(current?.amount) },
+    { kind: 'date', name: 'receivedOn', label: '收到日期', required: true, ...init(current?.receivedOn) },
+    { kind: 'select', name: 'giver', label: '送礼人', required: true, options: options(GIVERS), ...init(current?.giver) },
+    { kind: 'select', name: 'handling', label: '处理方式', required: true, options: options(HANDLINGS), ...init(current?.handling) },
+    {
+      kind: 'text',
+      name: 'description',
+      label: '情况说明',
+      multiline: true,
+      maxLength: DESCRIPTION_MAX,
+      placeholder: '简要说明经过；选“其他”时必填。请勿填写患者身份证号、手机号',
+      ...init(current?.description),
+    },
+  ];
+}
+
+export function declarationForm(maxYuan: number, value: ActionValue, current?: RawInput, title = '红包/礼品 主动上缴申报'): Card {
+  return card(
+    title,
+    [
+      text('收到礼金、红包、礼品、购物卡、有价证券或宴请邀请时，请如实申报（《九项准则》第八条、第九条）。填写后会先让您核对，确认后才提交。'),
+      form('decl.form', formInputs(maxYuan, current), { submitLabel: '下一步：核对', value, dialogue: DECLARE_DIALOGUE }),
+      note(CONFIDENTIAL),
+    ],
+    'blue',
+  );
+}
+
+const rawOf = (d: Declaration): RawInput => ({ kind: d.kind, amount: d.amount, receivedOn: d.receivedOn, giver: d.giver, handling: d.handling, description: d.description });
+
+async function routeText(bot: Bot, d: Declaration): Promise<string> {
+  const route = await routeFor(bot.db, d);
+  const steps = [route.dept ? '科室负责人审核' : '', '纪检监察室审核', needsFinance(d.handling) ? '财务科确认收款' : '', '登记并发放回执编号'].filter(Boolean);
+  return `提交后依次：${steps.join(' → ')}。`;
+}
+
+export async function previewCard(bot: Bot, d: Declaration, masking?: MaskResult): Promise<Card> {
+  const notice = masking ? maskingNotice(masking) : undefined;
+  const v = { id: d.id, v: d.version };
+  return card(
+    `请核对您的上缴申报 · SB-${d.id}`,
+    [
+      text('请核对以下内容，无误后点“确认提交”。'),
+      ...detailElements(d, { withDeclarant: false }),
+      notice ? note(notice) : null,
+      note(await routeText(bot, d)),
+      actions(button('确认提交', 'decl.confirm', v, { style: 'primary' }), button('修改', 'decl.edit', v), button('取消', 'decl.cancel', v, { style: 'danger', confirm: '确定取消这份申报吗？' })),
+      note(CONFIDENTIAL),
+    ],
+    'blue',
+  );
+}
+
+type Target = { id: string; v: number } | { amends: string } | Record<string, never>;
+
+/** Saves validated content as a new draft, an edited draft, or an amendment of a rejected one. */
+async function saveDraft(bot: Bot, ctx: HandlerContext, target: Target, input: DeclarationInput): Promise<Declaration> {
+  if ('id' in target) return editDraft(bot.db, ctx.staff, target.id, target.v, input);
+  if ('amends' in target) return createDraft(bot.db, ctx.staff, input, { amends: target.amends });
+  return createDraft(bot.db, ctx.staff, input);
+}
+
+function validate(bot: Bot, raw: RawInput) {
+  return validateDeclaration(raw, { maxAmountYuan: bot.deps.settings.declaration.maxAmountYuan, today: localDate(bot.now(), timeZone()) });
+}
+
+/** Opens the form, or the dialogue where the platform cannot show forms. */
+async function openForm(bot: Bot, ctx: HandlerContext, target: Target, current?: RawInput, title?: string): Promise<Card | undefined> {
+  if (bot.platform(ctx.platform)?.supportsForms) return declarationForm(bot.deps.settings.declaration.maxAmountYuan, target as ActionValue, current, title);
+  // The dialogue's answers are what completion sees, so the target rides along as a hidden answer.
+  await ctx.startDialogue(DECLARE_DIALOGUE, { ...(current ? { current } : {}), data: { __target: JSON.stringify(target) } });
+  return undefined;
+}
+
+// ---- the step-by-step dialogue -------------------------------------------------------------
+
+const KEEP = new Set(['不变', '保持', '同上']);
+const SKIP = new Set(['跳过', '无', '没有', 'skip']);
+const list = (labels: Record<string, string>) => Object.values(labels).map((l, i) => `${i + 1}. ${l}`).join('\n');
+const byIndex = <T extends string>(labels: Record<T, string>, t: string): string => {
+  const keys = Object.keys(labels) as T[];
+  return /^\d+$/.test(t) && keys[Number(t) - 1] ? keys[Number(t) - 1] : t;
+};
+const result = <T>(c: Check<T>) => (c.ok ? { ok: true as const, value: c.value as unknown } : { ok: false as const, message: c.message });
+
+function dialogueSteps(bot: Bot, initial: Record<string, unknown>): DialogueStep[] {
+  const current = (initial.current as RawInput | undefined) ?? {};
+  const labelOf: Record<string, (v: string) => string> = {
+    kind: (v) => KINDS[v as Kind] ?? v,
+    giver: (v) => GIVERS[v as Giver] ?? v,
+    handling: (v) => HANDLINGS[v as Handling] ?? v,
+  };
+  const keepHint = (key: keyof RawInput) => {
+    const v = current[key];
+    return v ? `\n（当前：${labelOf[key]?.(v) ?? v}，回复“不变”保留）` : '';
+  };
+  const step = (key: keyof RawInput, prompt: (data: Record<string, unknown>) => string, check: (t: string, data: Record<string, unknown>) => Check<unknown>): DialogueStep => ({
+    key,
+    prompt: (data) => `${prompt(data)}${keepHint(key)}`,
+    parse: (t, data) => (KEEP.has(t) && current[key] !== undefined ? { ok: true, value: current[key] } : result(check(t, data))),
+  });
+  const max = () => bot.deps.settings.declaration.maxAmountYuan;
+  return [
+    step('kind', () => `第 1 步（共 6 步）：请选择类别，回复序号或名称：\n${list(KINDS)}`, (t) => checkKind(byIndex(KINDS, t))),
+    step('amount', (data) => `第 2 步：请填写${data.kind === 'cash' ? '金额' : '估计价值'}（元），例如 500：`, (t, data) => checkAmount(t, max(), data.kind as Kind)),
+    step('receivedOn', () => '第 3 步：请填写收到日期，格式 年-月-日，例如 2026-11-20（也可回复“今天”“昨天”）：', (t) => checkDate(t, localDate(bot.now(), timeZone()))),
+    step('giver', () => `第 4 步：请选择送礼人，回复序号或名称：\n${list(GIVERS)}`, (t) => checkGiver(byIndex(GIVERS, t))),
+    step('handling', () => `第 5 步：请选择处理方式，回复序号或名称：\n${list(HANDLINGS)}`, (t) => checkHandling(byIndex(HANDLINGS, t))),
+    step(
+      'description',
+      (data) =>
+        `第 6 步：请简要说明经过（不超过 ${DESCRIPTION_MAX} 字${descriptionRequired(data as never) ? '，您选择了“其他”，此项必填' : '，没有可回复“跳过”'}）。请勿填写患者身份证号、手机号：`,
+      (t, data) => checkDescription(SKIP.has(t) ? '' : t, descriptionRequired(data as never)),
+    ),
+  ];
+}
+
+// ---- lookups, list, export, totals ------------------------------------------------------------
+
+async function actorNames(bot: Bot, rows: AuditRow[]): Promise<Map<string, string>> {
+  const names = new Map<string, string>([['system', '系统']]);
+  for (const r of rows) {
+    if (r.actor && !names.has(r.actor)) names.set(r.actor, (await getStaff(bot.db, r.actor))?.name ?? r.actor);
+  }
+  return names;
+}
+
+const stateName = (s: string | null) => (s ? (STATE_NAMES[s as keyof typeof STATE_NAMES] ?? s) : '');
+
+async function trailTable(bot: Bot, id: string) {
+  const rows = await trailOf(bot.db, id);
+  const names = await actorNames(bot, rows);
+  return table(
+    ['时间', '操作人', '操作', '原状态', '新状态', '理由'],
+    rows.map((r) => [formatTime(r.at), names.get(r.actor ?? '') ?? '', AUDIT_ACTION_NAMES[r.action] ?? r.action, stateName(r.from_state), stateName(r.to_state), r.reason ?? '']),
+  );
+}
+
+async function showDeclaration(bot: Bot, ctx: HandlerContext, refText: string): Promise<Card> {
+  const q = parseRef(refText);
+  const d = q ? ('receiptNo' in q ? await getDeclarationByReceipt(bot.db, q.receiptNo) : await getDeclaration(bot.db, q.id)) : undefined;
+  // The same answer for "no such" and "not yours": existence itself is confidential.
+  if (!d || !(await canView(bot.db, d, ctx.staff))) throw new UserError(`找不到编号为 ${refText} 的申报，或您无权查看。申报仅限申报人、审批人和纪检监察室查看。`);
+  return card(`上缴申报 · ${declarationRef(d)}`, [...detailElements(d), note('处理记录（不可修改）：'), await trailTable(bot, d.id), note(CONFIDENTIAL)], 'blue');
+}
+
+async function exportWorkbook(bot: Bot): Promise<{ buffer: Buffer; count: number }> {
+  const all = await listSubmitted(bot.db);
+  const wb = new ExcelJS.Workbook();
+  wb.creator = '清廉助手';
+  const sheet = wb.addWorksheet('上缴申报');
+  sheet.columns = [
+    { header: '编号', key: 'ref', width: 16 },
+    { header: '申报序号', key: 'sb', width: 10 },
+    { header: '状态', key: 'state', width: 14 },
+    { header: '工号', key: 'staffId', width: 10 },
+    { header: '申报人', key: 'name', width: 10 },
+    { header: '科室', key: 'dept', width: 12 },
+    { header: '类别', key: 'kind', width: 14 },
+    { header: '金额或估计价值（元）', key: 'amount', width: 14 },
+    { header: '收到日期', key: 'receivedOn', width: 12 },
+    { header: '送礼人', key: 'giver', width: 14 },
+    { header: '处理方式', key: 'handling', width: 16 },
+    { header: '情况说明', key: 'description', width: 40 },
+    { header: '版本', key: 'revision', width: 6 },
+    { header: '修改自', key: 'previous', width: 10 },
+    { header: '提交时间', key: 'submitted', width: 18 },
+    { header: '登记时间', key: 'registered', width: 18 },
+    { header: '驳回理由', key: 'reason', width: 30 },
+  ];
+  for (const d of all) {
+    sheet.addRow({
+      ref: declarationRef(d),
+      sb: `SB-${d.id}`,
+      state: STATE_NAMES[d.state],
+      staffId: d.declarantId,
+      name: d.declarantName,
+      dept: d.department,
+      kind: KINDS[d.kind],
+      amount: Number(d.amount),
+      receivedOn: d.receivedOn,
+      giver: GIVERS[d.giver],
+      handling: HANDLINGS[d.handling],
+      // Plain strings: ExcelJS only writes a formula when given {formula}, so "=…" stays text.
+      description: d.description,
+      revision: d.revision,
+      previous: d.previousId ? `SB-${d.previousId}` : '',
+      submitted: formatTime(d.submittedAt),
+      registered: formatTime(d.registeredAt),
+      reason: d.state === 'rejected' ? (d.lastReason ?? '') : '',
+    });
+  }
+  const audit = wb.addWorksheet('处理记录');
+  audit.columns = [
+    { header: '申报序号', key: 'sb', width: 10 },
+    { header: '时间', key: 'at', width: 18 },
+    { header: '操作人工号', key: 'actor', width: 10 },
+    { header: '操作人', key: 'name', width: 10 },
+    { header: '操作', key: 'action', width: 16 },
+    { header: '原状态', key: 'from', width: 14 },
+    { header: '新状态', key: 'to', width: 14 },
+    { header: '理由', key: 'reason', width: 30 },
+  ];
+  for (const d of [...all].reverse()) {
+    const rows = await trailOf(bot.db, d.id);
+    const names = await actorNames(bot, rows);
+    for (const r of rows) {
+      audit.addRow({
+        sb: `SB-${d.id}`,
+        at: formatTime(r.at),
+        actor: r.actor ?? '',
+        name: names.get(r.actor ?? '') ?? '',
+        action: AUDIT_ACTION_NAMES[r.action] ?? r.action,
+        from: stateName(r.from_state),
+        to: stateName(r.to_state),
+        reason: r.reason ?? '',
+      });
+    }
+  }
+  for (const s of [sheet, audit]) s.getRow(1).font = { bold: true };
+  return { buffer: Buffer.from(await wb.xlsx.writeBuffer()), count: all.length };
+}
+
+// ---- registration --------------------------------------------------------------------------
+
+const draftRef = z.object({ id: z.string().regex(/^\d{1,18}$/), v: z.coerce.number().int().min(1) });
+const formTarget = z.union([draftRef, z.object({ amends: z.string().regex(/^\d{1,18}$/) }), z.object({})]);
+
+export function registerDeclare(bot: Bot): void {
+  const draftCard = async (ctx: HandlerContext, target: Target, raw: RawInput): Promise<{ card: Card } | { errors: string }> => {
+    const v = validate(bot, raw);
+    if (!v.ok) return { errors: describeErrors(v.errors) };
+    const d = await saveDraft(bot, ctx, target, v.value);
+    bot.log.info({ declarationId: d.id, staffId: ctx.staff.staffId }, 'declaration draft saved');
+    return { card: await previewCard(bot, d, v.masking) };
+  };
+
+  bot.dialogue({
+    name: DECLARE_DIALOGUE,
+    steps: (initial) => dialogueSteps(bot, initial),
+    complete: async (ctx, data) => {
+      const target = formTarget.parse(JSON.parse(String(data.__target ?? '{}'))) as Target;
+      const out = await draftCard(ctx, target, {
+        kind: String(data.kind ?? ''),
+        amount: String(data.amount ?? ''),
+        receivedOn: String(data.receivedOn ?? ''),
+        giver: String(data.giver ?? ''),
+        handling: String(data.handling ?? ''),
+        description: String(data.description ?? ''),
+      });
+      return 'errors' in out ? `申报内容有以下问题，请重新发送“上缴”填写：\n${out.errors}` : out.card;
+    },
+  });
+
+  bot.command(
+    { names: ['上缴', '申报', 'declare'], usage: '上缴 [类别 金额 送礼人 日期 处理方式 说明]', summary: '红包、礼品等主动上缴申报（保密）；“申报 编号”查看一条申报', group: '上缴申报' },
+    async (ctx) => {
+      if (ctx.args.length === 1 && parseRef(ctx.args[0])) return showDeclaration(bot, ctx, ctx.args[0]);
+      if (ctx.args.length === 0) return openForm(bot, ctx, {});
+      const out = await draftCard(ctx, {}, parseOneLine(ctx.args));
+      if ('errors' in out) return `申报内容有以下问题，请修改后重新发送：\n${out.errors}\n\n格式：${ONE_LINE_USAGE}\n也可以只发送“上缴”，按表单逐项填写。`;
+      return out.card;
+    },
+  );
+
+  bot.command({ names: ['我的申报', 'mydeclarations'], usage: '我的申报', summary: '查看自己的上缴申报及其进度', group: '上缴申报' }, async (ctx) => {
+    const mine = await listByDeclarant(bot.db, ctx.staff.staffId);
+    if (mine.length === 0) return '您还没有上缴申报记录。需要申报时发送“上缴”。';
+    return card(
+      '我的上缴申报',
+      [
+        table(
+          ['编号', '类别', '金额（元）', '收到日期', '状态'],
+          mine.map((d) => [declarationRef(d), KINDS[d.kind], formatYuan(d.amount), d.receivedOn, STATE_NAMES[d.state]]),
+        ),
+        note('发送“申报 编号”（例如“申报 SB-12”或“申报 HB-2026-000001”）查看详情和处理记录。'),
+      ],
+      'blue',
+    );
+  });
+
+  bot.command(
+    { names: ['申报列表', 'declarations'], usage: '申报列表', summary: '查看全部上缴申报（纪检监察室）', roles: ['discipline'], group: '上缴申报' },
+    async () => {
+      const all = await listSubmitted(bot.db, { limit: 50 });
+      if (all.length === 0) return '目前还没有已提交的上缴申报。';
+      return card(
+        '上缴申报列表（最近 50 条）',
+        [
+          table(
+            ['编号', '申报人', '科室', '类别', '金额（元）', '状态', '提交时间'],
+            all.map((d) => [declarationRef(d), d.declarantName, d.department, KINDS[d.kind], formatYuan(d.amount), STATE_NAMES[d.state], formatTime(d.submittedAt)]),
+          ),
+          note('发送“申报 编号”查看详情和处理记录；发送“导出申报”获取全部申报和处理记录的 Excel 文件。'),
+        ],
+        'blue',
+      );
+    },
+  );
+
+  bot.command(
+    { names: ['导出申报', 'exportdeclarations'], usage: '导出申报', summary: '导出全部上缴申报及处理记录为 Excel（纪检监察室）', roles: ['discipline'], group: '上缴申报' },
+    async (ctx) => {
+      const platform = bot.platform(ctx.platform);
+      if (!platform) throw new Error(`platform ${ctx.platform} not running`);
+      const { buffer, count } = await exportWorkbook(bot);
+      // Who took a copy of confidential records is itself on record.
+      await appendAudit(bot.db, { actor: ctx.staff.staffId, action: 'declaration.export', entityType: 'declaration_export', detail: { count } });
+      await platform.sendFile(
+        { conversation: ctx.conversation },
+        { name: `上缴申报-${localDate(bot.now(), timeZone())}.xlsx`, data: buffer, mime: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' },
+      );
+      return `已导出 ${count} 条申报及其处理记录。文件含申报人信息，请妥善保管，勿外传。`;
+    },
+  );
+
+  bot.command(
+    { names: ['申报统计', 'declarationstats'], usage: '申报统计', summary: '按月份和科室统计上缴申报件数和金额（不含姓名）', roles: ['leader', 'discipline'], group: '上缴申报' },
+    async (ctx) => {
+      const rows = await monthlyTotals(bot.db);
+      if (rows.length === 0) return '目前还没有已提交的上缴申报。';
+      const total = rows.reduce((a, r) => ({ n: a.n + r.registered, amount: a.amount + Number(r.registeredAmount), pending: a.pending + r.pending }), { n: 0, amount: 0, pending: 0 });
+      return card(
+        '上缴申报统计（按收到月份、科室）',
+        [
+          fields([
+            ['已登记件数', total.n],
+            ['已登记金额（元）', formatYuan(total.amount)],
+            ['审批中件数', total.pending],
+          ]),
+          table(['月份', '科室', '已登记件数', '已登记金额（元）', '审批中件数'], rows.map((r) => [r.month, r.department, r.registered, formatYuan(r.registeredAmount), r.pending])),
+          note(
+            ctx.hasRole('discipline')
+              ? '统计不含个人信息；明细请发送“申报列表”或“导出申报”。'
+              : '为保护申报人，统计只含件数和金额，不含姓名和申报内容。',
+          ),
+        ],
+        'blue',
+      );
+    },
+  );
+
+  bot.action(
+    'decl.form',
+    async (ctx) => {
+      const target = formTarget.parse(ctx.value) as Target;
+      const f = ctx.form ?? {};
+      const out = await draftCard(ctx, target, { kind: f.kind, amount: f.amount, receivedOn: f.receivedOn, giver: f.giver, handling: f.handling, description: f.description });
+      if ('errors' in out) return { toast: `请修改后再提交：\n${out.errors}` };
+      return out;
+    },
+    { schema: formTarget as never },
+  );
+
+  bot.action(
+    'decl.confirm',
+    async (ctx) => {
+      const { id, v } = draftRef.parse(ctx.value);
+      const moved = await submitDraft(bot.db, ctx.staff, id, v, bot.now());
+      bot.log.info({ declarationId: id, to: moved.to, staffId: ctx.staff.staffId }, 'declaration submitted');
+      await afterMove(bot, moved);
+      return {
+        toast: '已提交。',
+        card: card(`上缴申报已提交 · SB-${id}`, [text('已提交，每一步处理后都会通知您。'), ...detailElements(moved.declaration, { withDeclarant: false }), note(CONFIDENTIAL)], 'green'),
+      };
+    },
+    { schema: draftRef as never },
+  );
+
+  bot.action(
+    'decl.edit',
+    async (ctx) => {
+      const { id, v } = draftRef.parse(ctx.value);
+      const d = await getDeclaration(bot.db, id);
+      if (!d || d.declarantId !== ctx.staff.staffId) throw new UserError('只能修改您本人的申报。');
+      if (d.state !== 'draft' || d.version !== v) throw new UserError('这份申报已提交或已有更新，不能再按这张卡片修改。');
+      const body = await openForm(bot, ctx, { id, v }, rawOf(d), `修改上缴申报 · SB-${id}`);
+      return body ? { card: body } : { toast: '请在对话中逐项修改。' };
+    },
+    { schema: draftRef as never },
+  );
+
+  bot.action(
+    'decl.cancel',
+    async (ctx) => {
+      const { id, v } = draftRef.parse(ctx.value);
+      await cancelDraft(bot.db, ctx.staff, id, v, bot.now());
+      return { toast: '已取消。', card: card(`上缴申报已取消 · SB-${id}`, [text('这份申报已取消，没有提交。需要时可重新发送“上缴”。')], 'grey') };
+    },
+    { schema: draftRef as never },
+  );
+
+  bot.action(
+    'decl.amend',
+    async (ctx) => {
+      const { id } = z.object({ id: z.string().regex(/^\d{1,18}$/) }).parse(ctx.value);
+      const d = await getDeclaration(bot.db, id);
+      if (!d || d.declarantId !== ctx.staff.staffId) throw new UserError('只能修改您本人的申报。');
+      if (d.state !== 'rejected') throw new UserError('只有被驳回的申报可以修改后重新提交。');
+      await refuseSecondAmendment(bot.db, id);
+      const body = await openForm(bot, ctx, { amends: id }, rawOf(d), `修改后重新提交 · 原申报 SB-${id}`);
+      // A new message: the rejection card with its reason stays in the chat.
+      if (body) await ctx.reply(body);
+      return { toast: body ? '请在新卡片中修改后重新提交。' : '请在对话中逐项修改。' };
+    },
+    { schema: z.object({ id: z.string() }) as never },
+  );
+}

@@ -1,0 +1,239 @@
+import { UserError } from '../../errors.js';
+import { appendAudit, auditTrail, type AuditRow } from '../../store/audit.js';
+import type { Db, Queryable } from '../../store/db.js';
+import {
+  getDeclaration,
+  insertDraft,
+  nextReceiptNumber,
+  setReceiptNo,
+  transition,
+  updateDraft,
+  wasApprover,
+  type Declaration,
+} from '../../store/declarations.js';
+import { listActiveStaff, type Staff } from '../../store/staff.js';
+import {
+  declarationRef,
+  formatReceiptNo,
+  localDate,
+  needsFinance,
+  nextState,
+  stateOfStep,
+  stepOfState,
+  type DeclarationInput,
+  type Route,
+  type State,
+  type Step,
+} from '../declaration.js';
+
+/**
+ * The approval workflow: every change is one guarded UPDATE plus one audit row in the same
+ * transaction. Each function re-reads the record and re-checks the actor; nothing a card
+ * carries is trusted beyond naming which record and which version the user saw.
+ */
+
+export const ENTITY = 'declaration';
+export const STALE = '这条申报已由他人处理或已有更新，这张卡片上的操作不再生效。';
+
+/** Who may decide a step right now: by role (and department for the head), never the declarant. */
+export async function approversFor(q: Queryable, d: Pick<Declaration, 'declarantId' | 'departmentId'>, step: Step): Promise<Staff[]> {
+  const staff =
+    step === 'dept'
+      ? await listActiveStaff(q, { role: 'dept_head', departmentId: d.departmentId })
+      : await listActiveStaff(q, { role: step === 'discipline' ? 'discipline' : 'finance' });
+  return staff.filter((s) => s.staffId !== d.declarantId);
+}
+
+export async function routeFor(q: Queryable, d: Pick<Declaration, 'declarantId' | 'departmentId' | 'handling'>): Promise<Route> {
+  return { dept: (await approversFor(q, d, 'dept')).length > 0, finance: needsFinance(d.handling) };
+}
+
+export async function isApproverOf(q: Queryable, d: Declaration, staff: Staff, step: Step): Promise<boolean> {
+  if (staff.staffId === d.declarantId) return false;
+  return (await approversFor(q, d, step)).some((s) => s.staffId === staff.staffId);
+}
+
+/** Confidentiality: its author, its approvers (past or current) and the discipline office. */
+export async function canView(q: Queryable, d: Declaration, staff: Staff): Promise<boolean> {
+  if (d.declarantId === staff.staffId || staff.roles.includes('discipline')) return true;
+  if (d.state === 'draft' || d.state === 'cancelled') return false;
+  if (await wasApprover(q, d.id, staff.staffId)) return true;
+  const step = stepOfState(d.state);
+  return step !== undefined && (await isApproverOf(q, d, staff, step));
+}
+
+async function mustGet(q: Queryable, id: string): Promise<Declaration> {
+  const d = await getDeclaration(q, id);
+  if (!d) throw new UserError('找不到这条申报，它可能已被删除或编号有误。');
+  return d;
+}
+
+export const ALREADY_AMENDED = '这条申报已经有修改后的新版本，请在“我的申报”中查看。';
+
+/** A rejected declaration has at most one live amendment (the database enforces it too). */
+export async function refuseSecondAmendment(q: Queryable, id: string): Promise<void> {
+  const live = await q.query(`SELECT id FROM declarations WHERE previous_id = $1 AND state <> 'cancelled'`, [id]);
+  if (live.rows.length) throw new UserError(ALREADY_AMENDED);
+}
+
+export async function createDraft(db: Db, author: Staff, input: DeclarationInput, opts: { amends?: string } = {}): Promise<Declaration> {
+  return db.transaction(async (tx) => {
+    let revision = 1;
+    if (opts.amends) {
+      const prev = await mustGet(tx, opts.amends);
+      if (prev.declarantId !== author.staffId) throw new UserError('只能修改您本人的申报。');
+      if (prev.state !== 'rejected') throw new UserError('只有被驳回的申报可以修改后重新提交。');
+      await refuseSecondAmendment(tx, prev.id);
+      revision = prev.revision + 1;
+    }
+    const id = await insertDraft(tx, {
+      ...input,
+      declarantId: author.staffId,
+      departmentId: author.departmentId,
+      revision,
+      ...(opts.amends ? { previousId: opts.amends } : {}),
+    });
+    await appendAudit(tx, {
+      actor: author.staffId,
+      action: 'declaration.draft',
+      entityType: ENTITY,
+      entityId: id,
+      fromState: null,
+      toState: 'draft',
+      ...(opts.amends ? { detail: { amends: opts.amends, revision } } : {}),
+    });
+    return (await getDeclaration(tx, id))!;
+  });
+}
+
+export async function editDraft(db: Db, author: Staff, id: string, version: number, input: DeclarationInput): Promise<Declaration> {
+  return db.transaction(async (tx) => {
+    const d = await mustGet(tx, id);
+    if (d.declarantId !== author.staffId) throw new UserError('只能修改您本人的申报。');
+    if (d.state !== 'draft' || d.version !== version) throw new UserError('这份申报已提交或已有更新，不能再按这张卡片修改。');
+    const v = await updateDraft(tx, id, version, input);
+    if (v === undefined) throw new UserError('这份申报已提交或已有更新，不能再按这张卡片修改。');
+    await appendAudit(tx, { actor: author.staffId, action: 'declaration.edit', entityType: ENTITY, entityId: id, fromState: 'draft', toState: 'draft', detail: { version: v } });
+    return (await getDeclaration(tx, id))!;
+  });
+}
+
+export async function cancelDraft(db: Db, author: Staff, id: string, version: number, now: Date): Promise<Declaration> {
+  return db.transaction(async (tx) => {
+    const d = await mustGet(tx, id);
+    if (d.declarantId !== author.staffId) throw new UserError('只能取消您本人的申报。');
+    if (d.state !== 'draft' || d.version !== version || !(await transition(tx, id, 'draft', version, 'cancelled', { now }))) {
+      throw new UserError('这份申报已提交或已有更新，不能再取消。');
+    }
+    await appendAudit(tx, { actor: author.staffId, action: 'declaration.cancel', entityType: ENTITY, entityId: id, fromState: 'draft', toState: 'cancelled' });
+    return (await getDeclaration(tx, id))!;
+  });
+}
+
+export interface Moved {
+  declaration: Declaration;
+  from: State;
+  to: State;
+  /** The dept step was skipped on submission (the declarant heads the department, or it has no other head). */
+  skippedDept?: boolean;
+}
+
+export async function submitDraft(db: Db, author: Staff, id: string, version: number, now: Date): Promise<Moved> {
+  return db.transaction(async (tx) => {
+    const d = await mustGet(tx, id);
+    if (d.declarantId !== author.staffId) throw new UserError('只能提交您本人的申报。');
+    if (d.state !== 'draft' || d.version !== version) throw new UserError('这份申报已提交或已有更新，请勿重复提交。');
+    const route = await routeFor(tx, d);
+    const to = nextState('draft', route);
+    if (!(await transition(tx, id, 'draft', version, to, { now, submitted: true }))) throw new UserError('这份申报已提交或已有更新，请勿重复提交。');
+    await appendAudit(tx, {
+      actor: author.staffId,
+      action: d.previousId ? 'declaration.resubmit' : 'declaration.submit',
+      entityType: ENTITY,
+      entityId: id,
+      fromState: 'draft',
+      toState: to,
+      detail: { revision: d.revision, ...(route.dept ? {} : { skipped: 'dept' }), ...(d.previousId ? { amends: d.previousId } : {}) },
+    });
+    return { declaration: (await getDeclaration(tx, id))!, from: 'draft', to, skippedDept: !route.dept };
+  });
+}
+
+export type Decision = 'approve' | 'reject';
+
+export type DecideResult =
+  | ({ outcome: 'done'; decision: Decision; actor: Staff } & Moved)
+  | { outcome: 'stale'; declaration: Declaration; last?: AuditRow };
+
+class StaleDecision extends Error {}
+
+/**
+ * One approver's decision on the step `step` of declaration `id` as they saw it at `version`.
+ * The first decision wins; a later one (another member of the office, a double click, an old
+ * card) gets `stale` and changes nothing. Registering takes the year's next receipt number in
+ * the same transaction.
+ */
+export async function decide(
+  db: Db,
+  actor: Staff,
+  ref: { id: string; v: number; step: Step },
+  decision: Decision,
+  opts: { now: Date; timeZone: string; reason?: string },
+): Promise<DecideResult> {
+  const reason = opts.reason?.trim() ?? '';
+  if (decision === 'reject' && !reason) throw new UserError('驳回时请填写驳回理由。');
+  if ([...reason].length > 200) throw new UserError(`驳回理由最多 200 字，现在是 ${[...reason].length} 字。`);
+  try {
+    return await db.transaction(async (tx) => {
+      const d = await mustGet(tx, ref.id);
+      if (d.declarantId === actor.staffId) throw new UserError('不能审批自己的申报。');
+      if (!(await isApproverOf(tx, d, actor, ref.step))) throw new UserError('您不是这条申报当前步骤的审批人，无权处理。');
+      const from = stateOfStep(ref.step);
+      if (d.state !== from || d.version !== ref.v) throw new StaleDecision();
+      const to: State = decision === 'reject' ? 'rejected' : nextState(from, await routeFor(tx, d));
+      if (!(await transition(tx, d.id, from, ref.v, to, { now: opts.now, ...(decision === 'reject' ? { reason } : {}) }))) throw new StaleDecision();
+      let receiptNo: string | undefined;
+      if (to === 'registered') {
+        const year = Number(localDate(opts.now, opts.timeZone).slice(0, 4));
+        receiptNo = formatReceiptNo(year, await nextReceiptNumber(tx, year));
+        await setReceiptNo(tx, d.id, receiptNo);
+      }
+      await appendAudit(tx, {
+        actor: actor.staffId,
+        action: decision === 'reject' ? 'declaration.reject' : to === 'registered' ? 'declaration.register' : 'declaration.approve',
+        entityType: ENTITY,
+        entityId: d.id,
+        fromState: from,
+        toState: to,
+        reason: decision === 'reject' ? reason : null,
+        detail: { step: ref.step, version: ref.v, ...(receiptNo ? { receiptNo } : {}) },
+      });
+      return { outcome: 'done' as const, decision, actor, declaration: (await getDeclaration(tx, d.id))!, from, to };
+    });
+  } catch (e) {
+    if (!(e instanceof StaleDecision)) throw e;
+    const declaration = (await getDeclaration(db, ref.id))!;
+    const trail = await auditTrail(db, ENTITY, ref.id);
+    const last = [...trail].reverse().find((r) => r.from_state === stateOfStep(ref.step));
+    return { outcome: 'stale', declaration, ...(last ? { last } : {}) };
+  }
+}
+
+export async function trailOf(q: Queryable, id: string): Promise<AuditRow[]> {
+  return auditTrail(q, ENTITY, id);
+}
+
+export const AUDIT_ACTION_NAMES: Record<string, string> = {
+  'declaration.draft': '填写草稿',
+  'declaration.edit': '修改草稿',
+  'declaration.cancel': '取消草稿',
+  'declaration.submit': '提交申报',
+  'declaration.resubmit': '修改后重新提交',
+  'declaration.approve': '同意',
+  'declaration.reject': '驳回',
+  'declaration.register': '同意并登记',
+  'declaration.remind': '超时提醒审批人',
+  'declaration.escalate': '超时上报纪检监察室和院领导',
+};
+
+export { declarationRef };

@@ -1,0 +1,242 @@
+import type { DeclarationInput, Giver, Handling, Kind, State } from '../domain/declaration.js';
+import type { Queryable } from './db.js';
+
+/** SQL for declarations. Transitions live in src/domain/declaration/workflow.ts. */
+
+export interface Declaration extends DeclarationInput {
+  id: string;
+  declarantId: string;
+  declarantName: string;
+  departmentId: number;
+  department: string;
+  state: State;
+  version: number;
+  revision: number;
+  previousId: string | null;
+  receiptNo: string | null;
+  lastReason: string | null;
+  createdAt: Date;
+  submittedAt: Date | null;
+  stepStartedAt: Date | null;
+  remindedAt: Date | null;
+  escalatedAt: Date | null;
+  registeredAt: Date | null;
+}
+
+interface Row {
+  id: string;
+  declarant_id: string;
+  declarant_name: string;
+  department_id: number;
+  department: string;
+  state: State;
+  version: number;
+  revision: number;
+  previous_id: string | null;
+  kind: Kind;
+  amount: string;
+  received_on: string;
+  giver: Giver;
+  handling: Handling;
+  description: string;
+  receipt_no: string | null;
+  last_reason: string | null;
+  created_at: Date;
+  submitted_at: Date | null;
+  step_started_at: Date | null;
+  reminded_at: Date | null;
+  escalated_at: Date | null;
+  registered_at: Date | null;
+}
+
+// Dates and money as text: a `date` parsed into a JS Date shifts with the server's zone, and
+// numeric must never become a float.
+const COLUMNS = `d.id::text, d.declarant_id, s.name AS declarant_name, d.department_id, dep.name AS department, d.state, d.version,
+  d.revision, d.previous_id::text, d.kind, d.amount::text AS amount, d.received_on::text AS received_on, d.giver, d.handling,
+  d.description, d.receipt_no, d.last_reason, d.created_at, d.submitted_at, d.step_started_at, d.reminded_at, d.escalated_at,
+  d.registered_at`;
+const FROM = `declarations d JOIN staff s ON s.staff_id = d.declarant_id JOIN departments dep ON dep.id = d.department_id`;
+
+const toDeclaration = (r: Row): Declaration => ({
+  id: r.id,
+  declarantId: r.declarant_id,
+  declarantName: r.declarant_name,
+  departmentId: r.department_id,
+  department: r.department,
+  state: r.state,
+  version: r.version,
+  revision: r.revision,
+  previousId: r.previous_id,
+  kind: r.kind,
+  amount: r.amount,
+  receivedOn: r.received_on,
+  giver: r.giver,
+  handling: r.handling,
+  description: r.description,
+  receiptNo: r.receipt_no,
+  lastReason: r.last_reason,
+  createdAt: r.created_at,
+  submittedAt: r.submitted_at,
+  stepStartedAt: r.step_started_at,
+  remindedAt: r.reminded_at,
+  escalatedAt: r.escalated_at,
+  registeredAt: r.registered_at,
+});
+
+export async function getDeclaration(q: Queryable, id: string): Promise<Declaration | undefined> {
+  if (!/^\d{1,18}$/.test(id)) return undefined;
+  const r = await q.query<Row>(`SELECT ${COLUMNS} FROM ${FROM} WHERE d.id = $1`, [id]);
+  return r.rows[0] ? toDeclaration(r.rows[0]) : undefined;
+}
+
+export async function getDeclarationByReceipt(q: Queryable, receiptNo: string): Promise<Declaration | undefined> {
+  const r = await q.query<Row>(`SELECT ${COLUMNS} FROM ${FROM} WHERE d.receipt_no = $1`, [receiptNo]);
+  return r.rows[0] ? toDeclaration(r.rows[0]) : undefined;
+}
+
+export async function insertDraft(
+  q: Queryable,
+  d: DeclarationInput & { declarantId: string; departmentId: number; previousId?: string; revision?: number },
+): Promise<string> {
+  const r = await q.query<{ id: string }>(
+    `INSERT INTO declarations (declarant_id, department_id, state, kind, amount, received_on, giver, handling, description, previous_id, revision)
+     VALUES ($1, $2, 'draft', $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id::text`,
+    [d.declarantId, d.departmentId, d.kind, d.amount, d.receivedOn, d.giver, d.handling, d.description, d.previousId ?? null, d.revision ?? 1],
+  );
+  return r.rows[0].id;
+}
+
+/** Edits a draft's content; guarded like every transition. Returns the new version or undefined. */
+export async function updateDraft(q: Queryable, id: string, version: number, d: DeclarationInput): Promise<number | undefined> {
+  const r = await q.query<{ version: number }>(
+    `UPDATE declarations SET kind = $3, amount = $4, received_on = $5, giver = $6, handling = $7, description = $8, version = version + 1
+     WHERE id = $1 AND state = 'draft' AND version = $2 RETURNING version`,
+    [id, version, d.kind, d.amount, d.receivedOn, d.giver, d.handling, d.description],
+  );
+  return r.rows[0]?.version;
+}
+
+/**
+ * The one guarded statement behind every transition: it changes nothing unless the row is
+ * still in `from` at `version`, so of two concurrent decisions exactly one takes effect.
+ */
+export async function transition(
+  q: Queryable,
+  id: string,
+  from: State,
+  version: number,
+  to: State,
+  opts: { now: Date; reason?: string | null; submitted?: boolean },
+): Promise<boolean> {
+  const pending = to.startsWith('pending_');
+  const r = await q.query(
+    `UPDATE declarations
+        SET state = $4, version = version + 1,
+            last_reason = COALESCE($5, last_reason),
+            submitted_at = CASE WHEN $6 THEN $7 ELSE submitted_at END,
+            step_started_at = CASE WHEN $8 THEN $7 ELSE NULL END,
+            reminded_at = NULL, escalated_at = NULL,
+            registered_at = CASE WHEN $4 = 'registered' THEN $7 ELSE registered_at END
+      WHERE id = $1 AND state = $2 AND version = $3`,
+    [id, from, version, to, opts.reason ?? null, opts.submitted ?? false, opts.now, pending],
+  );
+  return r.rowCount === 1;
+}
+
+/**
+ * Takes the next receipt number of `year`. Must run in the registering transaction: the
+ * counter row stays locked until it commits, and a rollback gives the number back.
+ */
+export async function nextReceiptNumber(q: Queryable, year: number): Promise<number> {
+  const r = await q.query<{ last_number: number }>(
+    `INSERT INTO declaration_receipt_counters (year, last_number) VALUES ($1, 1)
+     ON CONFLICT (year) DO UPDATE SET last_number = declaration_receipt_counters.last_number + 1
+     RETURNING last_number`,
+    [year],
+  );
+  return r.rows[0].last_number;
+}
+
+export async function setReceiptNo(q: Queryable, id: string, receiptNo: string): Promise<void> {
+  await q.query('UPDATE declarations SET receipt_no = $2 WHERE id = $1', [id, receiptNo]);
+}
+
+export async function listByDeclarant(q: Queryable, staffId: string, limit = 20): Promise<Declaration[]> {
+  const r = await q.query<Row>(`SELECT ${COLUMNS} FROM ${FROM} WHERE d.declarant_id = $1 AND d.state <> 'cancelled' ORDER BY d.id DESC LIMIT $2`, [staffId, limit]);
+  return r.rows.map(toDeclaration);
+}
+
+/** Everything submitted (drafts and cancelled drafts are nobody's business but the author's). */
+export async function listSubmitted(q: Queryable, opts: { limit?: number } = {}): Promise<Declaration[]> {
+  const r = await q.query<Row>(
+    `SELECT ${COLUMNS} FROM ${FROM} WHERE d.state NOT IN ('draft', 'cancelled') ORDER BY d.id DESC LIMIT $1`,
+    [opts.limit ?? 100_000],
+  );
+  return r.rows.map(toDeclaration);
+}
+
+export async function listPending(q: Queryable): Promise<Declaration[]> {
+  const r = await q.query<Row>(`SELECT ${COLUMNS} FROM ${FROM} WHERE d.state LIKE 'pending\\_%' ORDER BY d.id`);
+  return r.rows.map(toDeclaration);
+}
+
+/** Claims the reminder (or escalation) of a step once, even with two schedulers running. */
+export async function claimDeadline(q: Queryable, id: string, version: number, which: 'reminded_at' | 'escalated_at', now: Date): Promise<boolean> {
+  const r = await q.query(`UPDATE declarations SET ${which} = $3 WHERE id = $1 AND version = $2 AND ${which} IS NULL`, [id, version, now]);
+  return r.rowCount === 1;
+}
+
+export interface MonthlyTotal {
+  month: string;
+  department: string;
+  registered: number;
+  registeredAmount: string;
+  pending: number;
+}
+
+/** Counts and amounts by month received and department: no names, by construction. */
+export async function monthlyTotals(q: Queryable): Promise<MonthlyTotal[]> {
+  const r = await q.query<{ month: string; department: string; registered: number; registered_amount: string; pending: number }>(
+    `SELECT to_char(d.received_on, 'YYYY-MM') AS month, dep.name AS department,
+            count(*) FILTER (WHERE d.state = 'registered')::int AS registered,
+            COALESCE(sum(d.amount) FILTER (WHERE d.state = 'registered'), 0)::text AS registered_amount,
+            count(*) FILTER (WHERE d.state LIKE 'pending\\_%')::int AS pending
+       FROM declarations d JOIN departments dep ON dep.id = d.department_id
+      WHERE d.state IN ('registered', 'pending_dept', 'pending_discipline', 'pending_finance')
+      GROUP BY 1, 2 ORDER BY 1 DESC, 2`,
+  );
+  return r.rows.map((x) => ({ month: x.month, department: x.department, registered: x.registered, registeredAmount: x.registered_amount, pending: x.pending }));
+}
+
+// ---- approval cards ---------------------------------------------------------------------
+
+export interface ApprovalCard {
+  declarationId: string;
+  state: State;
+  version: number;
+  staffId: string;
+  platform: string;
+  messageId: string;
+}
+
+export async function recordCard(q: Queryable, c: ApprovalCard): Promise<void> {
+  await q.query(
+    `INSERT INTO declaration_cards (declaration_id, state, version, staff_id, platform, message_id) VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (declaration_id, version, staff_id) DO UPDATE SET platform = EXCLUDED.platform, message_id = EXCLUDED.message_id`,
+    [c.declarationId, c.state, c.version, c.staffId, c.platform, c.messageId],
+  );
+}
+
+export async function cardsFor(q: Queryable, declarationId: string, version: number): Promise<ApprovalCard[]> {
+  const r = await q.query<{ state: State; version: number; staff_id: string; platform: string; message_id: string }>(
+    'SELECT state, version, staff_id, platform, message_id FROM declaration_cards WHERE declaration_id = $1 AND version = $2 ORDER BY id',
+    [declarationId, version],
+  );
+  return r.rows.map((x) => ({ declarationId, state: x.state, version: x.version, staffId: x.staff_id, platform: x.platform, messageId: x.message_id }));
+}
+
+/** Whether this staff member was ever sent an approval card for the declaration (its approvers may see it). */
+export async function wasApprover(q: Queryable, declarationId: string, staffId: string): Promise<boolean> {
+  const r = await q.query('SELECT 1 FROM declaration_cards WHERE declaration_id = $1 AND staff_id = $2 LIMIT 1', [declarationId, staffId]);
+  return r.rows.length > 0;
+}
