@@ -1,7 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { ConfigError, loadConfig } from './config.js';
 import { describeSummary, importRosterFile, RosterImportError } from './domain/roster.js';
 import { openStore } from './store/open.js';
+import { exportData, importData, TransferError } from './store/transfer.js';
 
 /**
  * Administrator commands run on the server: `npm run cli -- <area> <verb> [args]`.
@@ -11,11 +14,57 @@ import { openStore } from './store/open.js';
 const USAGE = `用法：npm run cli -- <命令>
 
   roster import 文件.csv|文件.xlsx [--dry-run]   导入人员名单（--dry-run 只检查并统计，不写入）
+  data export 文件.jsonl                        导出全部数据（备份，或从 PGlite 迁移到 PostgreSQL）
+  data import 文件.jsonl                        导入到一个空的数据库
 `;
 
 type Command = (args: string[], flags: Set<string>) => Promise<number>;
 
 const commands: Record<string, Command> = {
+  'data export': async (args) => {
+    if (!args[0]) {
+      console.error('请指定输出文件，例如：npm run cli -- data export backup.jsonl');
+      return 2;
+    }
+    const db = await openStore(loadConfig().env);
+    const out = createWriteStream(args[0]);
+    let n = 0;
+    try {
+      for await (const line of exportData(db)) {
+        if (!out.write(`${line}\n`)) await once(out, 'drain');
+        n++;
+      }
+    } finally {
+      out.end();
+      await once(out, 'finish');
+      await db.close();
+    }
+    console.log(`已导出 ${n - 1} 行数据到 ${args[0]}`);
+    return 0;
+  },
+  'data import': async (args) => {
+    if (!args[0]) {
+      console.error('请指定导出文件，例如：npm run cli -- data import backup.jsonl');
+      return 2;
+    }
+    const db = await openStore(loadConfig().env);
+    try {
+      // readline drops lines emitted before its iterator exists, so create the iterator now,
+      // before the transaction's first await.
+      const lines = createInterface({ input: createReadStream(args[0]), crlfDelay: Infinity })[Symbol.asyncIterator]();
+      const counts = await importData(db, { [Symbol.asyncIterator]: () => lines });
+      console.log(`导入完成：${Object.entries(counts).map(([t, n]) => `${t} ${n}`).join('，') || '没有数据行'}`);
+      return 0;
+    } catch (e) {
+      if (e instanceof TransferError) {
+        console.error(`导入失败，目标数据库没有改动：${e.message}`);
+        return 1;
+      }
+      throw e;
+    } finally {
+      await db.close();
+    }
+  },
   'roster import': async (args, flags) => {
     const file = args[0];
     if (!file) {
