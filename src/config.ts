@@ -1,6 +1,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { ROLES } from './domain/roles.js';
 
 /**
  * One schema for everything the bot can be told: environment variables for the deployment
@@ -53,6 +54,30 @@ export const envSchema = z.object({
 });
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time HH:MM');
+const isoDate = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, 'a date YYYY-MM-DD');
+
+/** A monthly exam: who must take it, when, how many questions, how many tries. */
+export const examSchema = z
+  .object({
+    id: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, _ and -'),
+    title: z.string().trim().min(1).max(60),
+    // A number draws that many across the rules; a list names the questions (ids).
+    questions: z.union([z.number().int().min(1).max(100), z.array(z.string().min(1)).min(1).max(100)]).default(20),
+    // Draw only from these rules of the 九项准则 (absent: all rules and related documents).
+    rules: z.array(z.number().int().min(1).max(9)).optional(),
+    audience: z
+      .object({ departments: z.array(z.string().min(1)).optional(), roles: z.array(z.enum(ROLES)).optional() })
+      .strict()
+      .prefault({}),
+    opensOn: isoDate,
+    dueOn: isoDate,
+    attemptsAllowed: z.number().int().min(1).max(20).default(1),
+    passMark: z.number().int().min(0).max(100).optional(),
+    timeLimitMinutes: z.number().int().min(1).max(24 * 60).optional(),
+    remindDaysBeforeDue: z.array(z.number().int().min(0).max(27)).default([3, 1]),
+  })
+  .strict()
+  .refine((e) => e.dueOn >= e.opensOn, { message: 'dueOn on or after opensOn', path: ['dueOn'] });
 
 export const fileSchema = z
   .object({
@@ -86,6 +111,10 @@ export const fileSchema = z
         questionsPerQuiz: z.number().int().min(1).max(50).default(10),
         passMark: z.number().int().min(0).max(100).default(80),
         timeLimitMinutes: z.number().int().min(1).max(24 * 60).default(30),
+        exams: z
+          .array(examSchema)
+          .default([])
+          .refine((list) => new Set(list.map((e) => e.id)).size === list.length, 'unique exam ids'),
       })
       .prefault({}),
     declaration: z
