@@ -169,7 +169,7 @@ function dialogueSteps(bot: Bot, initial: Record<string, unknown>): DialogueStep
     step(
       'description',
       (data) =>
-        `第 6 步：请简要说明经过（不超过 ${DESCRIPTION_MAX} 字${descriptionRequired(data as never) ? '，您选择了“其他”，此项必填' : '，没有可回复“跳过”'}）。请勿填写患者身份证号、手机号：`,
+        `第 6 步：请填写情况说明，简要说明经过（不超过 ${DESCRIPTION_MAX} 字${descriptionRequired(data as never) ? '，您选择了“其他”，此项必填' : '，没有可回复“跳过”'}）。请勿填写患者身份证号、手机号：`,
       (t, data) => checkDescription(SKIP.has(t) ? '' : t, descriptionRequired(data as never)),
     ),
   ];
