@@ -4,20 +4,12 @@ import { registerApprove } from './approve.js';
 import { registerDeclare } from './declare.js';
 import { registerHelp } from './help.js';
 import { registerQuiz } from './quiz.js';
-import { registerPush } from './push.js';
-import { registerQuiz } from './quiz.js';
-import { registerReport } from './report.js';
-import { registerStudy } from './study.js';
 
 /** Every feature registers its commands and card actions here, in help's display order. */
 export function registerHandlers(bot: Bot): void {
   registerHelp(bot);
   registerQuiz(bot);
-  registerStudy(bot);
-  registerReport(bot);
-  registerQuiz(bot);
   registerDeclare(bot);
   registerApprove(bot);
   registerAdmin(bot);
-  registerPush(bot);
 }
