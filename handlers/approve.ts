@@ -193,12 +193,13 @@ export async function afterMove(bot: Bot, m: Moved, decided?: { actor: Staff; de
   return decidedBody;
 }
 
-async function staleReply(bot: Bot, r: Extract<DecideResult, { outcome: 'stale' }>, step: Step) {
+async function staleReply(bot: Bot, r: Extract<DecideResult, { outcome: 'stale' }>, step: Step, actor: Staff) {
   const who = r.last?.actor ? await getStaff(bot.db, r.last.actor) : undefined;
   if (!r.last || !who) return { toast: '这张卡片已过期（申报已有更新），操作没有生效。' };
   const decision = r.last.to_state === 'rejected' ? ('reject' as const) : ('approve' as const);
+  const verb = decision === 'reject' ? '驳回' : step === 'finance' ? '确认收款' : '同意';
   return {
-    toast: `已由他人处理：${who.name} 已${decision === 'reject' ? '驳回' : step === 'finance' ? '确认收款' : '同意'}，您的操作没有生效。`,
+    toast: who.staffId === actor.staffId ? `您已${verb}过这条申报，无需重复操作。` : `已由他人处理：${who.name} 已${verb}，您的操作没有生效。`,
     card: decidedCard(r.declaration, step, { decision, actorName: who.name, at: r.last.at, reason: r.last.reason }),
   };
 }
@@ -211,7 +212,7 @@ export function registerApprove(bot: Bot): void {
         const ref = refSchema.parse(ctx.value);
         const reason = decision === 'reject' ? (ctx.form?.reason ?? '') : undefined;
         const r = await decide(bot.db, ctx.staff, ref, decision, { now: bot.now(), timeZone: timeZone(), ...(reason !== undefined ? { reason } : {}) });
-        if (r.outcome === 'stale') return staleReply(bot, r, ref.step);
+        if (r.outcome === 'stale') return staleReply(bot, r, ref.step, ctx.staff);
         bot.log.info({ declarationId: r.declaration.id, from: r.from, to: r.to, staffId: ctx.staff.staffId }, 'declaration decided');
         const body = await afterMove(bot, r, { actor: ctx.staff, decision, cardVersion: ref.v });
         const done = decision === 'reject' ? '已驳回，申报人会收到驳回理由。' : r.to === 'registered' ? `已登记，回执编号 ${r.declaration.receiptNo}。` : '已同意，已转下一环节。';

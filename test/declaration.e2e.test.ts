@@ -184,7 +184,12 @@ describe('上缴申报 through the sandbox (real Redis + PostgreSQL)', () => {
     expect(await auditTrail(t.app.db, 'declaration', id)).toHaveLength(trailBefore.length);
     // A stale version changes nothing either, after the real decision.
     expect(await approve('S0003', id)).toContain('已同意');
-    expect((await t.click('S0003', card.id, 'decl.reject', value, { reason: '重复点击' })).body.toast).toContain('已由他人处理');
+    expect((await t.click('S0003', card.id, 'decl.reject', value, { reason: '重复点击' })).body.toast).toContain('无需重复操作');
+    expect((await state(id)).state).toBe('pending_discipline');
+    // A second head of the department would be told who decided; a discipline member acting
+    // on the now-current step with the old version is stale too.
+    const d = await pendingCard('S0040', id);
+    expect((await t.click('S0040', d.id, 'decl.approve', { id, v: before.version, step: 'discipline' })).body.toast).toContain('已有更新');
     expect((await state(id)).state).toBe('pending_discipline');
   });
 
