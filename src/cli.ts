@@ -1,8 +1,10 @@
 import { once } from 'node:events';
-import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { ConfigError, loadConfig } from './config.js';
 import { describeSummary, importRosterFile, RosterImportError } from './domain/roster.js';
+import { describeImport, exportQuestionFile, importQuestionFile } from './domain/quiz/bank.js';
+import { QuestionImportError } from './domain/quiz/transfer.js';
 import { openStore } from './store/open.js';
 import { exportData, importData, TransferError } from './store/transfer.js';
 
@@ -14,6 +16,8 @@ import { exportData, importData, TransferError } from './store/transfer.js';
 const USAGE = `用法：npm run cli -- <命令>
 
   roster import 文件.csv|文件.xlsx [--dry-run]   导入人员名单（--dry-run 只检查并统计，不写入）
+  questions import 文件.json|.csv|.xlsx [--dry-run]  导入题库（按题号新增或更新；有错则整体不导入）
+  questions export 文件.json|.csv|.xlsx         导出当前题库
   data export 文件.jsonl                        导出全部数据（备份，或从 PGlite 迁移到 PostgreSQL）
   data import 文件.jsonl                        导入到一个空的数据库
 `;
@@ -21,6 +25,49 @@ const USAGE = `用法：npm run cli -- <命令>
 type Command = (args: string[], flags: Set<string>) => Promise<number>;
 
 const commands: Record<string, Command> = {
+  'questions import': async (args, flags) => {
+    const file = args[0];
+    if (!file) {
+      console.error('请指定要导入的题库文件，例如：npm run cli -- questions import 题库.xlsx');
+      return 2;
+    }
+    let data: Buffer;
+    try {
+      data = readFileSync(file);
+    } catch {
+      console.error(`无法读取文件 ${file}，请检查路径。`);
+      return 2;
+    }
+    const db = await openStore(loadConfig().env);
+    try {
+      console.log(describeImport(await importQuestionFile(db, file, data, { dryRun: flags.has('--dry-run'), actor: 'cli' })));
+      return 0;
+    } catch (e) {
+      if (e instanceof QuestionImportError) {
+        console.error(`导入失败，题库没有任何改动。共 ${e.problems.length} 处问题：\n${e.message}`);
+        return 1;
+      }
+      throw e;
+    } finally {
+      await db.close();
+    }
+  },
+  'questions export': async (args) => {
+    const file = args[0];
+    if (!file || !/\.(json|csv|xlsx)$/i.test(file)) {
+      console.error('请指定输出文件（.json、.csv 或 .xlsx），例如：npm run cli -- questions export 题库.xlsx');
+      return 2;
+    }
+    const db = await openStore(loadConfig().env);
+    try {
+      const { data, count } = await exportQuestionFile(db, file);
+      writeFileSync(file, data);
+      console.log(`已导出 ${count} 道题到 ${file}（修改后可用 questions import 导回，按题号更新）。`);
+      return 0;
+    } finally {
+      await db.close();
+    }
+  },
   'data export': async (args) => {
     if (!args[0]) {
       console.error('请指定输出文件，例如：npm run cli -- data export backup.jsonl');
