@@ -3,13 +3,19 @@ import { registerAdmin } from './admin.js';
 import { registerApprove } from './approve.js';
 import { registerDeclare } from './declare.js';
 import { registerHelp } from './help.js';
+import { registerPush } from './push.js';
 import { registerQuiz } from './quiz.js';
+import { registerReport } from './report.js';
+import { registerStudy } from './study.js';
 
 /** Every feature registers its commands and card actions here, in help's display order. */
 export function registerHandlers(bot: Bot): void {
   registerHelp(bot);
+  registerStudy(bot);
+  registerReport(bot);
   registerQuiz(bot);
   registerDeclare(bot);
   registerApprove(bot);
   registerAdmin(bot);
+  registerPush(bot);
 }

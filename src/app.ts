@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { registerHandlers } from '../handlers/index.js';
+import { attachScheduling } from '../scheduler/index.js';
 import { Bot } from './bot/bot.js';
 import type { Config } from './config.js';
 import { describeSummary, importRosterFile } from './domain/roster.js';
@@ -63,6 +64,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const db = opts.db ?? (await withBackoff('database', () => openStore(env), { logger }));
   const metrics = new Metrics({ defaults: true });
   const bot = new Bot({ db, redis, settings: config.settings, redisPrefix: env.REDIS_PREFIX, logger, metrics, ...(opts.now ? { now: opts.now } : {}) });
+  // Attached before handlers register, so features can declare their periodic jobs.
+  const jobs = attachScheduling(bot, { redisUrl: env.REDIS_URL, timeZone: env.BOT_TIMEZONE, logger });
   registerHandlers(bot);
 
   const platforms = opts.platforms ?? (await selectPlatforms(env, platformFactories(logger)));
@@ -89,6 +92,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
         logger.info({ summary: describeSummary(summary) }, 'sample roster loaded into the empty sandbox');
       }
       for (const p of platforms) await p.start(bot);
+      await jobs.start();
       const url = await http.listen({ port: env.PORT, host: env.HOST });
       started = true;
       logger.info({ url, platforms: platforms.map((p) => p.name) }, 'qinglian started');
@@ -97,6 +101,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     async stop() {
       // Order matters: stop taking events first, then finish what is in flight, then close.
       bot.stopAccepting();
+      await jobs.stop();
       for (const p of platforms) await p.stop().catch((err: unknown) => logger.warn({ err }, 'platform stop failed'));
       if (started) await http.close();
       await bot.drain();

@@ -79,6 +79,32 @@ export const examSchema = z
   .strict()
   .refine((e) => e.dueOn >= e.opensOn, { message: 'dueOn on or after opensOn', path: ['dueOn'] });
 
+const rateWindow = z.object({ max: z.number().int().min(1), seconds: z.number().positive() }).strict();
+
+/** One month's study task, from qinglian.yaml (study.plans) or `cli study import`. */
+export const studyPlanSchema = z
+  .object({
+    month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'a month YYYY-MM'),
+    topic: z.string().trim().min(1).max(80),
+    summary: z.string().trim().max(2000).optional(),
+    keyPoints: z.array(z.string().trim().min(1).max(200)).max(20).optional(),
+    source: z.string().trim().max(200).optional(),
+    material: z
+      .object({ text: z.string().trim().max(4000).optional(), url: z.string().url().optional() })
+      .strict()
+      .optional(),
+    // Absent or empty: everyone on the roster.
+    audience: z
+      .object({ departments: z.array(z.string().min(1)).optional(), roles: z.array(z.enum(ROLES)).optional() })
+      .strict()
+      .optional(),
+    pushDay: z.number().int().min(1).max(28).optional(),
+    pushTime: hhmm.optional(),
+    dueOn: isoDate.optional(),
+    reminderDaysBeforeDue: z.array(z.number().int().min(0).max(27)).optional(),
+  })
+  .strict();
+
 export const fileSchema = z
   .object({
     hospital: z.object({ name: z.string().min(1).default('示例人民医院') }).prefault({}),
@@ -93,9 +119,12 @@ export const fileSchema = z
       .prefault({}),
     study: z
       .object({
+        // Also the time of the daily check that sends reminders and the overdue lists.
         pushTime: hhmm.default('09:05'),
         pushDay: z.number().int().min(1).max(28).default(1),
         reminderDaysBeforeDue: z.array(z.number().int().min(0).max(27)).default([7, 3, 1]),
+        // Plans by month (YYYY-MM); a month without one uses the shipped twelve-month plan.
+        plans: z.array(studyPlanSchema).default([]),
       })
       .prefault({}),
     report: z
@@ -104,6 +133,30 @@ export const fileSchema = z
         reminderDaysBefore: z.array(z.number().int().min(0).max(27)).default([5, 2, 0]),
         reminderTime: hhmm.default('09:05'),
         departments: z.array(z.string().min(1)).optional(),
+        // The named statistics a department reports each month (numbers, all optional).
+        figures: z.array(z.string().trim().min(1).max(30)).max(10).default(['本月自查发现问题数', '已完成整改数', '主动上缴“红包”回扣件数', '开展专题教育次数']),
+        // Who gets the list of departments still missing the day after the deadline.
+        escalateTo: z.array(z.enum(ROLES)).min(1).default(['leader', 'discipline']),
+      })
+      .prefault({}),
+    outbound: z
+      .object({
+        attempts: z.number().int().min(1).max(20).default(6),
+        backoffMs: z.number().int().min(100).max(600_000).default(2_000),
+        concurrency: z.number().int().min(1).max(200).default(20),
+        // Send at this share of a platform's quota, leaving room for clock skew between us and it.
+        margin: z.number().min(0.5).max(1).default(0.95),
+        // Platform quotas for the message-send APIs; each window must hold (max sends per `seconds`).
+        // DingTalk: standard-edition orgs get 20 calls/s per app per API (open.dingtalk.com,
+        // 调用频率限制; 专业版 40, 专属版 60). Feishu: im/v1/messages create is limited to
+        // 1000/min and 50/s per app (open.feishu.cn, 发送消息 频率限制; 频控策略 says either limit triggers 429).
+        rateLimits: z
+          .object({
+            dingtalk: z.array(rateWindow).default([{ max: 20, seconds: 1 }]),
+            feishu: z.array(rateWindow).default([{ max: 50, seconds: 1 }, { max: 1000, seconds: 60 }]),
+            sandbox: z.array(rateWindow).default([]),
+          })
+          .prefault({}),
       })
       .prefault({}),
     quiz: z

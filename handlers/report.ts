@@ -1,0 +1,298 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { actions, button, card, fields, form, note, table, text } from '../cards/builders.js';
+import type { Card, FormInput } from '../cards/model.js';
+import { dailyAt, hasScheduling, scheduling } from '../scheduler/index.js';
+import type { CampaignResult, Preview } from '../scheduler/outbound.js';
+import type { Bot } from '../src/bot/bot.js';
+import { addMonths, monthKey, monthOf, type Month } from '../src/domain/month.js';
+import {
+  currentSubmission,
+  deadlineOf,
+  draftFromForm,
+  mayReportFor,
+  missingDepartments,
+  ownersOf,
+  reportSteps,
+  requiredDepartments,
+  submitReport,
+  SUMMARY_MAX,
+  type Department,
+  type ReportDraft,
+  type Submission,
+} from '../src/domain/report.js';
+import { dateLabel, daysBetween, localDate, shortDateLabel } from '../src/domain/study.js';
+import { UserError } from '../src/errors.js';
+import { listActiveStaff, type Staff } from '../src/store/staff.js';
+
+/**
+ * The 20th-of-month report: `上报` (or the button on a reminder) opens a form — progress
+ * summary and the named figures — then a confirmation; reminders go to departments that have
+ * not reported, and the day after the deadline leadership and the discipline office get the
+ * list of those still missing.
+ */
+
+const OPEN = 'report.open';
+const SUBMIT = 'report.submit';
+const CONFIRM = 'report.confirm';
+const monthSchema = z.object({ m: z.string().regex(/^\d{4}-\d{2}$/) });
+const submitSchema = z.object({ m: z.string().regex(/^\d{4}-\d{2}$/), d: z.coerce.number().int().positive() });
+const confirmSchema = z.object({ id: z.string().uuid() });
+
+const monthTitle = (key: string): string => `${Number(key.slice(0, 4))}年${Number(key.slice(5, 7))}月`;
+
+export const reportKeys = {
+  remind: (month: string, daysLeft: number) => `report.${month}.remind-${daysLeft}`,
+  manual: (month: string, today: string) => `report.${month}.remind-manual-${today}`,
+  overdue: (month: string) => `report.${month}.overdue`,
+};
+
+function tz(bot: Bot): string {
+  return hasScheduling(bot) ? scheduling(bot).timeZone : 'Asia/Shanghai';
+}
+
+function formInputs(figures: string[], prev?: Submission): FormInput[] {
+  return [
+    { kind: 'text', name: 'summary', label: '本月工作进展', required: true, multiline: true, maxLength: SUMMARY_MAX, ...(prev ? { initial: prev.summary } : {}) },
+    ...figures.map(
+      (f, i): FormInput => ({ kind: 'number', name: `f${i}`, label: f, min: 0, placeholder: '整数，没有可填 0', ...(prev?.figures[f] !== undefined ? { initial: String(prev.figures[f]) } : {}) }),
+    ),
+    { kind: 'text', name: 'attachment', label: '统计表附件（链接或文件名，选填）', maxLength: 500, ...(prev?.attachment ? { initial: prev.attachment } : {}) },
+  ];
+}
+
+function submissionFields(s: Submission, timeZone: string): [string, string][] {
+  return [
+    ['提交时间', `${dateLabel(localDate(s.submittedAt, timeZone))}${s.late ? '（逾期）' : ''}`],
+    ['版本', `第 ${s.version} 版`],
+    ...Object.entries(s.figures).map(([k, v]) => [k, String(v)] as [string, string]),
+  ];
+}
+
+/** The card with the form, for one department and month. */
+async function reportFormCard(bot: Bot, staff: Staff, month: Month, now: Date): Promise<Card> {
+  const { settings } = bot.deps;
+  const timeZone = tz(bot);
+  const key = monthKey(month);
+  const deadline = deadlineOf(month, settings.report, timeZone);
+  const prev = await currentSubmission(bot.db, key, staff.departmentId);
+  const late = now.getTime() >= deadline.endsAt.getTime();
+  if (prev && late) {
+    return card(`${monthTitle(key)}专项整治进展报告 · ${staff.department}`, [
+      text(`本科室的报告已于${dateLabel(localDate(prev.submittedAt, timeZone))}提交，截止日期已过，不能再修改。`),
+      fields(submissionFields(prev, timeZone)),
+    ], 'green');
+  }
+  return card(
+    `${monthTitle(key)}专项整治进展报告 · ${staff.department}`,
+    [
+      text(
+        prev
+          ? `本科室已于${dateLabel(localDate(prev.submittedAt, timeZone))}提交第 ${prev.version} 版。截止日期（${dateLabel(deadline.date)}）前可以重新提交，新版本将替换旧版本，旧版本仍会留档。`
+          : `请在${dateLabel(deadline.date)}（含当天）前提交本科室本月的专项整治工作进展和数据统计。${late ? '截止日期已过，现在提交将记为逾期。' : ''}`,
+      ),
+      form(SUBMIT, formInputs(settings.report.figures, prev), { submitLabel: '提交本月报告', value: { m: key, d: staff.departmentId } }),
+      note(`工作进展必填，最多 ${SUMMARY_MAX} 字；各项数字没有可填 0。提交前会请您确认一次。`),
+    ],
+    'blue',
+  );
+}
+
+async function reporterFor(bot: Bot, staff: Staff): Promise<Department> {
+  if (!mayReportFor(staff)) throw new UserError('“上报”用于科室负责人或报告联络员报送本科室的月度专项整治进展。您目前不是报告联络员，如有需要请联系管理员。');
+  const required = await requiredDepartments(bot.db, bot.deps.settings.report);
+  const dept = required.find((d) => d.id === staff.departmentId);
+  if (!dept) throw new UserError(`${staff.department}不在需要按月报送的重点责任科室名单中，无需上报。`);
+  return dept;
+}
+
+function reminderCard(month: string, deadline: string, today: string, daysLeft: number, department: string, manual: boolean): Card {
+  const when = daysLeft === 0 ? '今天截止' : `还剩 ${daysLeft} 天`;
+  return card(
+    `报告提醒：${monthTitle(month)}专项整治进展${when}`,
+    [
+      text(
+        `${manual ? '管理员提醒：' : ''}您好，${department}${monthTitle(month)}的专项整治工作进展和数据统计需在${dateLabel(deadline)}（含当天）前报送，今天是${shortDateLabel(today)}，${when}，本科室尚未提交。`,
+      ),
+      actions(button('提交本月报告', OPEN, { m: month }, { style: 'primary' })),
+      note('也可以直接发送“上报”。'),
+    ],
+    daysLeft <= 1 ? 'red' : 'orange',
+  );
+}
+
+// ---- campaigns -------------------------------------------------------------------------
+
+/** Owners of every department that has not reported for the month. */
+export async function reminderRecipients(bot: Bot, month: string): Promise<{ staff: Staff; department: Department }[]> {
+  const missing = await missingDepartments(bot.db, bot.deps.settings.report, month);
+  const out: { staff: Staff; department: Department }[] = [];
+  for (const d of missing) for (const s of await ownersOf(bot.db, d.id)) out.push({ staff: s, department: d });
+  return out;
+}
+
+export async function remindReports(bot: Bot, now: Date, opts: { daysLeft?: number; manual?: boolean; createdBy?: string; month?: Month } = {}): Promise<CampaignResult> {
+  const timeZone = tz(bot);
+  const month = opts.month ?? monthOf(now, timeZone);
+  const key = monthKey(month);
+  const today = localDate(now, timeZone);
+  const deadline = deadlineOf(month, bot.deps.settings.report, timeZone).date;
+  const daysLeft = opts.daysLeft ?? Math.max(0, daysBetween(today, deadline));
+  const people = await reminderRecipients(bot, key);
+  const deptOf = new Map(people.map((p) => [p.staff.staffId, p.department.name]));
+  return scheduling(bot).outbound.createCampaign({
+    key: opts.manual ? reportKeys.manual(key, today) : reportKeys.remind(key, daysLeft),
+    kind: 'report.remind',
+    title: `${monthTitle(key)}报告提醒（${daysLeft === 0 ? '截止当天' : `还剩 ${daysLeft} 天`}）`,
+    recipients: people.map((p) => p.staff),
+    ...(opts.createdBy ? { createdBy: opts.createdBy } : {}),
+    render: (s) => reminderCard(key, deadline, today, daysLeft, deptOf.get(s.staffId) ?? s.department, Boolean(opts.manual)),
+  });
+}
+
+export async function previewReportReminder(bot: Bot, now: Date): Promise<Preview & { departments: string[] }> {
+  const key = monthKey(monthOf(now, tz(bot)));
+  const people = await reminderRecipients(bot, key);
+  return { ...scheduling(bot).outbound.preview(people.map((p) => p.staff)), departments: [...new Set(people.map((p) => p.department.name))] };
+}
+
+/** The day after the deadline: leadership and the discipline office get the missing list. */
+export async function escalateReports(bot: Bot, month: Month, today: string): Promise<CampaignResult | undefined> {
+  const key = monthKey(month);
+  const { settings } = bot.deps;
+  const missing = await missingDepartments(bot.db, settings.report, key);
+  if (missing.length === 0) return undefined;
+  const deadline = deadlineOf(month, settings.report, tz(bot)).date;
+  const rows: string[][] = [];
+  for (const d of missing) rows.push([d.name, (await ownersOf(bot.db, d.id)).map((s) => s.name).join('、') || '（未指定）']);
+  const required = await requiredDepartments(bot.db, settings.report);
+  const staff = await listActiveStaff(bot.db);
+  const recipients = staff.filter((s) => settings.report.escalateTo.some((r) => s.roles.includes(r)));
+  const body = card(
+    `${monthTitle(key)}专项整治进展报告：${missing.length} 个科室未按期报送`,
+    [
+      text(`截至${dateLabel(today)}，应报送的 ${required.length} 个重点责任科室中，以下 ${missing.length} 个科室未在${dateLabel(deadline)}前提交本月报告：`),
+      table(['科室', '报告联络员'], rows),
+      note('科室补交后会记为逾期。'),
+    ],
+    'red',
+  );
+  return scheduling(bot).outbound.createCampaign({
+    key: reportKeys.overdue(key),
+    kind: 'report.overdue',
+    title: `${monthTitle(key)}报告未报送名单`,
+    recipients,
+    render: () => body,
+  });
+}
+
+export async function runReportDaily(bot: Bot, now: Date): Promise<string[]> {
+  const timeZone = tz(bot);
+  const today = localDate(now, timeZone);
+  const current = monthOf(now, timeZone);
+  const { report } = bot.deps.settings;
+  const done: string[] = [];
+  for (const month of [addMonths(current, -1), current]) {
+    const deadline = deadlineOf(month, report, timeZone).date;
+    for (const step of reportSteps(deadline, report.reminderDaysBefore, today)) {
+      if (step.kind === 'remind') {
+        const r = await remindReports(bot, now, { daysLeft: step.daysLeft, month });
+        done.push(`remind ${monthKey(month)} ${step.daysLeft}d +${r.added}`);
+      } else {
+        const r = await escalateReports(bot, month, today);
+        done.push(`overdue ${monthKey(month)} +${r?.added ?? 0}`);
+      }
+    }
+  }
+  return done;
+}
+
+// ---- registration ----------------------------------------------------------------------
+
+async function draftKey(bot: Bot, id: string): Promise<string> {
+  return `${bot.deps.redisPrefix}:report-draft:${id}`;
+}
+
+export function registerReport(bot: Bot): void {
+  bot.command(
+    { names: ['上报', 'report'], usage: '上报', summary: '报送本科室本月的专项整治进展和数据（科室负责人、报告联络员）', group: '学习与上报' },
+    async (ctx) => {
+      await reporterFor(bot, ctx.staff);
+      return reportFormCard(bot, ctx.staff, monthOf(ctx.now, tz(bot)), ctx.now);
+    },
+  );
+
+  bot.action(
+    OPEN,
+    async (ctx) => {
+      await reporterFor(bot, ctx.staff);
+      const month = String(ctx.value.m);
+      const current = monthKey(monthOf(ctx.now, tz(bot)));
+      // A reminder from last month clicked today opens that month's report.
+      const target = month <= current ? { year: Number(month.slice(0, 4)), month: Number(month.slice(5, 7)) } : monthOf(ctx.now, tz(bot));
+      const c = await reportFormCard(bot, ctx.staff, target, ctx.now);
+      // Sent as a new message so the reminder stays readable; the form is what matters.
+      await ctx.reply(c);
+      return { toast: '已打开报告表单。' };
+    },
+    { schema: monthSchema },
+  );
+
+  bot.action(
+    SUBMIT,
+    async (ctx) => {
+      const dept = await reporterFor(bot, ctx.staff);
+      const { m, d } = ctx.value as { m: string; d: number };
+      if (d !== dept.id) throw new UserError('这张表单不属于您所在的科室，请发送“上报”重新打开。');
+      const draft = draftFromForm(ctx.form, bot.deps.settings.report.figures, m, d);
+      const id = randomUUID();
+      await bot.deps.redis.set(await draftKey(bot, id), JSON.stringify(draft), 'EX', 24 * 3600);
+      return {
+        card: card(
+          `请确认：${monthTitle(m)}专项整治进展报告 · ${dept.name}`,
+          [
+            text(draft.summary),
+            fields([
+              ...bot.deps.settings.report.figures.map((f) => [f, draft.figures[f] === undefined ? '未填' : String(draft.figures[f])] as [string, string]),
+              ['统计表附件', draft.attachment ?? '无'],
+            ]),
+            actions(button('确认提交', CONFIRM, { id }, { style: 'primary' })),
+            note('确认后才会提交。如需修改，请重新发送“上报”。'),
+          ],
+          'blue',
+        ),
+      };
+    },
+    { schema: submitSchema },
+  );
+
+  bot.action(
+    CONFIRM,
+    async (ctx) => {
+      const dept = await reporterFor(bot, ctx.staff);
+      const raw = await bot.deps.redis.get(await draftKey(bot, String(ctx.value.id)));
+      if (!raw) return { toast: '这份待确认的报告已过期或已提交，请发送“上报”查看。' };
+      const draft = JSON.parse(raw) as ReportDraft;
+      if (draft.departmentId !== dept.id) return { toast: '这份报告不属于您所在的科室。' };
+      const timeZone = tz(bot);
+      const { submission, replaced } = await submitReport(bot.db, draft, ctx.staff, ctx.now, bot.deps.settings.report, timeZone);
+      await bot.deps.redis.del(await draftKey(bot, String(ctx.value.id)));
+      const msg = `${replaced ? '已更新' : '已提交'}${dept.name}${monthTitle(draft.month)}的报告（第 ${submission.version} 版${submission.late ? '，逾期' : ''}）。`;
+      return {
+        toast: msg,
+        card: card(`已提交：${monthTitle(draft.month)}专项整治进展报告 · ${dept.name}`, [
+          text(msg),
+          fields(submissionFields(submission, timeZone)),
+          note(submission.late ? '截止日期后提交，已记为逾期。' : '截止日期前如需修改，可再次发送“上报”，新版本会替换旧版本。'),
+        ], 'green'),
+      };
+    },
+    { schema: confirmSchema },
+  );
+
+  if (!hasScheduling(bot)) return;
+  scheduling(bot).scheduler.every('report.daily', dailyAt(bot.deps.settings.report.reminderTime), async ({ now }) => {
+    const done = await runReportDaily(bot, now);
+    if (done.length) bot.log.info({ steps: done }, 'report daily check');
+  });
+}

@@ -1,0 +1,200 @@
+import { z } from 'zod';
+import type { Settings } from '../config.js';
+import { UserError } from '../errors.js';
+import { appendAudit } from '../store/audit.js';
+import type { Db, Queryable } from '../store/db.js';
+import { listActiveStaff, listDepartments, type Staff } from '../store/staff.js';
+import { addMonths, monthKey, zonedTime, type Month } from './month.js';
+import { addDays, daysBetween, monthFromKey } from './study.js';
+
+/**
+ * The monthly report of the key responsible departments (宝鸡市口腔医院 2023 方案：重点责任科室
+ * 每月20日前报送本月进展和数据统计表). The deadline is the whole of the deadline day in the bot's
+ * time zone: a report at 23:59 on the 20th is on time, one at 00:00 on the 21st is late.
+ */
+
+export type ReportSettings = Settings['report'];
+
+export interface Department {
+  id: number;
+  name: string;
+}
+
+export interface Submission {
+  id: string;
+  month: string;
+  departmentId: number;
+  version: number;
+  summary: string;
+  figures: Record<string, number>;
+  attachment: string | null;
+  submittedBy: string;
+  submittedAt: Date;
+  late: boolean;
+}
+
+export const SUMMARY_MAX = 2000;
+
+/** Departments that must report: those named in the config, else those with a report owner. */
+export async function requiredDepartments(q: Queryable, settings: ReportSettings): Promise<Department[]> {
+  const all = await listDepartments(q);
+  if (settings.departments?.length) return all.filter((d) => settings.departments!.includes(d.name));
+  const owners = await listActiveStaff(q, { role: 'report_owner' });
+  const ids = new Set(owners.map((s) => s.departmentId));
+  return all.filter((d) => ids.has(d.id));
+}
+
+/** Who reports for a department: its report owners, else its head. */
+export async function ownersOf(q: Queryable, departmentId: number): Promise<Staff[]> {
+  const inDept = await listActiveStaff(q, { departmentId });
+  const owners = inDept.filter((s) => s.roles.includes('report_owner'));
+  return owners.length ? owners : inDept.filter((s) => s.roles.includes('dept_head'));
+}
+
+export function mayReportFor(staff: Staff): boolean {
+  return staff.roles.includes('report_owner') || staff.roles.includes('dept_head');
+}
+
+/** The deadline day (local YYYY-MM-DD) and the instant it ends. */
+export function deadlineOf(month: Month, settings: ReportSettings, timeZone: string): { date: string; endsAt: Date } {
+  const date = `${monthKey(month)}-${String(settings.deadlineDay).padStart(2, '0')}`;
+  const next = addDays(date, 1);
+  return { date, endsAt: zonedTime(Number(next.slice(0, 4)), Number(next.slice(5, 7)), Number(next.slice(8, 10)), 0, 0, timeZone) };
+}
+
+export const isLate = (at: Date, month: Month, settings: ReportSettings, timeZone: string): boolean =>
+  at.getTime() >= deadlineOf(month, settings, timeZone).endsAt.getTime();
+
+interface Row {
+  id: string;
+  month: string;
+  department_id: number;
+  version: number;
+  summary: string;
+  figures: Record<string, number>;
+  attachment: string | null;
+  submitted_by: string;
+  submitted_at: Date;
+  late: boolean;
+}
+const toSubmission = (r: Row): Submission => ({
+  id: r.id,
+  month: r.month,
+  departmentId: r.department_id,
+  version: r.version,
+  summary: r.summary,
+  figures: r.figures,
+  attachment: r.attachment,
+  submittedBy: r.submitted_by,
+  submittedAt: r.submitted_at,
+  late: r.late,
+});
+const COLS = 'id::text, month, department_id, version, summary, figures, attachment, submitted_by, submitted_at, late';
+
+export async function currentSubmission(q: Queryable, month: string, departmentId: number): Promise<Submission | undefined> {
+  const r = await q.query<Row>(`SELECT ${COLS} FROM report_submissions WHERE month = $1 AND department_id = $2 AND current`, [month, departmentId]);
+  return r.rows[0] ? toSubmission(r.rows[0]) : undefined;
+}
+
+export async function submissionHistory(q: Queryable, month: string, departmentId: number): Promise<Submission[]> {
+  const r = await q.query<Row>(`SELECT ${COLS} FROM report_submissions WHERE month = $1 AND department_id = $2 ORDER BY version`, [month, departmentId]);
+  return r.rows.map(toSubmission);
+}
+
+export async function submittedDepartmentIds(q: Queryable, month: string): Promise<Set<number>> {
+  const r = await q.query<{ department_id: number }>('SELECT department_id FROM report_submissions WHERE month = $1 AND current', [month]);
+  return new Set(r.rows.map((x) => x.department_id));
+}
+
+export async function missingDepartments(q: Queryable, settings: ReportSettings, month: string): Promise<Department[]> {
+  const [required, done] = await Promise.all([requiredDepartments(q, settings), submittedDepartmentIds(q, month)]);
+  return required.filter((d) => !done.has(d.id));
+}
+
+/** The form's values, as a platform (or the step-by-step dialogue) hands them over. */
+export function reportFormSchema(figureNames: string[]) {
+  const figure = z
+    .string()
+    .trim()
+    .transform((s) => s.replace(/[,，]/g, ''))
+    .refine((s) => s === '' || /^\d{1,9}$/.test(s), '请填写不小于 0 的整数')
+    .optional();
+  return z.object({
+    summary: z.string().trim().min(1, '请填写本月工作进展').max(SUMMARY_MAX, `工作进展最多 ${SUMMARY_MAX} 字`),
+    attachment: z.string().trim().max(500, '附件说明最多 500 字').optional(),
+    ...Object.fromEntries(figureNames.map((_, i) => [`f${i}`, figure])),
+  });
+}
+
+export interface ReportDraft {
+  month: string;
+  departmentId: number;
+  summary: string;
+  figures: Record<string, number>;
+  attachment?: string;
+}
+
+export function draftFromForm(form: Record<string, string> | undefined, figureNames: string[], month: string, departmentId: number): ReportDraft {
+  const parsed = reportFormSchema(figureNames).safeParse(form ?? {});
+  if (!parsed.success) throw new UserError(`报告没有提交：${parsed.error.issues.map((i) => i.message).join('；')}。请修改后重新提交。`);
+  const values = parsed.data as Record<string, string | undefined>;
+  const figures: Record<string, number> = {};
+  figureNames.forEach((name, i) => {
+    const v = values[`f${i}`];
+    if (v !== undefined && v !== '') figures[name] = Number(v);
+  });
+  return { month, departmentId, summary: values.summary!, figures, ...(values.attachment ? { attachment: values.attachment } : {}) };
+}
+
+/**
+ * Stores a report. Before the deadline a resubmission becomes the current version and the
+ * earlier one stays on record; after it, a department that already reported cannot change it.
+ */
+export async function submitReport(
+  db: Db,
+  draft: ReportDraft,
+  by: Staff,
+  now: Date,
+  settings: ReportSettings,
+  timeZone: string,
+): Promise<{ submission: Submission; replaced: boolean }> {
+  const month = monthFromKey(draft.month);
+  const late = isLate(now, month, settings, timeZone);
+  return db.transaction(async (tx) => {
+    // Serialises two submitters of one department: the second sees the first's version.
+    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`report:${draft.month}:${draft.departmentId}`]);
+    const prev = await currentSubmission(tx, draft.month, draft.departmentId);
+    if (prev && late) throw new UserError(`本科室${draft.month}的报告已于截止日期前提交，截止后不能再修改。如需更正，请联系纪检监察室或管理员。`);
+    if (prev) await tx.query('UPDATE report_submissions SET current = false WHERE id = $1', [prev.id]);
+    const r = await tx.query<Row>(
+      `INSERT INTO report_submissions (month, department_id, version, summary, figures, attachment, submitted_by, submitted_at, late)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${COLS}`,
+      [draft.month, draft.departmentId, (prev?.version ?? 0) + 1, draft.summary, JSON.stringify(draft.figures), draft.attachment ?? null, by.staffId, now, late],
+    );
+    const submission = toSubmission(r.rows[0]);
+    await appendAudit(tx, {
+      actor: by.staffId,
+      action: prev ? 'report.resubmit' : 'report.submit',
+      entityType: 'report',
+      entityId: `${draft.month}:${draft.departmentId}`,
+      toState: late ? 'late' : 'on_time',
+      detail: { version: submission.version },
+    });
+    return { submission, replaced: Boolean(prev) };
+  });
+}
+
+export type ReportStep = { kind: 'remind'; daysLeft: number } | { kind: 'overdue' };
+
+/** What the daily check does for a month's report on a local date. */
+export function reportSteps(deadline: string, offsets: number[], today: string): ReportStep[] {
+  const left = daysBetween(today, deadline);
+  if (left >= 0 && offsets.includes(left)) return [{ kind: 'remind', daysLeft: left }];
+  // The day after; a few more days of catch-up if the bot was down (the campaign key is the same).
+  if (left < 0 && left >= -5) return [{ kind: 'overdue' }];
+  return [];
+}
+
+/** The report month a local date belongs to: this month's report. */
+export const reportMonthOf = (today: string): Month => monthFromKey(today.slice(0, 7));
+export const previousMonth = (m: Month): Month => addMonths(m, -1);
