@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { card, fields, markdown, text, actions, button } from '../cards/builders.js';
 import { renderCardHtml } from '../cards/html.js';
 import { escapeMarkdown } from '../cards/markdown.js';
@@ -9,12 +9,15 @@ import { freshDb, REDIS_URL } from './helpers/db.js';
 
 describe('/healthz', () => {
   const closers: (() => unknown)[] = [];
+  let db: Awaited<ReturnType<typeof freshDb>>;
+  beforeAll(async () => {
+    db = await freshDb('pglite', 'health');
+  });
   afterAll(async () => {
     for (const c of closers) await c();
   });
 
   it('is ok with both parts up and names the part that is down', async () => {
-    const db = await freshDb('pglite', 'health');
     const redis = new Redis(REDIS_URL);
     const deadRedis = new Redis('redis://127.0.0.1:1', { maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true });
     deadRedis.on('error', () => {});
