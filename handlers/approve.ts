@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { actions, button, card, fields, form, note, text } from '../cards/builders.js';
 import type { Card, CardElement } from '../cards/model.js';
+import { hasScheduling, scheduling } from '../scheduler/index.js';
 import type { Bot } from '../src/bot/bot.js';
 import {
   amountLabel,
@@ -24,8 +25,10 @@ import { getStaff, listActiveStaff, type Staff } from '../src/store/staff.js';
  * card of a decided step in place, telling the declarant, and the deadline reminders.
  */
 
-// The bot's zone for "this year" (receipt numbers) and dates shown; the deployment sets BOT_TIMEZONE.
-export const timeZone = (): string => process.env.BOT_TIMEZONE || 'Asia/Shanghai';
+// The bot's zone for "this year" (receipt numbers), "today" and dates shown: BOT_TIMEZONE, taken
+// from the scheduling attached to the bot when there is one.
+let zone = process.env.BOT_TIMEZONE || 'Asia/Shanghai';
+export const timeZone = (): string => zone;
 
 export function formatTime(d: Date | null | undefined): string {
   if (!d) return '';
@@ -205,6 +208,16 @@ async function staleReply(bot: Bot, r: Extract<DecideResult, { outcome: 'stale' 
 }
 
 export function registerApprove(bot: Bot): void {
+  if (hasScheduling(bot)) {
+    const { scheduler, timeZone: tz } = scheduling(bot);
+    zone = tz;
+    // Hourly in the daytime: reminders reach approvers at work, within an hour of the deadline;
+    // each reminder is claimed once in the database, so a rerun sends nothing twice.
+    scheduler.every('declaration.deadlines', '5 8-21 * * *', async ({ now }) => {
+      const run = await runApprovalDeadlines(bot, now);
+      if (run.reminded.length || run.escalated.length) bot.log.info({ reminded: run.reminded.length, escalated: run.escalated.length }, 'declaration deadlines run');
+    });
+  }
   for (const decision of ['approve', 'reject'] as const) {
     bot.action(
       `decl.${decision}`,
