@@ -44,11 +44,9 @@ export class TokenCache implements lark.Cache {
 
 /** Passes SDK log lines to pino at most at info, keeping only their text: request bodies stay out. */
 export function sdkLogger(log: Logger): lark.Logger {
-  const text = (args: unknown[]) =>
-    args
-      .map((a) => (typeof a === 'string' ? a : a instanceof Error ? a.message : Array.isArray(a) ? '[request error]' : '[object]'))
-      .join(' ')
-      .slice(0, 300);
+  // The SDK's LoggerProxy passes its arguments as one array; objects (request configs) are dropped.
+  const one = (a: unknown): string => (typeof a === 'string' ? a : a instanceof Error ? a.message : Array.isArray(a) ? a.map(one).join(' ') : '[object]');
+  const text = (args: unknown[]) => args.map(one).join(' ').slice(0, 300);
   return {
     error: (...a: unknown[]) => log.warn({ sdk: text(a) }, 'feishu sdk'),
     warn: (...a: unknown[]) => log.warn({ sdk: text(a) }, 'feishu sdk'),
