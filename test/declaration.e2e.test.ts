@@ -314,6 +314,10 @@ describe('上缴申报 through the sandbox (real Redis + PostgreSQL)', () => {
     // The head who approved it may see it; the discipline office sees everything.
     const [head] = await ask(t, 'S0003', '申报 SB-1');
     expect(head.kind).toBe('card');
+    const [draft] = await ask(t, 'S0012', '上缴 礼金 100 患者 2026-11-20 当场拒收');
+    const draftId = String(button(draft.card!, 'decl.confirm').value!.id);
+    expect((await ask(t, 'S0042', `申报 SB-${draftId}`))[0].text).toContain('无权查看');
+    expect((await ask(t, 'S0012', `申报 SB-${draftId}`))[0].kind).toBe('card');
     const [all] = await ask(t, 'S0042', '申报列表');
     expect(json(all.card)).toContain('林雨桐');
   });

@@ -55,8 +55,10 @@ export async function isApproverOf(q: Queryable, d: Declaration, staff: Staff, s
 
 /** Confidentiality: its author, its approvers (past or current) and the discipline office. */
 export async function canView(q: Queryable, d: Declaration, staff: Staff): Promise<boolean> {
-  if (d.declarantId === staff.staffId || staff.roles.includes('discipline')) return true;
+  if (d.declarantId === staff.staffId) return true;
+  // An unsubmitted draft is the author's alone, even to the discipline office.
   if (d.state === 'draft' || d.state === 'cancelled') return false;
+  if (staff.roles.includes('discipline')) return true;
   if (await wasApprover(q, d.id, staff.staffId)) return true;
   const step = stepOfState(d.state);
   return step !== undefined && (await isApproverOf(q, d, staff, step));
