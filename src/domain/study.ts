@@ -23,7 +23,8 @@ const defaultMonthSchema = z.object({
   summary: z.string().min(1),
   keyPoints: z.array(z.string().min(1)).min(1),
   source: z.string().min(1),
-  rule: z.number().int().min(1).max(9).optional(),
+  // null for months on related regulations rather than one of the nine rules.
+  rule: z.number().int().min(1).max(9).nullable().optional(),
 });
 const defaultPlanSchema = z
   .object({ months: z.array(defaultMonthSchema).length(12) })
