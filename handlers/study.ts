@@ -6,6 +6,7 @@ import { dailyAt, hasScheduling, scheduling } from '../scheduler/index.js';
 import type { CampaignResult, Preview } from '../scheduler/outbound.js';
 import type { Bot } from '../src/bot/bot.js';
 import { addMonths, monthKey, monthOf, zonedTime, type Month } from '../src/domain/month.js';
+import { ROLE_NAMES } from '../src/domain/roles.js';
 import {
   audienceOf,
   completedIds,
@@ -267,6 +268,6 @@ export function registerStudy(bot: Bot): void {
 export function describeAudience(plan: StudyPlan): string {
   const parts: string[] = [];
   if (plan.audience.departments?.length) parts.push(plan.audience.departments.join('、'));
-  if (plan.audience.roles?.length) parts.push(`角色：${plan.audience.roles.join('、')}`);
+  if (plan.audience.roles?.length) parts.push(plan.audience.roles.map((r) => ROLE_NAMES[r]).join('、'));
   return parts.length ? parts.join('；') : '全院职工';
 }
