@@ -1,0 +1,126 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Card } from '../cards/model.js';
+import { reportKeys, runReportDaily } from '../handlers/report.js';
+import { scheduling } from '../scheduler/index.js';
+import { submissionHistory } from '../src/domain/report.js';
+import type { SandboxMessage } from '../src/platform/sandbox/adapter.js';
+import { waitFor } from './fakes/recorder/seed.js';
+import { ask, startTestApp, type TestApp } from './helpers/app.js';
+
+/** The 20th-of-month report end to end in the sandbox, on a clock the test moves. */
+let clock = new Date('2026-11-10T02:00:00Z');
+const at = (iso: string) => {
+  clock = new Date(iso);
+};
+const cards = (msgs: SandboxMessage[], titlePart: string) => msgs.filter((m) => m.card?.title.includes(titlePart));
+const formOf = (card: Card) => card.elements.find((e) => e.type === 'form') as Extract<Card['elements'][number], { type: 'form' }> | undefined;
+const buttonOf = (card: Card, actionId: string) =>
+  card.elements.flatMap((e) => (e.type === 'actions' ? e.buttons : [])).find((b) => b.kind === 'button' && b.actionId === actionId) as
+    | { actionId: string; value: Record<string, string> }
+    | undefined;
+
+describe('the monthly report', () => {
+  let t: TestApp;
+  const settled = (key: string) =>
+    waitFor(`campaign ${key}`, async () => {
+      const s = await scheduling(t.app.bot).outbound.status(key);
+      return s && s.pending === 0 ? s : undefined;
+    });
+
+  /** Opens 上报, fills the form, confirms; returns the toast of the confirmation. */
+  async function submit(staffId: string, summary: string, figures: Record<string, string> = {}): Promise<string | undefined> {
+    const [msg] = await ask(t, staffId, '上报');
+    const form = formOf(msg.card!);
+    if (!form) return msg.text ?? JSON.stringify(msg.card);
+    const r1 = await t.click(staffId, msg.id, form.actionId, form.value as Record<string, string>, { summary, ...figures });
+    if (r1.body.toast) return r1.body.toast;
+    const updated = (await t.inbox(staffId)).find((m) => m.id === msg.id)!;
+    const confirm = buttonOf(updated.card!, 'report.confirm')!;
+    const r2 = await t.click(staffId, msg.id, 'report.confirm', confirm.value);
+    return r2.body.toast;
+  }
+
+  beforeAll(async () => {
+    t = await startTestApp({ label: 'report', now: () => clock });
+  });
+  afterAll(async () => {
+    await t?.dispose();
+  });
+
+  it('refuses 上报 to staff who do not report for a department', async () => {
+    const [r] = await ask(t, 'S0001', '上报');
+    expect(r.text).toContain('报告联络员');
+  });
+
+  it('takes a summary and the figures, confirms, and stores it on time', async () => {
+    const toast = await submit('S0004', '本月开展专题学习两次，完成科室自查。', { f0: '3', f1: '2' });
+    expect(toast).toContain('已提交');
+    const dept = (await t.app.db.query<{ id: number }>(`SELECT id FROM departments WHERE name = '心血管内科'`)).rows[0].id;
+    const [v1] = await submissionHistory(t.app.db, '2026-11', dept);
+    expect(v1).toMatchObject({ version: 1, late: false, submittedBy: 'S0004', figures: { 本月自查发现问题数: 3, 已完成整改数: 2 } });
+  });
+
+  it('refuses a summary over 2,000 characters', async () => {
+    const toast = await submit('S0010', '很'.repeat(2001));
+    expect(toast).toContain('2000');
+  });
+
+  it('reminds only departments that have not reported, naming days left and the date', async () => {
+    at('2026-11-15T01:05:00Z'); // 5 days before the 20th
+    await runReportDaily(t.app.bot, clock);
+    await settled(reportKeys.remind('2026-11', 5));
+    const r = cards(await t.inbox('S0010'), '报告提醒');
+    expect(r).toHaveLength(1);
+    expect(JSON.stringify(r[0].card)).toContain('还剩 5 天');
+    expect(JSON.stringify(r[0].card)).toContain('2026年11月20日');
+    expect(cards(await t.inbox('S0004'), '报告提醒')).toHaveLength(0);
+    // The reminder's button opens the form.
+    const open = buttonOf(r[0].card!, 'report.open')!;
+    const before = (await t.inbox('S0010')).length;
+    await t.click('S0010', r[0].id, 'report.open', open.value);
+    const [formCard] = await t.waitForReplies('S0010', before);
+    expect(formOf(formCard.card!)).toBeDefined();
+  });
+
+  it('replaces a report resubmitted before the deadline and keeps the earlier version', async () => {
+    at('2026-11-20T15:30:00Z'); // 23:30 on the 20th in Shanghai: still on time
+    expect(await submit('S0004', '更正：本月开展专题学习三次。', { f0: '4' })).toContain('已更新');
+    const dept = (await t.app.db.query<{ id: number }>(`SELECT id FROM departments WHERE name = '心血管内科'`)).rows[0].id;
+    const history = await submissionHistory(t.app.db, '2026-11', dept);
+    expect(history.map((h) => [h.version, h.late, h.summary.slice(0, 2)])).toEqual([
+      [1, false, '本月'],
+      [2, false, '更正'],
+    ]);
+  });
+
+  it('lets administrators push a reminder round now, and preview it first', async () => {
+    const [p] = await ask(t, 'S0002', '预览 报告提醒');
+    expect(JSON.stringify(p.card)).toContain('普外科');
+    expect(JSON.stringify(p.card)).not.toContain('心血管内科');
+    const [r] = await ask(t, 'S0002', '推送 报告提醒');
+    expect(r.card!.title).toContain('已推送');
+    await settled(reportKeys.manual('2026-11', '2026-11-20'));
+    const got = cards(await t.inbox('S0024'), '报告提醒');
+    expect(got.length).toBeGreaterThanOrEqual(1);
+    expect(JSON.stringify(got[got.length - 1].card)).toContain('管理员提醒');
+  });
+
+  it('the day after the deadline tells leadership and the discipline office who is missing', async () => {
+    at('2026-11-21T01:05:00Z');
+    await runReportDaily(t.app.bot, clock);
+    await settled(reportKeys.overdue('2026-11'));
+    for (const id of ['S0005', 'S0022', 'S0040', 'S0041']) {
+      const [c] = cards(await t.inbox(id), '未按期报送');
+      const s = JSON.stringify(c.card);
+      expect(s, id).toContain('普外科');
+      expect(s, id).toContain('医保办');
+      expect(s, id).not.toContain('心血管内科');
+    }
+    expect(cards(await t.inbox('S0001'), '未按期报送')).toHaveLength(0);
+  });
+
+  it('marks a report after the deadline late, and refuses to change one already in', async () => {
+    expect(await submit('S0010', '本月进展：已完成自查。')).toContain('逾期');
+    expect(await submit('S0004', '再次更正')).toContain('不能再修改');
+  });
+});
