@@ -3,6 +3,7 @@ import { registerAdmin } from './admin.js';
 import { registerApprove } from './approve.js';
 import { registerDeclare } from './declare.js';
 import { registerHelp } from './help.js';
+import { registerProgress } from './progress.js';
 import { registerPush } from './push.js';
 import { registerQuiz } from './quiz.js';
 import { registerReport } from './report.js';
@@ -16,6 +17,7 @@ export function registerHandlers(bot: Bot): void {
   registerQuiz(bot);
   registerDeclare(bot);
   registerApprove(bot);
+  registerProgress(bot);
   registerAdmin(bot);
   registerPush(bot);
 }

@@ -63,7 +63,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   await checkRedisDurability(redis, { production: env.NODE_ENV === 'production', allowVolatile: env.ALLOW_VOLATILE_REDIS === 'true', logger });
   const db = opts.db ?? (await withBackoff('database', () => openStore(env), { logger }));
   const metrics = new Metrics({ defaults: true });
-  const bot = new Bot({ db, redis, settings: config.settings, redisPrefix: env.REDIS_PREFIX, logger, metrics, ...(opts.now ? { now: opts.now } : {}) });
+  const bot = new Bot({ db, redis, settings: config.settings, redisPrefix: env.REDIS_PREFIX, logger, metrics, timeZone: env.BOT_TIMEZONE, ...(opts.now ? { now: opts.now } : {}) });
   // Attached before handlers register, so features can declare their periodic jobs.
   const jobs = attachScheduling(bot, { redisUrl: env.REDIS_URL, timeZone: env.BOT_TIMEZONE, logger });
   registerHandlers(bot);

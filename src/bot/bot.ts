@@ -53,6 +53,8 @@ export interface BotDeps {
   logger: Logger;
   now?: () => Date;
   metrics?: Metrics;
+  /** BOT_TIMEZONE: what "today" and "this month" mean for every feature. */
+  timeZone?: string;
 }
 
 /**
@@ -70,10 +72,12 @@ export class Bot implements EventSink {
   readonly dialogueStore: DialogueStore;
   readonly now: () => Date;
   readonly metrics: Metrics;
+  readonly timeZone: string;
   private accepting = true;
 
   constructor(readonly deps: BotDeps) {
     this.metrics = deps.metrics ?? new Metrics();
+    this.timeZone = deps.timeZone ?? 'Asia/Shanghai';
     this.dedupe = new Dedupe(deps.redis, deps.redisPrefix, deps.settings.dedupe.ttlSeconds);
     this.dialogueStore = new DialogueStore(deps.redis, deps.redisPrefix, deps.settings.dialogue.timeoutMinutes * 60);
     this.now = deps.now ?? (() => new Date());
