@@ -3,6 +3,7 @@ import { createReadStream, createWriteStream, readFileSync, writeFileSync } from
 import { createInterface } from 'node:readline';
 import { ConfigError, loadConfig } from './config.js';
 import { describeSummary, importRosterFile, RosterImportError } from './domain/roster.js';
+import { importPlans, parsePlanFile, PlanImportError } from './domain/study.js';
 import { describeImport, exportQuestionFile, importQuestionFile } from './domain/quiz/bank.js';
 import { QuestionImportError } from './domain/quiz/transfer.js';
 import { openStore } from './store/open.js';
@@ -16,6 +17,7 @@ import { exportData, importData, TransferError } from './store/transfer.js';
 const USAGE = `用法：npm run cli -- <命令>
 
   roster import 文件.csv|文件.xlsx [--dry-run]   导入人员名单（--dry-run 只检查并统计，不写入）
+  study import 文件.yaml|文件.json [--dry-run]  导入按月的学习计划（覆盖同月份的计划；有错则整体不导入）
   questions import 文件.json|.csv|.xlsx [--dry-run]  导入题库（按题号新增或更新；有错则整体不导入）
   questions export 文件.json|.csv|.xlsx         导出当前题库
   data export 文件.jsonl                        导出全部数据（备份，或从 PGlite 迁移到 PostgreSQL）
@@ -108,6 +110,42 @@ const commands: Record<string, Command> = {
         return 1;
       }
       throw e;
+    } finally {
+      await db.close();
+    }
+  },
+  'study import': async (args, flags) => {
+    const file = args[0];
+    if (!file) {
+      console.error('请指定学习计划文件，例如：npm run cli -- study import 学习计划.yaml');
+      return 2;
+    }
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      console.error(`无法读取文件 ${file}，请检查路径。`);
+      return 2;
+    }
+    let plans;
+    try {
+      plans = parsePlanFile(file, text);
+    } catch (e) {
+      if (e instanceof PlanImportError) {
+        console.error(`导入失败，学习计划没有任何改动。共 ${e.problems.length} 处问题：\n${e.message}`);
+        return 1;
+      }
+      throw e;
+    }
+    if (flags.has('--dry-run')) {
+      console.log(`检查通过：${plans.length} 个月的学习计划（${plans.map((p) => p.month).join('、')}），未写入。`);
+      return 0;
+    }
+    const db = await openStore(loadConfig().env);
+    try {
+      const months = await importPlans(db, plans, 'cli');
+      console.log(`已导入 ${months.length} 个月的学习计划：${months.join('、')}。`);
+      return 0;
     } finally {
       await db.close();
     }

@@ -118,7 +118,7 @@ export class PlanImportError extends Error {
   }
 }
 
-const importFileSchema = z.union([z.object({ plans: z.array(studyPlanSchema).min(1) }).strict(), z.array(studyPlanSchema).min(1)]);
+const importFileSchema = z.object({ plans: z.array(studyPlanSchema).min(1) }).strict();
 
 /** Parses a plan file (JSON or YAML: a list of plans, or {plans: [...]}); throws with every problem. */
 export function parsePlanFile(fileName: string, text: string): PlanInput[] {
@@ -128,11 +128,12 @@ export function parsePlanFile(fileName: string, text: string): PlanInput[] {
   } catch (e) {
     throw new PlanImportError([`${fileName}：不是有效的 ${/\.json$/i.test(fileName) ? 'JSON' : 'YAML'}（${(e as Error).message.split('\n')[0]}）`]);
   }
-  const parsed = importFileSchema.safeParse(raw);
+  // A bare list is accepted as well as {plans: [...]}; one schema keeps every problem listed.
+  const parsed = importFileSchema.safeParse(Array.isArray(raw) ? { plans: raw } : raw);
   if (!parsed.success) {
     throw new PlanImportError(parsed.error.issues.map((i) => `${i.path.join('.') || '（顶层）'}：${i.message}`));
   }
-  const plans = Array.isArray(parsed.data) ? parsed.data : parsed.data.plans;
+  const plans = parsed.data.plans;
   const seen = new Set<string>();
   const problems: string[] = [];
   for (const p of plans) {
