@@ -453,7 +453,7 @@ export function registerDeclare(bot: Bot): void {
   bot.action(
     'decl.amend',
     async (ctx) => {
-      const { id } = z.object({ id: z.string().regex(/^\d{1,18}$/) }).parse(ctx.value);
+      const { id } = amendRef.parse(ctx.value);
       const d = await getDeclaration(bot.db, id);
       if (!d || d.declarantId !== ctx.staff.staffId) throw new UserError('只能修改您本人的申报。');
       if (d.state !== 'rejected') throw new UserError('只有被驳回的申报可以修改后重新提交。');
@@ -463,6 +463,8 @@ export function registerDeclare(bot: Bot): void {
       if (body) await ctx.reply(body);
       return { toast: body ? '请在新卡片中修改后重新提交。' : '请在对话中逐项修改。' };
     },
-    { schema: z.object({ id: z.string() }) as never },
+    { schema: amendRef as never },
   );
 }
+
+const amendRef = z.object({ id: z.string().regex(/^\d{1,18}$/) });

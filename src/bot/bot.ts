@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { ZodType } from 'zod';
+import { ZodError, type ZodType } from 'zod';
 import type { Card, FormInput } from '../../cards/model.js';
 import { isCard } from '../../cards/model.js';
 import type { Settings } from '../config.js';
@@ -256,6 +256,11 @@ export class Bot implements EventSink {
     } catch (e) {
       timer({ outcome: e instanceof UserError ? 'refused' : 'error' });
       if (e instanceof UserError) return { toast: e.message };
+      if (e instanceof ZodError) {
+        // A payload that passed the action's schema but not the handler's own parse: stale or forged.
+        this.log.warn({ platform: action.platform, actionId: action.actionId }, 'card action payload rejected by its handler');
+        return { toast: STALE_ACTION };
+      }
       const ref = randomUUID().slice(0, 8);
       this.log.error({ err: e, ref, actionId: action.actionId, staffId: staff.staffId }, 'card action failed');
       return { toast: `抱歉，处理时出现问题（参考编号 ${ref}），请稍后再试或联系管理员。` };
