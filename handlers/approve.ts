@@ -25,14 +25,10 @@ import { getStaff, listActiveStaff, type Staff } from '../src/store/staff.js';
  * card of a decided step in place, telling the declarant, and the deadline reminders.
  */
 
-// The bot's zone for "this year" (receipt numbers), "today" and dates shown: BOT_TIMEZONE, taken
-// from the scheduling attached to the bot when there is one.
-let zone = process.env.BOT_TIMEZONE || 'Asia/Shanghai';
-export const timeZone = (): string => zone;
-
-export function formatTime(d: Date | null | undefined): string {
+/** A time as shown on cards and exports, in the bot's zone (BOT_TIMEZONE). */
+export function formatTime(d: Date | null | undefined, timeZone: string): string {
   if (!d) return '';
-  return new Intl.DateTimeFormat('zh-CN', { timeZone: timeZone(), year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false })
+  return new Intl.DateTimeFormat('zh-CN', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false })
     .format(d)
     .replace(/\//g, '-');
 }
@@ -84,12 +80,12 @@ export function approvalCard(d: Declaration, step: Step, previousReason?: string
   );
 }
 
-export function decidedCard(d: Declaration, step: Step, how: { decision: 'approve' | 'reject'; actorName: string; at: Date; reason?: string | null }): Card {
+export function decidedCard(d: Declaration, step: Step, how: { decision: 'approve' | 'reject'; actorName: string; at: Date; reason?: string | null; timeZone: string }): Card {
   const verb = how.decision === 'reject' ? '驳回' : step === 'finance' ? '确认收款' : '同意';
   return card(
     `上缴申报 · ${declarationRef(d)} · 已${verb}`,
     [
-      note(`已由 ${how.actorName}（${STEP_NAMES[step]}）于 ${formatTime(how.at)} ${verb}。`),
+      note(`已由 ${how.actorName}（${STEP_NAMES[step]}）于 ${formatTime(how.at, how.timeZone)} ${verb}。`),
       how.reason ? text(`驳回理由：${how.reason}`) : null,
       ...detailElements(d),
     ],
@@ -181,7 +177,7 @@ export async function afterMove(bot: Bot, m: Moved, decided?: { actor: Staff; de
   let decidedBody: Card | undefined;
   const step = stepOfState(m.from);
   if (decided && step) {
-    decidedBody = decidedCard(m.declaration, step, { decision: decided.decision, actorName: decided.actor.name, at: bot.now(), reason: m.declaration.lastReason });
+    decidedBody = decidedCard(m.declaration, step, { decision: decided.decision, actorName: decided.actor.name, at: bot.now(), reason: m.declaration.lastReason, timeZone: bot.timeZone });
     await updateStepCards(bot, decided.cardVersion, decidedBody, m.declaration);
   }
   if (m.to.startsWith('pending_')) await sendApprovalCards(bot, m.declaration);
@@ -203,14 +199,13 @@ async function staleReply(bot: Bot, r: Extract<DecideResult, { outcome: 'stale' 
   const verb = decision === 'reject' ? '驳回' : step === 'finance' ? '确认收款' : '同意';
   return {
     toast: who.staffId === actor.staffId ? `您已${verb}过这条申报，无需重复操作。` : `已由他人处理：${who.name} 已${verb}，您的操作没有生效。`,
-    card: decidedCard(r.declaration, step, { decision, actorName: who.name, at: r.last.at, reason: r.last.reason }),
+    card: decidedCard(r.declaration, step, { decision, actorName: who.name, at: r.last.at, reason: r.last.reason, timeZone: bot.timeZone }),
   };
 }
 
 export function registerApprove(bot: Bot): void {
   if (hasScheduling(bot)) {
-    const { scheduler, timeZone: tz } = scheduling(bot);
-    zone = tz;
+    const { scheduler } = scheduling(bot);
     // Hourly in the daytime: reminders reach approvers at work, within an hour of the deadline;
     // each reminder is claimed once in the database, so a rerun sends nothing twice.
     scheduler.every('declaration.deadlines', '5 8-21 * * *', async ({ now }) => {
@@ -224,7 +219,7 @@ export function registerApprove(bot: Bot): void {
       async (ctx) => {
         const ref = refSchema.parse(ctx.value);
         const reason = decision === 'reject' ? (ctx.form?.reason ?? '') : undefined;
-        const r = await decide(bot.db, ctx.staff, ref, decision, { now: bot.now(), timeZone: timeZone(), ...(reason !== undefined ? { reason } : {}) });
+        const r = await decide(bot.db, ctx.staff, ref, decision, { now: bot.now(), timeZone: bot.timeZone, ...(reason !== undefined ? { reason } : {}) });
         if (r.outcome === 'stale') return staleReply(bot, r, ref.step, ctx.staff);
         bot.log.info({ declarationId: r.declaration.id, from: r.from, to: r.to, staffId: ctx.staff.staffId }, 'declaration decided');
         const body = await afterMove(bot, r, { actor: ctx.staff, decision, cardVersion: ref.v });

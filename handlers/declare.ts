@@ -40,7 +40,7 @@ import { UserError } from '../src/errors.js';
 import { appendAudit, type AuditRow } from '../src/store/audit.js';
 import { getDeclaration, getDeclarationByReceipt, listByDeclarant, listSubmitted, monthlyTotals, type Declaration } from '../src/store/declarations.js';
 import { getStaff } from '../src/store/staff.js';
-import { afterMove, detailElements, formatTime, timeZone } from './approve.js';
+import { afterMove, detailElements, formatTime } from './approve.js';
 
 /**
  * 上缴申报: `上缴`/`申报` opens a form card (or, where the platform has no forms, a dialogue
@@ -121,7 +121,7 @@ async function saveDraft(bot: Bot, ctx: HandlerContext, target: Target, input: D
 }
 
 function validate(bot: Bot, raw: RawInput) {
-  return validateDeclaration(raw, { maxAmountYuan: bot.deps.settings.declaration.maxAmountYuan, today: localDate(bot.now(), timeZone()) });
+  return validateDeclaration(raw, { maxAmountYuan: bot.deps.settings.declaration.maxAmountYuan, today: localDate(bot.now(), bot.timeZone) });
 }
 
 /** Opens the form, or the dialogue where the platform cannot show forms. */
@@ -163,7 +163,7 @@ function dialogueSteps(bot: Bot, initial: Record<string, unknown>): DialogueStep
   return [
     step('kind', () => `第 1 步（共 6 步）：请选择类别，回复序号或名称：\n${list(KINDS)}`, (t) => checkKind(byIndex(KINDS, t))),
     step('amount', (data) => `第 2 步：请填写${data.kind === 'cash' ? '金额' : '估计价值'}（元），例如 500：`, (t, data) => checkAmount(t, max(), data.kind as Kind)),
-    step('receivedOn', () => '第 3 步：请填写收到日期，格式 年-月-日，例如 2026-11-20（也可回复“今天”“昨天”）：', (t) => checkDate(t, localDate(bot.now(), timeZone()))),
+    step('receivedOn', () => '第 3 步：请填写收到日期，格式 年-月-日，例如 2026-11-20（也可回复“今天”“昨天”）：', (t) => checkDate(t, localDate(bot.now(), bot.timeZone))),
     step('giver', () => `第 4 步：请选择送礼人，回复序号或名称：\n${list(GIVERS)}`, (t) => checkGiver(byIndex(GIVERS, t))),
     step('handling', () => `第 5 步：请选择处理方式，回复序号或名称：\n${list(HANDLINGS)}`, (t) => checkHandling(byIndex(HANDLINGS, t))),
     step(
@@ -192,7 +192,7 @@ async function trailTable(bot: Bot, id: string) {
   const names = await actorNames(bot, rows);
   return table(
     ['时间', '操作人', '操作', '原状态', '新状态', '理由'],
-    rows.map((r) => [formatTime(r.at), names.get(r.actor ?? '') ?? '', AUDIT_ACTION_NAMES[r.action] ?? r.action, stateName(r.from_state), stateName(r.to_state), r.reason ?? '']),
+    rows.map((r) => [formatTime(r.at, bot.timeZone), names.get(r.actor ?? '') ?? '', AUDIT_ACTION_NAMES[r.action] ?? r.action, stateName(r.from_state), stateName(r.to_state), r.reason ?? '']),
   );
 }
 
@@ -245,8 +245,8 @@ async function exportWorkbook(bot: Bot): Promise<{ buffer: Buffer; count: number
       description: d.description,
       revision: d.revision,
       previous: d.previousId ? `SB-${d.previousId}` : '',
-      submitted: formatTime(d.submittedAt),
-      registered: formatTime(d.registeredAt),
+      submitted: formatTime(d.submittedAt, bot.timeZone),
+      registered: formatTime(d.registeredAt, bot.timeZone),
       reason: d.state === 'rejected' ? (d.lastReason ?? '') : '',
     });
   }
@@ -267,7 +267,7 @@ async function exportWorkbook(bot: Bot): Promise<{ buffer: Buffer; count: number
     for (const r of rows) {
       audit.addRow({
         sb: `SB-${d.id}`,
-        at: formatTime(r.at),
+        at: formatTime(r.at, bot.timeZone),
         actor: r.actor ?? '',
         name: names.get(r.actor ?? '') ?? '',
         action: AUDIT_ACTION_NAMES[r.action] ?? r.action,
@@ -349,7 +349,7 @@ export function registerDeclare(bot: Bot): void {
         [
           table(
             ['编号', '申报人', '科室', '类别', '金额（元）', '状态', '提交时间'],
-            all.map((d) => [declarationRef(d), d.declarantName, d.department, KINDS[d.kind], formatYuan(d.amount), STATE_NAMES[d.state], formatTime(d.submittedAt)]),
+            all.map((d) => [declarationRef(d), d.declarantName, d.department, KINDS[d.kind], formatYuan(d.amount), STATE_NAMES[d.state], formatTime(d.submittedAt, bot.timeZone)]),
           ),
           note('发送“申报 编号”查看详情和处理记录；发送“导出申报”获取全部申报和处理记录的 Excel 文件。'),
         ],
@@ -368,7 +368,7 @@ export function registerDeclare(bot: Bot): void {
       await appendAudit(bot.db, { actor: ctx.staff.staffId, action: 'declaration.export', entityType: 'declaration_export', detail: { count } });
       await platform.sendFile(
         { conversation: ctx.conversation },
-        { name: `上缴申报-${localDate(bot.now(), timeZone())}.xlsx`, data: buffer, mime: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' },
+        { name: `上缴申报-${localDate(bot.now(), bot.timeZone)}.xlsx`, data: buffer, mime: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' },
       );
       return `已导出 ${count} 条申报及其处理记录。文件含申报人信息，请妥善保管，勿外传。`;
     },

@@ -48,7 +48,7 @@ export const reportKeys = {
 };
 
 function tz(bot: Bot): string {
-  return hasScheduling(bot) ? scheduling(bot).timeZone : 'Asia/Shanghai';
+  return bot.timeZone;
 }
 
 function formInputs(figures: string[], prev?: Submission): FormInput[] {
