@@ -34,6 +34,7 @@ export function attachScheduling(bot: Bot, opts: { redisUrl: string; timeZone: s
   // Housekeeping: sends whose job was lost (a crash between commit and enqueue) go out again.
   scheduler.interval('outbound.recover', 60_000, async () => {
     await outbound.recover(60_000);
+    await outbound.finishIdle();
   });
   let running = false;
   const s: Scheduling = {

@@ -20,11 +20,13 @@ import {
   problemRows,
   readLedgerRow,
   tryFinishCampaign,
+  unfinishedCampaignIds,
   upsertCampaign,
   type CampaignCounts,
   type LedgerInsert,
 } from '../src/store/campaigns.js';
 import { listActiveStaff, type Staff } from '../src/store/staff.js';
+import { Pacer } from './pace.js';
 
 /**
  * The outbound queue: every push the bot makes on its own goes through here.
@@ -47,7 +49,7 @@ import { listActiveStaff, type Staff } from '../src/store/staff.js';
  * How exactly-once holds: the campaign row and one ledger row per recipient (key
  * `<campaign>/<staffId>`, unique) are committed before anything is queued; each ledger row
  * becomes a BullMQ job whose jobId is the ledger key (a second add is a no-op), on a queue per
- * platform with that platform's rate limit. The worker skips rows no longer pending, sends with
+ * platform, paced to that platform's quota (scheduler/pace.ts). The worker skips rows no longer pending, sends with
  * idempotencyKey = ledger key (Feishu uuid / DingTalk outTrackId, so a send repeated after a
  * crash between "platform accepted" and "ledger marked" is dropped by the platform), then marks
  * the row sent with the platform's message id. At start-up and every minute, pending rows whose
@@ -90,21 +92,6 @@ export const FAILURE_SUMMARY_KIND = 'outbound.failures';
 export const outboundQueueName = (p: PlatformName): string => `outbound-${p}`;
 export const ledgerKey = (campaignKey: string, staffId: string): string => `${campaignKey}/${staffId}`;
 
-type RateWindow = { max: number; seconds: number };
-
-/**
- * BullMQ's limiter counts jobs per fixed window that starts at the first job. To keep every
- * sliding window of the platform's quota (for each of its windows) under the limit, we send
- * at `margin` of the strictest sustained rate, in small bursts of at most 5% of that rate's
- * one-second share (at least 1), so a burst arriving late cannot push a window over.
- */
-export function limiterFor(windows: RateWindow[], margin: number): { max: number; duration: number } | undefined {
-  if (windows.length === 0) return undefined;
-  const perSecond = Math.min(...windows.map((w) => w.max / w.seconds)) * margin;
-  const burst = Math.max(1, Math.floor(perSecond * 0.05));
-  return { max: burst, duration: Math.ceil((burst / perSecond) * 1000) };
-}
-
 export interface OutboundOptions {
   bot: Bot;
   connection: Redis;
@@ -117,8 +104,17 @@ export class Outbound {
   private queues = new Map<PlatformName, Queue>();
   private workers: Worker[] = [];
   private started = false;
+  /**
+   * Campaigns known here to have failed or unreachable recipients: only these need the
+   * "anything still pending?" check after each send, to report promptly. Others (and any
+   * this process forgot by restarting) are finished by the periodic sweep.
+   */
+  private withProblems = new Set<string>();
+  private pacer: Pacer;
 
-  constructor(private opts: OutboundOptions) {}
+  constructor(private opts: OutboundOptions) {
+    this.pacer = new Pacer(opts.connection, opts.prefix);
+  }
 
   private get db() {
     return this.opts.bot.db;
@@ -150,25 +146,31 @@ export class Outbound {
     const { id, created } = await upsertCampaign(this.db, spec);
     const already = created ? new Set<string>() : await ledgerStaffIds(this.db, id);
     const fresh = dedupeStaff(spec.recipients).filter((s) => !already.has(s.staffId));
-    const rows: LedgerInsert[] = [];
-    for (const s of fresh) {
-      const reach = this.opts.bot.reachFor(s);
-      const content = await spec.render(s);
-      rows.push({
-        key: ledgerKey(spec.key, s.staffId),
-        staffId: s.staffId,
-        platform: reach?.platform ?? null,
-        target: reach ? (reach.conversation.type === 'direct' ? reach.conversation.platformUserId : reach.conversation.chatId) : null,
-        content: typeof content === 'string' ? { text: content } : { card: content },
-      });
+    const inserted: { key: string; platform: PlatformName | null }[] = [];
+    // In chunks, so the first sends leave while later rows are still being written.
+    for (let i = 0; i < fresh.length; i += 1000) {
+      const rows: LedgerInsert[] = [];
+      for (const s of fresh.slice(i, i + 1000)) {
+        const reach = this.opts.bot.reachFor(s);
+        const content = await spec.render(s);
+        rows.push({
+          key: ledgerKey(spec.key, s.staffId),
+          staffId: s.staffId,
+          platform: reach?.platform ?? null,
+          target: reach ? (reach.conversation.type === 'direct' ? reach.conversation.platformUserId : reach.conversation.chatId) : null,
+          content: typeof content === 'string' ? { text: content } : { card: content },
+        });
+      }
+      // Committed before queueing: a crash in between is repaired by recover().
+      const chunk = await insertLedgerRows(this.db, id, rows);
+      await this.enqueue(chunk.filter((r) => r.platform !== null) as { key: string; platform: PlatformName }[]);
+      inserted.push(...chunk);
     }
-    // Committed before queueing: a crash after this point is repaired by recover().
-    const inserted = await insertLedgerRows(this.db, id, rows);
-    await this.enqueue(inserted.filter((r) => r.platform !== null) as { key: string; platform: PlatformName }[]);
     const unreachable = inserted.filter((r) => r.platform === null).length;
     if (inserted.length > 0) {
       this.opts.logger.info({ campaign: spec.key, added: inserted.length, unreachable }, 'campaign recipients queued');
     }
+    if (unreachable > 0) this.withProblems.add(id);
     if (unreachable > 0 || inserted.length === 0) await this.maybeFinish(id);
     return { campaignId: id, key: spec.key, created, added: inserted.length, unreachable };
   }
@@ -222,12 +224,10 @@ export class Outbound {
     this.started = true;
     const { settings } = this.opts;
     for (const platform of this.opts.bot.allPlatforms()) {
-      const limiter = limiterFor(settings.rateLimits[platform.name], settings.margin);
       const worker = new Worker(outboundQueueName(platform.name), (job) => this.process(job, platform.name), {
         connection: this.opts.connection.duplicate(),
         prefix: this.opts.prefix,
         concurrency: settings.concurrency,
-        ...(limiter ? { limiter } : {}),
         // A killed process's jobs come back after this; short enough to finish a push promptly.
         lockDuration: 15_000,
         stalledInterval: 5_000,
@@ -255,6 +255,7 @@ export class Outbound {
     let messageId: string;
     try {
       const content = row.content.card ?? row.content.text ?? '';
+      await this.pacer.wait(platform, this.opts.settings.rateLimits[platform], this.opts.settings.margin);
       messageId = (await this.opts.bot.send(platform, conversation, content, key)).messageId;
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));
@@ -272,18 +273,25 @@ export class Outbound {
       }
       await markFailed(this.db, key, reason);
       this.opts.logger.warn({ key, platform, reason }, 'send failed for good');
+      this.withProblems.add(row.campaign_id);
       await this.maybeFinish(row.campaign_id);
       throw new UnrecoverableError(reason);
     }
     await markSent(this.db, key, messageId);
-    await this.maybeFinish(row.campaign_id);
+    if (this.withProblems.has(row.campaign_id)) await this.maybeFinish(row.campaign_id);
     return 'sent';
+  }
+
+  /** Finishes campaigns with nothing pending left (the periodic sweep). */
+  async finishIdle(): Promise<void> {
+    for (const id of await unfinishedCampaignIds(this.db)) await this.maybeFinish(id);
   }
 
   /** Marks the campaign finished when nothing is pending; reports failures once. */
   private async maybeFinish(campaignId: string): Promise<void> {
     const { pending, problems } = await pendingAndProblems(this.db, campaignId);
     if (pending) return;
+    this.withProblems.delete(campaignId);
     const finished = await tryFinishCampaign(this.db, campaignId, problems);
     if (!finished || !problems || finished.kind === FAILURE_SUMMARY_KIND) return;
     const rows = await problemRows(this.db, campaignId);

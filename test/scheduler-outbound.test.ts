@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { card, text } from '../cards/builders.js';
 import { scheduling } from '../scheduler/index.js';
-import { FAILURE_SUMMARY_KIND, limiterFor } from '../scheduler/outbound.js';
+import { FAILURE_SUMMARY_KIND } from '../scheduler/outbound.js';
+import { paceFor } from '../scheduler/pace.js';
 import { listActiveStaff } from '../src/store/staff.js';
 import { RecorderPlatform } from './fakes/recorder/platform.js';
 import { Recorder } from './fakes/recorder/server.js';
@@ -106,12 +107,14 @@ describe('outbound rate limit against a platform enforcing its quota', () => {
     expect(recorder.stats.rejected429).toBeLessThanOrEqual(2);
   });
 
-  it('derives a limiter under every quota window of a platform', () => {
-    expect(limiterFor([], 0.95)).toBeUndefined();
-    const feishu = limiterFor([{ max: 50, seconds: 1 }, { max: 1000, seconds: 60 }], 0.95)!;
-    expect(feishu.max / feishu.duration).toBeLessThanOrEqual(1000 / 60_000);
-    const big = limiterFor([{ max: 1000, seconds: 1 }], 0.95)!;
-    expect(big.max).toBeLessThanOrEqual(50);
-    expect((big.max / big.duration) * 1000).toBeGreaterThan(900);
+  it('paces under every quota window of a platform', () => {
+    expect(paceFor([], 0.95)).toBeUndefined();
+    const feishu = paceFor([{ max: 50, seconds: 1 }, { max: 1000, seconds: 60 }], 0.95)!;
+    // Evenly spaced, a window of T seconds holds at most perSecond*T + 1 sends.
+    expect(feishu.perSecond * 60 + 1).toBeLessThanOrEqual(1000);
+    expect(feishu.perSecond + 1).toBeLessThanOrEqual(50);
+    const dingtalk = paceFor([{ max: 20, seconds: 1 }], 0.95)!;
+    expect(dingtalk.perSecond + 1).toBeLessThanOrEqual(20);
+    expect(dingtalk.perSecond).toBeGreaterThan(17);
   });
 });

@@ -173,3 +173,8 @@ export async function campaignCounts(q: Queryable, campaignId: string): Promise<
   );
   return r.rows[0];
 }
+
+export async function unfinishedCampaignIds(q: Queryable): Promise<string[]> {
+  const r = await q.query<{ id: string }>('SELECT id::text FROM campaigns WHERE finished_at IS NULL ORDER BY id LIMIT 500');
+  return r.rows.map((x) => x.id);
+}
