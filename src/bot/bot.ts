@@ -40,6 +40,7 @@ interface ActionEntry {
 
 export const NOT_ON_ROSTER =
   '您好，我是清廉助手。系统的人员名单里还没有您的账号，暂时无法为您服务。请联系医院的管理员（通常在信息科或医务科），把您加入人员名单后再试。';
+export const TEMPORARILY_UNAVAILABLE = '抱歉，系统暂时无法处理您的请求，您的操作没有生效，请稍后再试。';
 export const STALE_ACTION = '这个按钮已失效或不属于您，请重新发起（发送“帮助”查看可用命令）。';
 
 /** The form-filling dialogue every platform without form inputs falls back to. */
@@ -188,7 +189,13 @@ export class Bot implements EventSink {
     const platform = this.requirePlatform(msg.platform);
     const target = { conversation: msg.conversation };
     if (msg.conversation.type === 'group' && !msg.mentioned) return;
-    const staff = await this.identify(msg.platform, msg.platformUserId);
+    let staff: Staff | undefined;
+    try {
+      staff = await this.identify(msg.platform, msg.platformUserId);
+    } catch (e) {
+      await platform.sendText(target, TEMPORARILY_UNAVAILABLE).catch(() => {});
+      throw e;
+    }
     if (!staff) {
       this.log.info({ platform: msg.platform, eventId: msg.eventId }, 'message from a user not on the roster');
       await platform.sendText(target, NOT_ON_ROSTER);
@@ -230,7 +237,16 @@ export class Bot implements EventSink {
   }
 
   private async handleAction(action: CardAction): Promise<ActionResult> {
-    const staff = await this.identify(action.platform, action.platformUserId);
+    let staff: Staff | undefined;
+    try {
+      staff = await this.identify(action.platform, action.platformUserId);
+    } catch (e) {
+      // The database is unreachable: nothing was changed, so the user can simply try again.
+      const ref = randomUUID().slice(0, 8);
+      this.log.error({ err: e, ref, actionId: action.actionId }, 'could not identify the sender of a card action');
+      await this.dedupe.release(action.platform, action.eventId).catch(() => {});
+      return { toast: `${TEMPORARILY_UNAVAILABLE}（参考编号 ${ref}）` };
+    }
     if (!staff) return { toast: NOT_ON_ROSTER };
     const entry = this.actions.get(action.actionId);
     if (!entry) {

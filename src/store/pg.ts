@@ -11,6 +11,8 @@ export async function openPg(url: string, schema = 'public', max = 10): Promise<
     connectionString: url,
     max,
     options: `-c search_path=${schema},public`,
+    // Lets an operator (and the fault tests) see which deployment a connection belongs to.
+    application_name: `qinglian:${schema}`.slice(0, 63),
     connectionTimeoutMillis: 10_000,
   });
   // An idle client losing its server must not crash the process; the next query reconnects.
