@@ -236,6 +236,36 @@ export async function recordAnswer(tx: Queryable, attemptId: string, idx: number
   return r.rowCount === 1;
 }
 
+/**
+ * Records the answer to a question that is not the last, and moves to the next, in one
+ * statement guarded by the attempt's state: the attempt row is updated (and locked) first,
+ * the item only if that succeeded. False when anything changed under the caller.
+ */
+export async function answerAndAdvance(q: Queryable, attemptId: string, idx: number, selected: number[], correct: boolean, at: Date): Promise<boolean> {
+  const r = await q.query(
+    `WITH a AS (
+       UPDATE quiz_attempts SET current_index = $2 + 1
+       WHERE id = $1 AND current_index = $2 AND state = 'active' AND expires_at > $5 AND current_index + 1 < question_count
+       RETURNING id)
+     UPDATE quiz_attempt_items SET selected = $3, correct = $4, answered_at = $5
+     WHERE attempt_id = (SELECT id FROM a) AND idx = $2 AND answered_at IS NULL`,
+    [attemptId, idx, JSON.stringify(selected), correct, at],
+  );
+  return r.rowCount === 1;
+}
+
+/** Ticks for a multiple-choice question, guarded like an answer; false when it is not current. */
+export async function setPendingGuarded(q: Queryable, attemptId: string, idx: number, pending: number[], at: Date): Promise<boolean> {
+  const r = await q.query(
+    `UPDATE quiz_attempt_items i SET pending = $3
+     FROM quiz_attempts a
+     WHERE i.attempt_id = $1 AND i.idx = $2 AND i.answered_at IS NULL
+       AND a.id = i.attempt_id AND a.state = 'active' AND a.current_index = $2 AND a.expires_at > $4`,
+    [attemptId, idx, JSON.stringify(pending), at],
+  );
+  return r.rowCount === 1;
+}
+
 export async function setPending(tx: Queryable, attemptId: string, idx: number, pending: number[]): Promise<void> {
   await tx.query('UPDATE quiz_attempt_items SET pending = $3 WHERE attempt_id = $1 AND idx = $2 AND answered_at IS NULL', [attemptId, idx, JSON.stringify(pending)]);
 }

@@ -14,6 +14,8 @@ import {
   insertAttempt,
   questionVersions,
   recordAnswer,
+  answerAndAdvance,
+  setPendingGuarded,
   recordExamResult,
   setPending,
   wrongAnswersOf,
@@ -210,7 +212,12 @@ export class QuizService {
   // ---- answering ----------------------------------------------------------------------------
 
   /** Answers the current question with the shown positions chosen (single choice, true/false). */
-  answer(staff: Staff, attemptId: string, idx: number, shown: number, now: Date): Promise<StepResult> {
+  async answer(staff: Staff, attemptId: string, idx: number, shown: number, now: Date): Promise<StepResult> {
+    const f = await this.current(staff, attemptId, idx, now);
+    if (f && f.q.type !== 'multiple') {
+      const done = await this.recordFast(f.a, f.q, idx, [shown], now);
+      if (done) return done;
+    }
     return this.step(staff, attemptId, idx, now, async (tx, a, q) => {
       if (q.type === 'multiple') throw new UserError('这是多选题：请先选择选项，再点“提交答案”。');
       return this.record(tx, a, q, idx, [shown], now);
@@ -218,28 +225,69 @@ export class QuizService {
   }
 
   /** Ticks or unticks an option of a multiple-choice question; idempotent per click. */
-  tick(staff: Staff, attemptId: string, idx: number, shown: number, on: boolean, now: Date): Promise<StepResult> {
+  async tick(staff: Staff, attemptId: string, idx: number, shown: number, on: boolean, now: Date): Promise<StepResult> {
+    const ticked = (a: Attempt): number[] => {
+      const pending = new Set(a.items[idx].pending);
+      if (on) pending.add(shown);
+      else pending.delete(shown);
+      return [...pending].sort((x, y) => x - y);
+    };
+    const f = await this.current(staff, attemptId, idx, now);
+    if (f && f.q.type === 'multiple' && shown >= 0 && shown < f.q.options.length) {
+      const pending = ticked(f.a);
+      if (await setPendingGuarded(this.db, f.a.id, idx, pending, now)) {
+        f.a.items[idx].pending = pending;
+        return { kind: 'ticked', view: await this.view(this.db, f.a), idx };
+      }
+    }
     return this.step(staff, attemptId, idx, now, async (tx, a, q) => {
       if (q.type !== 'multiple') throw new UserError(REFUSE_ANSWERED);
       if (shown < 0 || shown >= q.options.length) throw new UserError(REFUSE_ANSWERED);
-      const item = a.items[idx];
-      const pending = new Set(item.pending);
-      if (on) pending.add(shown);
-      else pending.delete(shown);
-      item.pending = [...pending].sort((x, y) => x - y);
-      await setPending(tx, a.id, idx, item.pending);
+      a.items[idx].pending = ticked(a);
+      await setPending(tx, a.id, idx, a.items[idx].pending);
       return { kind: 'ticked', view: await this.view(tx, a), idx };
     });
   }
 
   /** Submits the ticked options of a multiple-choice question. */
-  submit(staff: Staff, attemptId: string, idx: number, now: Date): Promise<StepResult> {
+  async submit(staff: Staff, attemptId: string, idx: number, now: Date): Promise<StepResult> {
+    const f = await this.current(staff, attemptId, idx, now);
+    if (f && f.q.type === 'multiple' && f.a.items[idx].pending.length > 0) {
+      const done = await this.recordFast(f.a, f.q, idx, f.a.items[idx].pending, now);
+      if (done) return done;
+    }
     return this.step(staff, attemptId, idx, now, async (tx, a, q) => {
       if (q.type !== 'multiple') throw new UserError(REFUSE_ANSWERED);
       const pending = a.items[idx].pending;
       if (pending.length === 0) throw new UserError('请先选择至少一个选项，再点“提交答案”。');
       return this.record(tx, a, q, idx, pending, now);
     });
+  }
+
+  /**
+   * The fast path's read: the attempt without a lock, when the click looks valid. Anything
+   * unusual (someone else's card, an old card, time up) returns undefined, and the locked
+   * path then decides and explains; the fast path's writes are guarded in SQL, so a race
+   * lost between this read and the write also ends up on the locked path.
+   */
+  private async current(staff: Staff, attemptId: string, idx: number, now: Date): Promise<{ a: Attempt; q: QuestionVersion } | undefined> {
+    const a = await getAttempt(this.db, attemptId);
+    if (!a || a.staffId !== staff.staffId || a.state !== 'active' || now >= a.expiresAt || idx !== a.currentIndex || !a.items[idx]) return undefined;
+    const [q] = await this.questionsOf(this.db, [a.items[idx]]);
+    return { a, q };
+  }
+
+  /** An answer that is not the last one, in one guarded statement; undefined to fall back. */
+  private async recordFast(a: Attempt, q: QuestionVersion, idx: number, shown: number[], now: Date): Promise<StepResult | undefined> {
+    if (idx + 1 >= a.questionCount) return undefined;
+    if (shown.some((s) => !Number.isInteger(s) || s < 0 || s >= q.options.length)) return undefined;
+    const item = a.items[idx];
+    const selected = toOriginal(item.optionOrder, shown);
+    const correct = scoreItems([{ type: q.type, answer: q.answer, selected }]).correct === 1;
+    if (!(await answerAndAdvance(this.db, a.id, idx, selected, correct, now))) return undefined;
+    Object.assign(item, { selected, correct });
+    a.currentIndex = idx + 1;
+    return { kind: 'answered', view: await this.view(this.db, a), idx, correct };
   }
 
   private step(
@@ -303,7 +351,7 @@ export class QuizService {
   }
 
   /** The active attempt to show again (after a restart the old cards may be gone). */
-  async current(staff: Staff): Promise<AttemptView | undefined> {
+  async activeView(staff: Staff): Promise<AttemptView | undefined> {
     const a = await activeAttemptOf(this.db, staff.staffId);
     return a ? this.view(this.db, a) : undefined;
   }
