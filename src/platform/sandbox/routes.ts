@@ -15,11 +15,21 @@ const actionBody = z.object({
 });
 
 /** The sandbox's HTTP API (fixed: other checks drive it) and its page. */
-export function registerSandboxRoutes(app: FastifyInstance, sandbox: SandboxPlatform, db: Db): void {
+export function registerSandboxRoutes(root: FastifyInstance, sandbox: SandboxPlatform, db: Db): void {
+  // Its own scope, so its error handler covers only the sandbox's routes.
+  void root.register(async (app) => routes(app, sandbox, db));
+}
+
+function routes(app: FastifyInstance, sandbox: SandboxPlatform, db: Db): void {
   const knownStaff = async (id: string) => {
     const s = await getStaff(db, id);
     return s?.active ? s : undefined;
   };
+  // The page's own look-ups need the database; when it is down, say so instead of a bare 500.
+  app.setErrorHandler((err, req, reply) => {
+    req.log.error({ err }, 'sandbox request failed');
+    return reply.code(503).send({ error: '系统暂时无法处理，请稍后再试。' });
+  });
 
   app.get('/sandbox', async (_req, reply) => reply.type('text/html; charset=utf-8').send(sandboxPage()));
 
