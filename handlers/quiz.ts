@@ -4,11 +4,13 @@ import { escapeMarkdown } from '../cards/markdown.js';
 import type { Card, CardElement } from '../cards/model.js';
 import type { Bot } from '../src/bot/bot.js';
 import type { ActionContext } from '../src/bot/context.js';
+import { dailyAt, hasScheduling, scheduling } from '../scheduler/index.js';
 import { UserError } from '../src/errors.js';
-import { chineseDay, chineseTime, examWindow, type Exam } from '../src/domain/quiz/exams.js';
+import { addDays, chineseDay, chineseTime, dayOf, examWindow, reminderDays, type Exam } from '../src/domain/quiz/exams.js';
 import { OPTION_LETTERS, TYPE_NAMES, type QuestionVersion } from '../src/domain/quiz/question.js';
 import { ruleGroup, ruleLabel } from '../src/domain/quiz/rules.js';
 import { QuizService, type AttemptView, type StepResult } from '../src/domain/quiz/service.js';
+import { getStaff } from '../src/store/staff.js';
 
 /**
  * 以考促学 in chat. `考试` starts a quiz; each question is a card whose buttons carry only
@@ -312,5 +314,57 @@ export function registerQuiz(bot: Bot, service = new QuizService(bot.db, bot.dep
       ]);
     },
   );
+  if (hasScheduling(bot)) {
+    const { scheduler } = scheduling(bot);
+    scheduler.every('quiz.exams', dailyAt(bot.deps.settings.quiz.examPushTime), async ({ now }) => {
+      const done = await runExamPushes(bot, service, now);
+      if (done.length > 0) bot.log.info({ done }, 'quiz exam pushes');
+    });
+    // Attempts left alone past their limit are closed and scored here, and the person is told;
+    // a click on an old card would close them too, but nobody may click again.
+    scheduler.interval('quiz.expire', 60_000, async ({ now }) => {
+      for (const view of await service.expireDue(now)) {
+        const staff = await getStaff(bot.db, view.attempt.staffId);
+        if (!staff?.active) continue;
+        await bot.sendToStaff(staff, await finalCard(view), `quiz-expired-${view.attempt.id}`).catch((err: unknown) => bot.log.warn({ err, attemptId: view.attempt.id }, 'expired quiz score card not sent'));
+      }
+    });
+  }
   return service;
+}
+
+/**
+ * The daily exam check: every open exam is pushed, through the outbound queue, to the audience
+ * not yet invited who have not taken it (so late joiners get it too), and on the configured
+ * days before the due date non-takers get a reminder. Campaign keys make both exactly-once.
+ */
+export async function runExamPushes(bot: Bot, service: QuizService, now: Date): Promise<string[]> {
+  const { outbound, timeZone } = scheduling(bot);
+  const today = dayOf(now, timeZone);
+  const done: string[] = [];
+  for (const exam of service.settings.exams) {
+    if (examWindow(exam, now) !== 'open') continue;
+    const pending = await service.nonTakers(exam);
+    const invite = await outbound.createCampaign({
+      key: `quiz.exam.${exam.id}.open`,
+      kind: 'quiz.exam',
+      title: `考试通知：${exam.title}`,
+      recipients: pending,
+      render: () => examInviteCard(exam),
+    });
+    done.push(`invite ${exam.id} +${invite.added}`);
+    if (today !== exam.opensOn && reminderDays(exam).includes(today)) {
+      let daysLeft = 0;
+      while (addDays(today, daysLeft) < exam.dueOn) daysLeft++;
+      const r = await outbound.createCampaign({
+        key: `quiz.exam.${exam.id}.remind.${daysLeft}`,
+        kind: 'quiz.exam.remind',
+        title: `考试提醒：${exam.title}（还剩 ${daysLeft} 天）`,
+        recipients: pending,
+        render: () => examInviteCard(exam, true),
+      });
+      done.push(`remind ${exam.id} ${daysLeft}d +${r.added}`);
+    }
+  }
+  return done;
 }

@@ -164,6 +164,8 @@ export const fileSchema = z
         questionsPerQuiz: z.number().int().min(1).max(50).default(10),
         passMark: z.number().int().min(0).max(100).default(80),
         timeLimitMinutes: z.number().int().min(1).max(24 * 60).default(30),
+        // When the daily check pushes open exams (to staff not yet invited) and reminders.
+        examPushTime: hhmm.default('09:10'),
         exams: z
           .array(examSchema)
           .default([])
