@@ -1,4 +1,4 @@
-import ExcelJS from 'exceljs';
+import { buildWorkbook } from '../src/domain/workbook.js';
 import { z } from 'zod';
 import { actions, button, card, fields, form, note, table, text } from '../cards/builders.js';
 import type { ActionValue, Card, FormInput } from '../cards/model.js';
@@ -206,79 +206,42 @@ async function showDeclaration(bot: Bot, ctx: HandlerContext, refText: string): 
 
 async function exportWorkbook(bot: Bot): Promise<{ buffer: Buffer; count: number }> {
   const all = await listSubmitted(bot.db);
-  const wb = new ExcelJS.Workbook();
-  wb.creator = '清廉助手';
-  const sheet = wb.addWorksheet('上缴申报');
-  sheet.columns = [
-    { header: '编号', key: 'ref', width: 16 },
-    { header: '申报序号', key: 'sb', width: 10 },
-    { header: '状态', key: 'state', width: 14 },
-    { header: '工号', key: 'staffId', width: 10 },
-    { header: '申报人', key: 'name', width: 10 },
-    { header: '科室', key: 'dept', width: 12 },
-    { header: '类别', key: 'kind', width: 14 },
-    { header: '金额或估计价值（元）', key: 'amount', width: 14 },
-    { header: '收到日期', key: 'receivedOn', width: 12 },
-    { header: '送礼人', key: 'giver', width: 14 },
-    { header: '处理方式', key: 'handling', width: 16 },
-    { header: '情况说明', key: 'description', width: 40 },
-    { header: '版本', key: 'revision', width: 6 },
-    { header: '修改自', key: 'previous', width: 10 },
-    { header: '提交时间', key: 'submitted', width: 18 },
-    { header: '登记时间', key: 'registered', width: 18 },
-    { header: '驳回理由', key: 'reason', width: 30 },
-  ];
-  for (const d of all) {
-    sheet.addRow({
-      ref: declarationRef(d),
-      sb: `SB-${d.id}`,
-      state: STATE_NAMES[d.state],
-      staffId: d.declarantId,
-      name: d.declarantName,
-      dept: d.department,
-      kind: KINDS[d.kind],
-      amount: Number(d.amount),
-      receivedOn: d.receivedOn,
-      giver: GIVERS[d.giver],
-      handling: HANDLINGS[d.handling],
-      // Plain strings: ExcelJS only writes a formula when given {formula}, so "=…" stays text.
-      description: d.description,
-      revision: d.revision,
-      previous: d.previousId ? `SB-${d.previousId}` : '',
-      submitted: formatTime(d.submittedAt, bot.timeZone),
-      registered: formatTime(d.registeredAt, bot.timeZone),
-      reason: d.state === 'rejected' ? (d.lastReason ?? '') : '',
-    });
-  }
-  const audit = wb.addWorksheet('处理记录');
-  audit.columns = [
-    { header: '申报序号', key: 'sb', width: 10 },
-    { header: '时间', key: 'at', width: 18 },
-    { header: '操作人工号', key: 'actor', width: 10 },
-    { header: '操作人', key: 'name', width: 10 },
-    { header: '操作', key: 'action', width: 16 },
-    { header: '原状态', key: 'from', width: 14 },
-    { header: '新状态', key: 'to', width: 14 },
-    { header: '理由', key: 'reason', width: 30 },
-  ];
+  const auditRows: (string | number)[][] = [];
   for (const d of [...all].reverse()) {
     const rows = await trailOf(bot.db, d.id);
     const names = await actorNames(bot, rows);
     for (const r of rows) {
-      audit.addRow({
-        sb: `SB-${d.id}`,
-        at: formatTime(r.at, bot.timeZone),
-        actor: r.actor ?? '',
-        name: names.get(r.actor ?? '') ?? '',
-        action: AUDIT_ACTION_NAMES[r.action] ?? r.action,
-        from: stateName(r.from_state),
-        to: stateName(r.to_state),
-        reason: r.reason ?? '',
-      });
+      auditRows.push([`SB-${d.id}`, formatTime(r.at, bot.timeZone), r.actor ?? '', names.get(r.actor ?? '') ?? '', AUDIT_ACTION_NAMES[r.action] ?? r.action, stateName(r.from_state), stateName(r.to_state), r.reason ?? '']);
     }
   }
-  for (const s of [sheet, audit]) s.getRow(1).font = { bold: true };
-  return { buffer: Buffer.from(await wb.xlsx.writeBuffer()), count: all.length };
+  const buffer = await buildWorkbook([
+    {
+      name: '上缴申报',
+      columns: ['编号', '申报序号', '状态', '工号', '申报人', '科室', '类别', '金额或估计价值（元）', '收到日期', '送礼人', '处理方式', '情况说明', '版本', '修改自', '提交时间', '登记时间', '驳回理由'],
+      rows: all.map((d) => [
+        declarationRef(d),
+        `SB-${d.id}`,
+        STATE_NAMES[d.state],
+        d.declarantId,
+        d.declarantName,
+        d.department,
+        KINDS[d.kind],
+        Number(d.amount),
+        d.receivedOn,
+        GIVERS[d.giver],
+        HANDLINGS[d.handling],
+        // Plain strings: ExcelJS only writes a formula when given {formula}, so "=…" stays text.
+        d.description,
+        d.revision,
+        d.previousId ? `SB-${d.previousId}` : '',
+        formatTime(d.submittedAt, bot.timeZone),
+        formatTime(d.registeredAt, bot.timeZone),
+        d.state === 'rejected' ? (d.lastReason ?? '') : '',
+      ]),
+    },
+    { name: '处理记录', columns: ['申报序号', '时间', '操作人工号', '操作人', '操作', '原状态', '新状态', '理由'], rows: auditRows },
+  ]);
+  return { buffer, count: all.length };
 }
 
 // ---- registration --------------------------------------------------------------------------

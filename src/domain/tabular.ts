@@ -1,4 +1,4 @@
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
 
 /**
  * Reading CSV and XLSX files into rows of strings, with the 1-based line number of each row
@@ -57,7 +57,8 @@ export function parseCsv(text: string): TabularRow[] {
 }
 
 export async function parseXlsx(data: Buffer): Promise<TabularRow[]> {
-  const wb = new ExcelJS.Workbook();
+  const { default: Excel } = await import('exceljs');
+  const wb = new Excel.Workbook();
   try {
     await wb.xlsx.load(data as unknown as ArrayBuffer);
   } catch {

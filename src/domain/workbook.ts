@@ -1,4 +1,3 @@
-import ExcelJS from 'exceljs';
 
 /**
  * Spreadsheets handed to inspections: a summary sheet and a detail sheet, Chinese headers,
@@ -15,6 +14,8 @@ export interface Sheet {
 const displayWidth = (v: unknown): number => [...String(v ?? '')].reduce((w, ch) => w + (ch.charCodeAt(0) > 0x2e80 ? 2 : 1), 0);
 
 export async function buildWorkbook(sheets: Sheet[], meta: { creator?: string } = {}): Promise<Buffer> {
+  // Loaded on first export: exceljs is large and most processes never write a spreadsheet.
+  const { default: ExcelJS } = await import('exceljs');
   const wb = new ExcelJS.Workbook();
   wb.creator = meta.creator ?? '清廉助手';
   wb.created = new Date();

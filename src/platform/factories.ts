@@ -1,12 +1,14 @@
 import type { Logger } from '../logger.js';
-import { createDingTalkPlatform } from './dingtalk/index.js';
-import { createFeishuPlatform } from './feishu/index.js';
 import type { PlatformFactories } from './select.js';
 
-/** The platform adapters this build has; each is added by its own module. */
-export function platformFactories(_logger: Logger): PlatformFactories {
+/**
+ * The platform adapters this build has. Each SDK is loaded only when its credentials are
+ * configured: the Feishu SDK alone costs ~70 MB of memory, which a DingTalk-only hospital
+ * should not pay.
+ */
+export function platformFactories(logger: Logger): PlatformFactories {
   return {
-    dingtalk: (env) => createDingTalkPlatform(env, _logger),
-    feishu: (env) => createFeishuPlatform(env, _logger),
+    dingtalk: async (env) => (await import('./dingtalk/index.js')).createDingTalkPlatform(env, logger),
+    feishu: async (env) => (await import('./feishu/index.js')).createFeishuPlatform(env, logger),
   };
 }

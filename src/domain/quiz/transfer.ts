@@ -1,4 +1,4 @@
-import ExcelJS from 'exceljs';
+import { buildWorkbook } from '../workbook.js';
 import { formatProblem, type RowProblem } from '../roster.js';
 import { FileFormatError, MAX_IMPORT_BYTES, readTabular, type TabularRow } from '../tabular.js';
 import { bankProblems, JUDGE_OPTIONS, MAX_OPTIONS, normaliseQuestion, OPTION_LETTERS, type Question, type QuestionType } from './question.js';
@@ -202,12 +202,7 @@ export async function writeQuestionFile(name: string, questions: Question[]): Pr
     return Buffer.from(`\ufeff${lines.join('\r\n')}\r\n`, 'utf8');
   }
   if (/\.xlsx$/i.test(name)) {
-    const wb = new ExcelJS.Workbook();
-    const ws = wb.addWorksheet('题库');
-    ws.addRow([...TABLE_COLUMNS]);
-    for (const q of plain) ws.addRow(toRow(q));
-    ws.getRow(1).font = { bold: true };
-    return Buffer.from(await wb.xlsx.writeBuffer());
+    return buildWorkbook([{ name: '题库', columns: [...TABLE_COLUMNS], rows: plain.map(toRow) }]);
   }
   throw new QuestionImportError([{ line: 0, column: '', reason: `不支持的文件类型：${name}（请使用 .json、.csv 或 .xlsx）` }]);
 }
