@@ -6,6 +6,9 @@ import { describeSummary, importRosterFile, RosterImportError } from './domain/r
 import { importPlans, parsePlanFile, PlanImportError } from './domain/study.js';
 import { describeImport, exportQuestionFile, importQuestionFile } from './domain/quiz/bank.js';
 import { QuestionImportError } from './domain/quiz/transfer.js';
+import { parseMonth } from './domain/month.js';
+import { AREA_ALIASES } from './domain/progress.js';
+import { progressWorkbook } from './domain/progress-export.js';
 import { openStore } from './store/open.js';
 import { exportData, importData, TransferError } from './store/transfer.js';
 
@@ -20,6 +23,7 @@ const USAGE = `用法：npm run cli -- <命令>
   study import 文件.yaml|文件.json [--dry-run]  导入按月的学习计划（覆盖同月份的计划；有错则整体不导入）
   questions import 文件.json|.csv|.xlsx [--dry-run]  导入题库（按题号新增或更新；有错则整体不导入）
   questions export 文件.json|.csv|.xlsx         导出当前题库
+  export 学习|考试|上报|上缴 [月份] [--out=文件.xlsx]  导出某月进度表（与聊天中“导出”相同）
   data export 文件.jsonl                        导出全部数据（备份，或从 PGlite 迁移到 PostgreSQL）
   data import 文件.jsonl                        导入到一个空的数据库
 `;
@@ -27,6 +31,29 @@ const USAGE = `用法：npm run cli -- <命令>
 type Command = (args: string[], flags: Set<string>) => Promise<number>;
 
 const commands: Record<string, Command> = {
+  export: async (args, flags) => {
+    const area = AREA_ALIASES[(args[0] ?? '').toLowerCase()];
+    if (!area) {
+      console.error('请指定要导出的内容：学习、考试、上报 或 上缴，例如：npm run cli -- export 学习 2026-11');
+      return 2;
+    }
+    const config = loadConfig();
+    const month = parseMonth(args[1] ?? '本月', new Date(), config.env.BOT_TIMEZONE);
+    if (!month.ok) {
+      console.error(month.message);
+      return 2;
+    }
+    const db = await openStore(config.env);
+    try {
+      const file = await progressWorkbook({ db, settings: config.settings, timeZone: config.env.BOT_TIMEZONE }, area, month.month);
+      const out = [...flags].find((f) => f.startsWith('--out='))?.slice('--out='.length) ?? file.name;
+      writeFileSync(out, file.data);
+      console.log(`已写入 ${out}`);
+      return 0;
+    } finally {
+      await db.close();
+    }
+  },
   'questions import': async (args, flags) => {
     const file = args[0];
     if (!file) {
