@@ -1,4 +1,3 @@
-import { Redis } from 'ioredis';
 import { scheduling } from '../scheduler/index.js';
 import { createApp } from '../src/app.js';
 import { fileSchema, loadConfig } from '../src/config.js';
@@ -12,7 +11,7 @@ import { FakeFeishu } from '../test/fakes/feishu/server.js';
 import { RecorderPlatform } from '../test/fakes/recorder/platform.js';
 import { Recorder } from '../test/fakes/recorder/server.js';
 import { seedStaff } from '../test/fakes/recorder/seed.js';
-import { dropSchema, PG_URL, REDIS_URL, uniqueName } from '../test/helpers/db.js';
+import { deleteRedisKeys, dropSchema, PG_URL, REDIS_URL, uniqueName } from '../test/helpers/db.js';
 import { report } from './report.js';
 
 /**
@@ -53,10 +52,7 @@ async function startBench(label: string, platform: ChatPlatform, outbound: Recor
     app,
     async dispose() {
       await app.stop();
-      const r = new Redis(REDIS_URL);
-      const keys = await r.keys(`${prefix}:*`);
-      if (keys.length) await r.del(...keys);
-      r.disconnect();
+      await deleteRedisKeys(prefix);
       await db.close();
       await dropSchema(schema);
     },

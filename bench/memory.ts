@@ -1,10 +1,9 @@
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
 import { Recorder } from '../test/fakes/recorder/server.js';
 import { seedStaff } from '../test/fakes/recorder/seed.js';
-import { freshDb, PG_URL, REDIS_URL, uniqueName } from '../test/helpers/db.js';
+import { deleteRedisKeys, freshDb, PG_URL, REDIS_URL, uniqueName } from '../test/helpers/db.js';
 import { report } from './report.js';
 
 /** Peak RSS of a bot process with a 10,000-staff roster and a 10,000-message push queued. */
@@ -32,10 +31,7 @@ export async function run(): Promise<void> {
     report({ name: 'memory.peak_rss.10k_staff_10k_queued', value: m.maxRssMb, unit: 'MB', target: '< 300 MB' });
   } finally {
     await recorder.close();
-    const r = new Redis(REDIS_URL);
-    const keys = await r.keys(`${prefix}:*`);
-    if (keys.length) await r.del(...keys);
-    r.disconnect();
+    await deleteRedisKeys(prefix);
     await db.dispose();
   }
 }

@@ -30,6 +30,21 @@ const USAGE = `用法：npm run cli -- <命令>
 
 type Command = (args: string[], flags: Set<string>) => Promise<number>;
 
+/** The file named by the first argument, or undefined after saying what is missing (exit 2). */
+function inputFile(args: string[], example: string): { file: string; data: Buffer } | undefined {
+  const file = args[0];
+  if (!file) {
+    console.error(`请指定文件，例如：npm run cli -- ${example}`);
+    return undefined;
+  }
+  try {
+    return { file, data: readFileSync(file) };
+  } catch {
+    console.error(`无法读取文件 ${file}，请检查路径。`);
+    return undefined;
+  }
+}
+
 const commands: Record<string, Command> = {
   export: async (args, flags) => {
     const area = AREA_ALIASES[(args[0] ?? '').toLowerCase()];
@@ -55,18 +70,9 @@ const commands: Record<string, Command> = {
     }
   },
   'questions import': async (args, flags) => {
-    const file = args[0];
-    if (!file) {
-      console.error('请指定要导入的题库文件，例如：npm run cli -- questions import 题库.xlsx');
-      return 2;
-    }
-    let data: Buffer;
-    try {
-      data = readFileSync(file);
-    } catch {
-      console.error(`无法读取文件 ${file}，请检查路径。`);
-      return 2;
-    }
+    const input = inputFile(args, 'questions import 题库.xlsx');
+    if (!input) return 2;
+    const { file, data } = input;
     const db = await openStore(loadConfig().env);
     try {
       console.log(describeImport(await importQuestionFile(db, file, data, { dryRun: flags.has('--dry-run'), actor: 'cli' })));
@@ -142,18 +148,10 @@ const commands: Record<string, Command> = {
     }
   },
   'study import': async (args, flags) => {
-    const file = args[0];
-    if (!file) {
-      console.error('请指定学习计划文件，例如：npm run cli -- study import 学习计划.yaml');
-      return 2;
-    }
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      console.error(`无法读取文件 ${file}，请检查路径。`);
-      return 2;
-    }
+    const input = inputFile(args, 'study import 学习计划.yaml');
+    if (!input) return 2;
+    const { file } = input;
+    const text = input.data.toString('utf8');
     let plans;
     try {
       plans = parsePlanFile(file, text);
@@ -178,18 +176,9 @@ const commands: Record<string, Command> = {
     }
   },
   'roster import': async (args, flags) => {
-    const file = args[0];
-    if (!file) {
-      console.error('请指定要导入的文件，例如：npm run cli -- roster import examples/roster.csv');
-      return 2;
-    }
-    let data: Buffer;
-    try {
-      data = readFileSync(file);
-    } catch {
-      console.error(`无法读取文件 ${file}，请检查路径。`);
-      return 2;
-    }
+    const input = inputFile(args, 'roster import examples/roster.csv');
+    if (!input) return 2;
+    const { file, data } = input;
     const db = await openStore(loadConfig().env);
     try {
       const summary = await importRosterFile(db, file, data, { dryRun: flags.has('--dry-run'), actor: 'cli' });

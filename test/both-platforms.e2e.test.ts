@@ -1,11 +1,10 @@
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logger.js';
 import { DingTalkPlatform } from '../src/platform/dingtalk/adapter.js';
 import { FeishuPlatform } from '../src/platform/feishu/adapter.js';
 import { getStaff } from '../src/store/staff.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
-import { REDIS_URL, uniqueName } from './helpers/db.js';
+import { deleteRedisKeys, REDIS_URL, uniqueName } from './helpers/db.js';
 import { FakeDingTalk } from './fakes/dingtalk/server.js';
 import { FakeFeishu } from './fakes/feishu/server.js';
 
@@ -53,10 +52,7 @@ describe('DingTalk and Feishu adapters in one process', () => {
     await t?.dispose();
     await dtFake?.close();
     await fsFake?.stop();
-    const r = new Redis(REDIS_URL);
-    const keys = await r.keys(`${cardPrefix}:*`);
-    if (keys.length) await r.del(...keys);
-    r.disconnect();
+    await deleteRedisKeys(cardPrefix);
   });
 
   it('answers the same person on the platform each message came from', async () => {

@@ -1,18 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Recorder } from './fakes/recorder/server.js';
+import { startBotChild } from './fakes/recorder/spawn.js';
 import { seedStaff, waitFor } from './fakes/recorder/seed.js';
-import { freshDb, PG_URL, REDIS_URL, uniqueName } from './helpers/db.js';
+import { deleteRedisKeys, freshDb, PG_URL, REDIS_URL, uniqueName } from './helpers/db.js';
 
 /**
  * The exactly-once promise under the worst timing: a 2,000-recipient push, the process
  * killed with SIGKILL midway (mid-send, mid-ledger-update, wherever it is), then started
  * again. Checked on what the platform recorded, not only on our own ledger.
  */
-const here = dirname(fileURLToPath(import.meta.url));
 const N = 2000;
 const KEY = 'test.crash';
 
@@ -22,22 +19,10 @@ describe('a push killed with SIGKILL and restarted', () => {
   const recorder = new Recorder({ latencyMs: 8 });
   const children: ChildProcess[] = [];
 
-  function startChild(): { child: ChildProcess; ready: Promise<{ added: number; created: boolean }> } {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'fakes/recorder/child.ts')], {
-      env: { ...process.env, PG_URL, PG_SCHEMA: db.schema, REDIS_URL, REDIS_PREFIX: prefix, RECORDER_URL: recorder.url, CAMPAIGN_KEY: KEY },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    children.push(child);
-    const ready = new Promise<{ added: number; created: boolean }>((resolve, reject) => {
-      let buf = '';
-      child.stdout!.on('data', (d: Buffer) => {
-        buf += d.toString();
-        const line = buf.split('\n').find((l) => l.startsWith('{"ready"'));
-        if (line) resolve(JSON.parse(line) as { added: number; created: boolean });
-      });
-      child.on('exit', (code, signal) => reject(new Error(`child exited early: ${code ?? signal}`)));
-    });
-    return { child, ready };
+  function startChild() {
+    const started = startBotChild({ PG_URL, PG_SCHEMA: db.schema, REDIS_URL, REDIS_PREFIX: prefix, RECORDER_URL: recorder.url, CAMPAIGN_KEY: KEY });
+    children.push(started.child);
+    return started;
   }
 
   beforeAll(async () => {
@@ -48,10 +33,7 @@ describe('a push killed with SIGKILL and restarted', () => {
   afterAll(async () => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     await recorder.close();
-    const r = new Redis(REDIS_URL);
-    const keys = await r.keys(`${prefix}:*`);
-    if (keys.length) await r.del(...keys);
-    r.disconnect();
+    await deleteRedisKeys(prefix);
     await db?.dispose();
   });
 

@@ -1,12 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { Redis } from 'ioredis';
 import { createApp, SAMPLE_ROSTER, type App } from '../../src/app.js';
 import { fileSchema, loadConfig, type Config, type Settings } from '../../src/config.js';
 import { importRosterFile } from '../../src/domain/roster.js';
 import { createLogger } from '../../src/logger.js';
 import { SandboxPlatform, type SandboxMessage } from '../../src/platform/sandbox/adapter.js';
 import type { ChatPlatform } from '../../src/platform/types.js';
-import { freshDb, REDIS_URL, uniqueName, type Backend } from './db.js';
+import { deleteRedisKeys, freshDb, REDIS_URL, uniqueName, type Backend } from './db.js';
 
 export interface TestApp {
   app: App;
@@ -70,10 +69,7 @@ export async function startTestApp(opts: TestAppOptions): Promise<TestApp> {
     },
     async dispose() {
       await app.stop();
-      const r = new Redis(REDIS_URL);
-      const keys = await r.keys(`${prefix}:*`);
-      if (keys.length) await r.del(...keys);
-      r.disconnect();
+      await deleteRedisKeys(prefix);
       await db.dispose();
     },
   };

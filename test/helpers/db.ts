@@ -38,3 +38,15 @@ export async function freshDb(kind: Backend, label: string): Promise<Db & { disp
     },
   });
 }
+
+/** Removes every key under a test's Redis prefix. */
+export async function deleteRedisKeys(prefix: string): Promise<void> {
+  const { Redis } = await import('ioredis');
+  const r = new Redis(REDIS_URL);
+  try {
+    const keys = await r.keys(`${prefix}:*`);
+    if (keys.length) await r.del(...keys);
+  } finally {
+    r.disconnect();
+  }
+}
