@@ -76,6 +76,23 @@ describe('DingTalk and Feishu adapters in one process', () => {
     expect(dtFake.oto.some((m) => m.userIds.includes(S0001.dingtalk))).toBe(true);
   });
 
+  it("puts the progress chart through each platform's own image upload", async () => {
+    const leader = { dingtalk: 'dt122346', feishu: 'ou_4459f8c29e0e7aa215735861da8a7bf0' }; // S0005 王建华, 院领导
+    fsFake.deliverMessage({ senderOpenId: leader.feishu, text: '进度 学习' });
+    const onFeishu = await waitFor('progress card on Feishu', () => fsFake.sentTo(leader.feishu).find((m) => m.history.at(-1)!.includes('学习进度')));
+    const imgKey = [...fsFake.images.keys()].find((k) => onFeishu.history.at(-1)!.includes(k));
+    expect(imgKey).toBeDefined();
+    expect(fsFake.images.get(imgKey!)!.size).toBeGreaterThan(1000);
+
+    dtFake.userSays({ staffId: leader.dingtalk, text: '进度 学习' });
+    const onDingTalk = await waitFor('progress card on DingTalk', () =>
+      [...dtFake.cards.values()].find((c) => 'userId' in c.target && c.target.userId === leader.dingtalk && c.cardData.header.title.text.includes('学习进度')),
+    );
+    const image = (onDingTalk.cardData.contents as { type: string; image?: string }[]).find((c) => c.type === 'image');
+    expect(image?.image).toMatch(/^@/);
+    expect([...dtFake.media.keys()]).toContain(image!.image);
+  });
+
   it('reports both platforms on /healthz', async () => {
     const r = await fetch(`${t.url}/healthz`);
     expect(await r.json()).toMatchObject({ status: 'ok', platforms: { dingtalk: 'ok', feishu: 'ok' } });
