@@ -263,21 +263,25 @@ export class Outbound {
       if (e instanceof PlatformError && e.retryable && e.retryAfterMs) {
         // The platform asked us to slow down: pause this platform's queue and try the same job again.
         await this.queue(platform).rateLimit(e.retryAfterMs);
+        this.opts.bot.metrics.sends.inc({ platform, outcome: 'throttled' });
         throw Worker.RateLimitError();
       }
       const last = !retryable || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       const reason = describeError(err);
       if (!last) {
         await markRetry(this.db, key, reason);
+        this.opts.bot.metrics.sends.inc({ platform, outcome: 'retried' });
         throw err;
       }
       await markFailed(this.db, key, reason);
+      this.opts.bot.metrics.sends.inc({ platform, outcome: 'failed' });
       this.opts.logger.warn({ key, platform, reason }, 'send failed for good');
       this.withProblems.add(row.campaign_id);
       await this.maybeFinish(row.campaign_id);
       throw new UnrecoverableError(reason);
     }
     await markSent(this.db, key, messageId);
+    this.opts.bot.metrics.sends.inc({ platform, outcome: 'ok' });
     if (this.withProblems.has(row.campaign_id)) await this.maybeFinish(row.campaign_id);
     return 'sent';
   }

@@ -19,6 +19,7 @@ import type { Db } from './store/db.js';
 import { Metrics } from './metrics.js';
 import { checkRedisDurability, withBackoff } from './startup-checks.js';
 import { openStore } from './store/open.js';
+import { pendingApprovalsByStep, pendingSendsByPlatform } from './store/operational-counts.js';
 import { countStaff } from './store/staff.js';
 
 /** The project root (where package.json is), from src/ when run with tsx or dist/src/ when compiled. */
@@ -72,6 +73,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
   for (const p of platforms) bot.addPlatform(p);
   const sandbox = platforms.find((p): p is SandboxPlatform => p instanceof SandboxPlatform);
 
+  metrics.addGauge('qinglian_outbound_pending', 'Sends waiting in the outbound queue, by platform', () => pendingSendsByPlatform(db), 'platform');
+  metrics.addGauge('qinglian_approvals_pending', 'Declarations waiting for a decision, by approval step', () => pendingApprovalsByStep(db), 'step');
   const http = createHttp({ db, redis, platforms: () => platforms, metrics });
   if (sandbox) registerSandboxRoutes(http, sandbox, db);
 

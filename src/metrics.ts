@@ -22,7 +22,7 @@ export class Metrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [this.registry],
     });
-    this.sends = new Counter({ name: 'qinglian_sends_total', help: 'Outbound sends by platform and outcome (ok, failed, retried)', labelNames: ['platform', 'outcome'], registers: [this.registry] });
+    this.sends = new Counter({ name: 'qinglian_sends_total', help: 'Outbound sends by platform and outcome (ok, retried, throttled, failed)', labelNames: ['platform', 'outcome'], registers: [this.registry] });
   }
 
   /** A gauge whose value is read when Prometheus scrapes (queue depth, approvals pending). */

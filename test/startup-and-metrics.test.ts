@@ -78,5 +78,19 @@ describe('/metrics', () => {
     expect(text).toMatch(/qinglian_events_received_total\{platform="sandbox",kind="message"\} 1/);
     expect(text).toMatch(/qinglian_handler_seconds_count\{kind="command",name="帮助",outcome="ok"\} 1/);
     expect(text).toContain('qinglian_process_resident_memory_bytes');
+    expect(text).toMatch(/qinglian_approvals_pending\{step="discipline"\} 0/);
+    expect(text).toContain('# TYPE qinglian_outbound_pending gauge');
+    // A push goes through the outbound queue and is counted per platform and outcome.
+    // (The daily check may already have pushed this month's task at start-up; either way the
+    // 42 sends go through the queue.)
+    await ask(t, 'S0002', '推送 学习 2026-11');
+    const deadline = Date.now() + 30_000;
+    let sentOk = 0;
+    while (sentOk < 42 && Date.now() < deadline) {
+      const after = await (await fetch(`${t.url}/metrics`)).text();
+      sentOk = Number(/qinglian_sends_total\{platform="sandbox",outcome="ok"\} (\d+)/.exec(after)?.[1] ?? 0);
+      if (sentOk < 42) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(sentOk).toBe(42);
   });
 });
