@@ -13,6 +13,7 @@ import {
   formatPercent,
   isEmpty,
   overview,
+  ownDeclarationCounts,
   percent,
   reportsByDepartment,
   studyByDepartment,
@@ -185,9 +186,8 @@ export function registerProgress(bot: Bot): void {
       const d = deps();
       const [study] = (await studyPeople(d, month, ctx.staff.departmentId)).filter((p) => p.staffId === ctx.staff.staffId);
       const [exam] = (await examPeople(d, month, ctx.staff.departmentId)).filter((p) => p.staffId === ctx.staff.staffId);
-      const decl = await bot.db.query<{ state: string; n: number }>(`SELECT state, count(*)::int AS n FROM declarations WHERE declarant_id = $1 AND state <> 'cancelled' GROUP BY state`, [ctx.staff.staffId]);
-      const names: Record<string, string> = { registered: '已登记', rejected: '已驳回', draft: '草稿' };
-      const declText = decl.rows.length === 0 ? '无' : decl.rows.map((r) => `${names[r.state] ?? '审批中'} ${r.n} 件`).join('，');
+      const decl = await ownDeclarationCounts(bot.db, ctx.staff.staffId);
+      const declText = decl.length === 0 ? '无' : decl.map((r) => `${r.label} ${r.n} 件`).join('，');
       return card(`我的进度 · ${monthLabel(month)}`, [
         fields([
           ['本月学习', study ? `${study.status}${study.detail ? `（${study.detail}）` : ''}` : '本月无学习任务'],

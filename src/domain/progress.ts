@@ -208,3 +208,18 @@ export async function overview(deps: ProgressDeps, month: Month, scope: Scope = 
 export function isEmpty(o: Overview): boolean {
   return o.study.done === 0 && o.examTook.done === 0 && o.reports.submitted === 0 && o.declarations.registered === 0;
 }
+
+/** One's own declarations by state (for 我的进度): counts only. */
+export async function ownDeclarationCounts(q: Queryable, staffId: string): Promise<{ label: string; n: number }[]> {
+  const r = await q.query<{ state: string; n: number }>(
+    `SELECT state, count(*)::int AS n FROM declarations WHERE declarant_id = $1 AND state <> 'cancelled' GROUP BY state ORDER BY state`,
+    [staffId],
+  );
+  const labels: Record<string, string> = { registered: '已登记', rejected: '已驳回', draft: '草稿' };
+  const out = new Map<string, number>();
+  for (const x of r.rows) {
+    const label = labels[x.state] ?? '审批中';
+    out.set(label, (out.get(label) ?? 0) + x.n);
+  }
+  return [...out].map(([label, n]) => ({ label, n }));
+}
