@@ -41,7 +41,7 @@ function heading(view: AttemptView, idx: number): string {
 }
 
 /** The question as the person sees it: no answer, no explanation, shown order only. */
-export function questionCard(view: AttemptView, idx: number, extra: CardElement[] = []): Card {
+export function questionCard(view: AttemptView, idx: number, timeZone: string, extra: CardElement[] = []): Card {
   const { attempt } = view;
   const q = view.questions[idx];
   const item = attempt.items[idx];
@@ -63,7 +63,7 @@ export function questionCard(view: AttemptView, idx: number, extra: CardElement[
       q.type !== 'judge' && text(optionLines(q, item.optionOrder, (shown) => (q.type === 'multiple' ? (ticked.has(shown) ? '☑ ' : '☐ ') : ''))),
       actions(...buttons),
       note(
-        `${q.type === 'multiple' ? `多选题：点选全部正确选项后点“提交答案”，全部选对才得分${ticked.size ? `（已选 ${shownLetters([...ticked].sort())}）` : ''}。` : '点击按钮作答。'}请在 ${chineseTime(attempt.expiresAt)} 前完成。`,
+        `${q.type === 'multiple' ? `多选题：点选全部正确选项后点“提交答案”，全部选对才得分${ticked.size ? `（已选 ${shownLetters([...ticked].sort())}）` : ''}。` : '点击按钮作答。'}请在 ${chineseTime(attempt.expiresAt, timeZone)} 前完成。`,
       ),
       ...extra,
     ],
@@ -158,7 +158,7 @@ export function examInviteCard(exam: Exam, reminder = false): Card {
 
 // ---- handlers -----------------------------------------------------------------------------
 
-export function registerQuiz(bot: Bot, service = new QuizService(bot.db, bot.deps.settings.quiz)): QuizService {
+export function registerQuiz(bot: Bot, service = new QuizService(bot.db, bot.deps.settings.quiz, { timeZone: bot.timeZone })): QuizService {
   const finalCard = async (view: AttemptView) => scoreCard(view, view.attempt.passed ? undefined : await service.attemptsLeft(view));
 
   bot.command(
@@ -174,7 +174,7 @@ export function registerQuiz(bot: Bot, service = new QuizService(bot.db, bot.dep
       const view = started.view;
       const idx = view.attempt.currentIndex;
       if (started.kind === 'resumed') {
-        return questionCard(view, idx, [
+        return questionCard(view, idx, bot.timeZone, [
           note(
             `您有一场未完成的“${view.title}”，已答 ${idx} 题，请从第 ${idx + 1} 题继续。${started.otherRequested ? '完成它（或发送“考试 交卷”）后才能开始新的考试。' : ''}`,
           ),
@@ -182,8 +182,8 @@ export function registerQuiz(bot: Bot, service = new QuizService(bot.db, bot.dep
       }
       if (started.expired) await ctx.reply(await finalCard(started.expired));
       const others = view.exam ? [] : service.openExamsFor(ctx.staff, ctx.now);
-      return questionCard(view, idx, [
-        note(`共 ${view.attempt.questionCount} 题，及格线 ${view.attempt.passMark} 分，限时至 ${chineseTime(view.attempt.expiresAt)}。选项顺序每次随机。`),
+      return questionCard(view, idx, bot.timeZone, [
+        note(`共 ${view.attempt.questionCount} 题，及格线 ${view.attempt.passMark} 分，限时至 ${chineseTime(view.attempt.expiresAt, bot.timeZone)}。选项顺序每次随机。`),
         ...others.map((e) => note(`另有“${e.title}”待参加（${chineseDay(e.dueOn)}截止）：发送“考试 ${e.id}”。`)),
       ]);
     },
@@ -191,12 +191,12 @@ export function registerQuiz(bot: Bot, service = new QuizService(bot.db, bot.dep
 
   const after = async (ctx: ActionContext, r: StepResult) => {
     const { view } = r;
-    if (r.kind === 'ticked') return { card: questionCard(view, r.idx) };
+    if (r.kind === 'ticked') return { card: questionCard(view, r.idx, bot.timeZone) };
     if (r.kind === 'expired') {
       await ctx.reply(await finalCard(view));
       return { toast: '答题时间已到，已按已作答的题目自动交卷。', card: timedOutCard(view, view.attempt.currentIndex) };
     }
-    if (view.attempt.state === 'active') await ctx.reply(questionCard(view, view.attempt.currentIndex));
+    if (view.attempt.state === 'active') await ctx.reply(questionCard(view, view.attempt.currentIndex, bot.timeZone));
     else await ctx.reply(await finalCard(view));
     return { card: answeredCard(view, r.idx) };
   };
@@ -276,7 +276,7 @@ export function registerQuiz(bot: Bot, service = new QuizService(bot.db, bot.dep
           best.map((b) => [b.title, `${b.best} 分`, b.allowed ? `${b.attempts}/${b.allowed}` : String(b.attempts), b.passed ? '通过' : '未通过']),
         ),
         markdown('**最近的测验**'),
-        table(['开始时间', '考试', '成绩'], attempts.map((a) => [chineseTime(a.startedAt), a.title, resultText(a.state, a.score, a.passed)])),
+        table(['开始时间', '考试', '成绩'], attempts.map((a) => [chineseTime(a.startedAt, bot.timeZone), a.title, resultText(a.state, a.score, a.passed)])),
         ...open.map((e) => note(`“${e.title}”待参加（${chineseDay(e.dueOn)}截止）：发送“考试 ${e.id}”。`)),
       ],
       'blue',
@@ -291,7 +291,7 @@ export function registerQuiz(bot: Bot, service = new QuizService(bot.db, bot.dep
         if (exams.length === 0) return '目前没有配置月度考试。管理员可在 qinglian.yaml 的 quiz.exams 中添加。';
         const state = { upcoming: '未开始', open: '进行中', closed: '已截止' } as const;
         return card('月度考试', [
-          table(['编号', '名称', '时间', '状态'], exams.map((e) => [e.id, e.title, `${chineseDay(e.opensOn)}–${chineseDay(e.dueOn)}`, state[examWindow(e, ctx.now)]])),
+          table(['编号', '名称', '时间', '状态'], exams.map((e) => [e.id, e.title, `${chineseDay(e.opensOn)}–${chineseDay(e.dueOn)}`, state[examWindow(e, ctx.now, bot.timeZone)]])),
           note('发送“考试情况 编号”查看某场考试各科室的情况。'),
         ]);
       }
@@ -343,7 +343,7 @@ export async function runExamPushes(bot: Bot, service: QuizService, now: Date): 
   const today = dayOf(now, timeZone);
   const done: string[] = [];
   for (const exam of service.settings.exams) {
-    if (examWindow(exam, now) !== 'open') continue;
+    if (examWindow(exam, now, timeZone) !== 'open') continue;
     const pending = await service.nonTakers(exam);
     const invite = await outbound.createCampaign({
       key: `quiz.exam.${exam.id}.open`,

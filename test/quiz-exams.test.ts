@@ -13,12 +13,12 @@ const exam = examSchema.parse({ id: 'dec', title: '十二月考试', questions: 
 describe('exam calendar in the hospital time zone', () => {
   it('opens at local midnight and closes after the due day', () => {
     expect(startOfDay('2026-12-01', 'Asia/Shanghai').toISOString()).toBe('2026-11-30T16:00:00.000Z');
-    expect(opensAt(exam).toISOString()).toBe('2026-11-30T16:00:00.000Z');
-    expect(closesAt(exam).toISOString()).toBe('2026-12-20T16:00:00.000Z');
-    expect(examWindow(exam, new Date('2026-11-30T15:59:59Z'))).toBe('upcoming');
-    expect(examWindow(exam, new Date('2026-11-30T16:00:00Z'))).toBe('open');
-    expect(examWindow(exam, new Date('2026-12-20T15:59:59Z'))).toBe('open');
-    expect(examWindow(exam, new Date('2026-12-20T16:00:00Z'))).toBe('closed');
+    expect(opensAt(exam, 'Asia/Shanghai').toISOString()).toBe('2026-11-30T16:00:00.000Z');
+    expect(closesAt(exam, 'Asia/Shanghai').toISOString()).toBe('2026-12-20T16:00:00.000Z');
+    expect(examWindow(exam, new Date('2026-11-30T15:59:59Z'), 'Asia/Shanghai')).toBe('upcoming');
+    expect(examWindow(exam, new Date('2026-11-30T16:00:00Z'), 'Asia/Shanghai')).toBe('open');
+    expect(examWindow(exam, new Date('2026-12-20T15:59:59Z'), 'Asia/Shanghai')).toBe('open');
+    expect(examWindow(exam, new Date('2026-12-20T16:00:00Z'), 'Asia/Shanghai')).toBe('closed');
   });
 
   it('reminds on the configured days before the due day, never before it opens', () => {
@@ -110,7 +110,7 @@ describe('monthly exams through the scheduler, expiry sweep, concurrent answers'
   });
 
   it('lets exactly one of two simultaneous answers to the same question through (no per-user queue)', async () => {
-    const service = new QuizService(t.app.db, t.app.config.settings.quiz);
+    const service = new QuizService(t.app.db, t.app.config.settings.quiz, { timeZone: t.app.bot.timeZone });
     const staff = (await getStaff(t.app.db, 'S0007'))!;
     for (let round = 0; round < 5; round++) {
       const started = await service.start(staff, undefined, new Date(clock));

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { examSchema } from '../../config.js';
 import type { Staff } from '../../store/staff.js';
+import { zonedTime } from '../month.js';
 
 /**
  * Monthly exams from the config: when they are open, who must take them, and the calendar
@@ -9,25 +10,10 @@ import type { Staff } from '../../store/staff.js';
  */
 export type Exam = z.infer<typeof examSchema>;
 
-// BOT_TIMEZONE was validated by loadConfig at startup; handlers are not handed the env.
-export const timeZone = (): string => process.env.BOT_TIMEZONE || 'Asia/Shanghai';
-
-/** Milliseconds the zone is ahead of UTC at an instant. */
-function zoneOffsetMs(at: Date, tz: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: tz, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
-  }).formatToParts(at);
-  const get = (t: string) => Number(parts.find((p) => p.type === t)?.value ?? 0);
-  return Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second')) - (at.getTime() - at.getMilliseconds());
-}
-
 /** The instant a calendar day (YYYY-MM-DD) starts in the zone. */
-export function startOfDay(day: string, tz = timeZone()): Date {
+export function startOfDay(day: string, tz: string): Date {
   const [y, m, d] = day.split('-').map(Number);
-  const utcMidnight = Date.UTC(y, m - 1, d);
-  const first = utcMidnight - zoneOffsetMs(new Date(utcMidnight), tz);
-  // Once more at the found instant, in case an offset change falls between the two.
-  return new Date(utcMidnight - zoneOffsetMs(new Date(first), tz));
+  return zonedTime(y, m, d, 0, 0, tz);
 }
 
 export function addDays(day: string, n: number): string {
@@ -36,18 +22,18 @@ export function addDays(day: string, n: number): string {
 }
 
 /** The calendar day of an instant in the zone. */
-export function dayOf(at: Date, tz = timeZone()): string {
+export function dayOf(at: Date, tz: string): string {
   return new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
 }
 
-export const opensAt = (e: Exam): Date => startOfDay(e.opensOn);
+export const opensAt = (e: Exam, tz: string): Date => startOfDay(e.opensOn, tz);
 /** Exclusive: the first instant after the due day. */
-export const closesAt = (e: Exam): Date => startOfDay(addDays(e.dueOn, 1));
+export const closesAt = (e: Exam, tz: string): Date => startOfDay(addDays(e.dueOn, 1), tz);
 
 export type ExamWindow = 'upcoming' | 'open' | 'closed';
-export function examWindow(e: Exam, now: Date): ExamWindow {
-  if (now < opensAt(e)) return 'upcoming';
-  return now < closesAt(e) ? 'open' : 'closed';
+export function examWindow(e: Exam, now: Date, tz: string): ExamWindow {
+  if (now < opensAt(e, tz)) return 'upcoming';
+  return now < closesAt(e, tz) ? 'open' : 'closed';
 }
 
 export function inAudience(e: Exam, s: Pick<Staff, 'department' | 'roles' | 'active'>): boolean {
@@ -70,7 +56,7 @@ export function chineseDay(day: string): string {
 }
 
 /** "12月20日 14:05" in the zone. */
-export function chineseTime(at: Date, tz = timeZone()): string {
+export function chineseTime(at: Date, tz: string): string {
   const [, m, d] = dayOf(at, tz).split('-').map(Number);
   const hm = new Intl.DateTimeFormat('en-GB', { timeZone: tz, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(at);
   return `${m}月${d}日 ${hm}`;

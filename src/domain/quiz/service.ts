@@ -73,6 +73,8 @@ export type StepResult =
 export interface QuizServiceOptions {
   rng?: Rng;
   defaultBank?: () => Question[];
+  /** BOT_TIMEZONE: exam days open and close at midnight there. */
+  timeZone?: string;
 }
 
 export class QuizService {
@@ -87,7 +89,10 @@ export class QuizService {
     private opts: QuizServiceOptions = {},
   ) {
     this.rng = opts.rng ?? cryptoRng;
+    this.timeZone = opts.timeZone ?? 'Asia/Shanghai';
   }
+
+  readonly timeZone: string;
 
   /** Loads the default bank once per database (memoised; retried after a failure). */
   ensureBank(): Promise<unknown> {
@@ -104,7 +109,7 @@ export class QuizService {
 
   /** Exams open now that this person must take. */
   openExamsFor(staff: Staff, now: Date): Exam[] {
-    return this.settings.exams.filter((e) => examWindow(e, now) === 'open' && inAudience(e, staff));
+    return this.settings.exams.filter((e) => examWindow(e, now, this.timeZone) === 'open' && inAudience(e, staff));
   }
 
   private titleOf(examId: string | null): { title: string; exam?: Exam } {
@@ -164,7 +169,7 @@ export class QuizService {
       const picked = await this.pick(tx, exam);
       const limitMs = (exam?.timeLimitMinutes ?? this.settings.timeLimitMinutes) * 60_000;
       let expiresAt = new Date(now.getTime() + limitMs);
-      if (exam && closesAt(exam) < expiresAt) expiresAt = closesAt(exam);
+      if (exam && closesAt(exam, this.timeZone) < expiresAt) expiresAt = closesAt(exam, this.timeZone);
       const id = await insertAttempt(tx, {
         staffId: staff.staffId,
         departmentId: staff.departmentId,
@@ -187,7 +192,7 @@ export class QuizService {
       throw new UserError(`没有编号为“${examId}”的考试。${open.length ? `当前您可以参加：${open.map((e) => `${e.id}（${e.title}）`).join('、')}。` : '当前没有需要您参加的考试；发送“考试”可以做一次练习测验。'}`);
     }
     if (!inAudience(exam, staff)) throw new UserError(`“${exam.title}”不面向您所在的科室或岗位，您无需参加。发送“考试”可以做一次练习测验。`);
-    const w = examWindow(exam, now);
+    const w = examWindow(exam, now, this.timeZone);
     if (w === 'upcoming') throw new UserError(`“${exam.title}”将于${chineseDay(exam.opensOn)}开放，届时再来参加。`);
     if (w === 'closed') throw new UserError(`“${exam.title}”已于${chineseDay(exam.dueOn)}截止，无法再参加。发送“成绩”可查看您的成绩。`);
     return exam;
