@@ -17,7 +17,7 @@ import { selectPlatforms } from './platform/select.js';
 import type { ChatPlatform } from './platform/types.js';
 import type { Db } from './store/db.js';
 import { Metrics } from './metrics.js';
-import { checkRedisDurability, withBackoff } from './startup-checks.js';
+import { checkRedisDurability, waitForRedis, withBackoff } from './startup-checks.js';
 import { openStore } from './store/open.js';
 import { pendingApprovalsByStep, pendingSendsByPlatform } from './store/operational-counts.js';
 import { countStaff } from './store/staff.js';
@@ -58,9 +58,13 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const { config } = opts;
   const { env } = config;
   const logger = opts.logger ?? createLogger(env.LOG_LEVEL);
-  const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 2, lazyConnect: true });
+  // ioredis keeps reconnecting with its own backoff; start-up waits for it, then gives up clearly.
+  const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 2 });
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
-  await withBackoff('Redis', () => redis.connect(), { logger });
+  await waitForRedis(redis, env.REDIS_URL, 45_000).catch((e: unknown) => {
+    redis.disconnect();
+    throw e;
+  });
   await checkRedisDurability(redis, { production: env.NODE_ENV === 'production', allowVolatile: env.ALLOW_VOLATILE_REDIS === 'true', logger });
   const db = opts.db ?? (await withBackoff('database', () => openStore(env), { logger }));
   const metrics = new Metrics({ defaults: true });

@@ -64,3 +64,22 @@ export async function withBackoff<T>(what: string, fn: () => Promise<T>, opts: {
     }
   }
 }
+
+/** The URL without its password, for messages. */
+export const redactUrl = (url: string): string => url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+
+/** Resolves once Redis answers; otherwise fails after `timeoutMs` with a message an operator can act on. */
+export function waitForRedis(redis: Redis, url: string, timeoutMs: number): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      redis.off('ready', onReady);
+      reject(new StartupRefused(`无法连接 Redis（${redactUrl(url)}），已等待 ${Math.round(timeoutMs / 1000)} 秒。请确认 Redis 已启动并可访问（见 README“快速开始”），或用 REDIS_URL 指定地址。`));
+    }, timeoutMs);
+    const onReady = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    redis.once('ready', onReady);
+  });
+}

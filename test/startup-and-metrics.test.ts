@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logger.js';
-import { checkRedisDurability, readRedisDurability, StartupRefused } from '../src/startup-checks.js';
+import { checkRedisDurability, readRedisDurability, StartupRefused, waitForRedis } from '../src/startup-checks.js';
 import { ask, startTestApp, type TestApp } from './helpers/app.js';
 import { REDIS_URL } from './helpers/db.js';
 
@@ -46,6 +46,20 @@ describe('Redis durability check at start-up', () => {
       await expect(checkRedisDurability(redis, { production: true, allowVolatile: true, logger })).resolves.toBeUndefined();
     } finally {
       redis.disconnect();
+    }
+  });
+
+  it('gives up on an unreachable Redis with a message that names it, password hidden', async () => {
+    const url = 'redis://ops:s3cret@127.0.0.1:1';
+    const r = new Redis(url, { retryStrategy: () => 200 });
+    r.on('error', () => {});
+    try {
+      const err = await waitForRedis(r, url, 800).then(() => undefined, (e: unknown) => e as Error);
+      expect(err).toBeInstanceOf(StartupRefused);
+      expect(err!.message).toMatch(/^无法连接 Redis（redis:\/\/ops:\*\*\*@127\.0\.0\.1:1），已等待 1 秒。/);
+      expect(err!.message).not.toContain('s3cret');
+    } finally {
+      r.disconnect();
     }
   });
 
