@@ -9,6 +9,7 @@ import { CLIENT_ID, startDingTalkApp, waitFor, type DingTalkHarness } from './fa
 describe('DingTalk adapter end to end (dingtalk-stream SDK against the fake; real Redis + PostgreSQL)', () => {
   let h: DingTalkHarness;
   const clicks: unknown[] = [];
+  const receivedFiles: { name: string; ref: string }[] = [];
   beforeAll(async () => {
     h = await startDingTalkApp('dingtalk_e2e');
     const bot = h.t.app.bot;
@@ -19,6 +20,18 @@ describe('DingTalk adapter end to end (dingtalk-stream SDK against the fake; rea
     bot.action('test.confirm', async (ctx) => {
       clicks.push({ value: ctx.value, staff: ctx.staff.staffId, messageId: ctx.messageId });
       return { card: card('已确认', [text(`事项 ${String(ctx.value.id)} 已由 ${ctx.staff.name} 确认。`)], 'green') };
+    });
+    // A test-only dialogue that records the files of the answer it gets.
+    bot.dialogue({
+      name: 'test.files',
+      steps: () => [{ key: 'f', prompt: () => '请发送文件', parse: (_t, _d, files) => (files ? { ok: true, value: files } : { ok: false, message: '请发送文件' }) }],
+      complete: async (_ctx, data) => {
+        receivedFiles.push(...(data.f as { name: string; ref: string }[]));
+        return '收到文件';
+      },
+    });
+    bot.command({ names: ['测试文件'], usage: '测试文件', summary: 'test only', group: '测试' }, async (ctx) => {
+      await ctx.startDialogue('test.files');
     });
   });
   afterAll(async () => {
@@ -36,6 +49,19 @@ describe('DingTalk adapter end to end (dingtalk-stream SDK against the fake; rea
     const call = h.fake.received.find((r) => r.path === '/v1.0/im/v1.0/robot/interactiveCards/send');
     expect(call?.token).toMatch(/^fake_token_/);
     expect((call?.body as { robotCode: string }).robotCode).toBe(CLIENT_ID);
+  });
+
+  it('turns picture and file messages into files with dingtalk refs', async () => {
+    h.fake.userSays({ staffId: 'dt607302', text: '测试文件' });
+    await waitFor('file prompt', () => h.t.app.bot.dialogueStore.get('S0004'));
+    h.fake.userSays({ staffId: 'dt607302', text: '', picture: { downloadCode: 'dlcode_picture_0001' } });
+    await waitFor('picture received', () => receivedFiles.length === 1);
+    expect(receivedFiles[0]).toEqual({ name: '图片', ref: 'dingtalk:dlcode_picture_0001' });
+    h.fake.userSays({ staffId: 'dt607302', text: '测试文件' });
+    await waitFor('file prompt again', () => h.t.app.bot.dialogueStore.get('S0004'));
+    h.fake.userSays({ staffId: 'dt607302', text: '', file: { downloadCode: 'dlcode_file_0002', fileName: '说明.pdf' } });
+    await waitFor('file received', () => receivedFiles.length === 2);
+    expect(receivedFiles[1]).toEqual({ name: '说明.pdf', ref: 'dingtalk:dlcode_file_0002' });
   });
 
   it('answers an @-mention in a group with the card in that group', async () => {

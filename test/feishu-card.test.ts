@@ -114,7 +114,9 @@ describe('Feishu event normalisation', () => {
 
   it('ignores messages from apps and non-text messages', () => {
     expect(normaliseMessage({ ...base({ content: '{"text":"x"}' }), sender: { sender_id: { open_id: 'ou_app' }, sender_type: 'app' } }, bot, new Date())).toHaveProperty('ignored');
-    expect(normaliseMessage(base({ message_type: 'image', content: '{"image_key":"img_1"}' }), bot, new Date())).toHaveProperty('ignored');
+    expect(normaliseMessage(base({ message_type: 'sticker', content: '{"file_key":"sticker_1"}' }), bot, new Date())).toHaveProperty('ignored');
+    // Images and files are not ignored: they arrive as files (for declaration attachments).
+    expect(normaliseMessage(base({ message_type: 'image', content: '{"image_key":"img_1"}' }), bot, new Date())).toMatchObject({ text: '', files: [{ name: '图片' }] });
   });
 
   it('reads a card callback: action id, value, form values (dates without the zone), message id', () => {

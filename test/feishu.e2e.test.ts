@@ -39,6 +39,7 @@ describe('Feishu adapter through the real SDK against the fake Feishu', () => {
   let feishu: FeishuPlatform;
   let t: TestApp;
   const waits: number[] = [];
+  const receivedFiles: { name: string; ref: string }[] = [];
 
   /** Sends a message as a user and waits for `count` new bot messages to `to`. */
   async function converse(opts: Parameters<FakeFeishu['deliverMessage']>[0], to: string, count = 1): Promise<StoredMessage[]> {
@@ -99,6 +100,18 @@ describe('Feishu adapter through the real SDK against the fake Feishu', () => {
       toast: '已提交',
       card: card('已提交', [fields({ 单号: String(ctx.value.d), 备注: ctx.form?.note ?? '', 类型: ctx.form?.kind ?? '', 日期: ctx.form?.day ?? '' })]),
     }));
+    // A test-only dialogue that records the files of the answer it gets.
+    bot.dialogue({
+      name: 'test.files',
+      steps: () => [{ key: 'f', prompt: () => '请发送文件', parse: (_t, _d, files) => (files ? { ok: true, value: files } : { ok: false, message: '请发送文件' }) }],
+      complete: async (_ctx, data) => {
+        receivedFiles.push(...(data.f as { name: string; ref: string }[]));
+        return '收到文件';
+      },
+    });
+    bot.command({ names: ['测试文件'], usage: '测试文件', summary: 'test only', group: '测试' }, async (ctx) => {
+      await ctx.startDialogue('test.files');
+    });
   });
 
   afterAll(async () => {
@@ -116,6 +129,19 @@ describe('Feishu adapter through the real SDK against the fake Feishu', () => {
     expect(JSON.stringify(c)).toContain('林雨桐');
     const sent = fake.calls('message.create').at(-1)!;
     expect(String(sent.headers.authorization)).toMatch(/^Bearer t-/);
+  });
+
+  it('turns image and file messages into files with feishu refs, in a dialogue and outside one', async () => {
+    await converse({ senderOpenId: S0001, text: '测试文件' }, S0001);
+    const [got] = await converse({ senderOpenId: S0001, text: '', image: { imageKey: 'img_v3_02ab_test' }, messageId: 'om_img_0001' }, S0001);
+    expect(JSON.stringify(got)).toContain('收到文件');
+    expect(receivedFiles).toEqual([{ name: '图片', ref: 'feishu:image:om_img_0001:img_v3_02ab_test' }]);
+    await converse({ senderOpenId: S0001, text: '测试文件' }, S0001);
+    await converse({ senderOpenId: S0001, text: '', file: { fileKey: 'file_v3_00ab_test', fileName: '说明.pdf' }, messageId: 'om_file_0001' }, S0001);
+    expect(receivedFiles[1]).toEqual({ name: '说明.pdf', ref: 'feishu:file:om_file_0001:file_v3_00ab_test' });
+    // Without a dialogue, a file gets the polite pointer to the declaration card.
+    const [polite] = await converse({ senderOpenId: S0001, text: '', image: { imageKey: 'img_v3_02ab_other' } }, S0001);
+    expect(JSON.stringify(polite)).toContain('添加照片或文件');
   });
 
   it('answers 帮助 in a group only when the bot is @-mentioned, replying to the chat', async () => {

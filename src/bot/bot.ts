@@ -206,7 +206,11 @@ export class Bot implements EventSink {
     try {
       const state = await this.dialogueStore.get(staff.staffId);
       if (state) {
-        await this.continueDialogue(ctx, state, msg.text);
+        await this.continueDialogue(ctx, state, msg.text, msg.files);
+        return;
+      }
+      if (msg.files?.length && !msg.text.trim()) {
+        await ctx.reply('如需为上缴申报附上照片或文件，请在申报卡片上点“添加照片或文件”。');
         return;
       }
       const parsed = parseCommand(msg.text);
@@ -301,7 +305,7 @@ export class Bot implements EventSink {
 
   // ---- dialogues ----------------------------------------------------------------------
 
-  private async continueDialogue(ctx: HandlerContext, state: DialogueState, text: string): Promise<void> {
+  private async continueDialogue(ctx: HandlerContext, state: DialogueState, text: string, files?: { name: string; ref: string }[]): Promise<void> {
     const spec = this.dialogues.get(state.name);
     const answer = text.replace(/\u3000/g, ' ').trim();
     if (!spec) {
@@ -311,7 +315,7 @@ export class Bot implements EventSink {
     }
     if (CANCEL_WORDS.has(answer.toLowerCase())) {
       await this.dialogueStore.clear(ctx.staff.staffId);
-      await ctx.reply('已取消，之前填写的内容没有保存。');
+      await ctx.reply(spec.cancelMessage ?? '已取消，之前填写的内容没有保存。');
       return;
     }
     const steps = spec.steps(state.initial);
@@ -320,7 +324,7 @@ export class Bot implements EventSink {
       await this.dialogueStore.clear(ctx.staff.staffId);
       return;
     }
-    const parsed = await step.parse(answer, state.data);
+    const parsed = await step.parse(answer, state.data, files?.length ? files : undefined);
     if (!parsed.ok) {
       await ctx.reply(`${parsed.message}\n（回复“取消”可结束填写）`);
       return;

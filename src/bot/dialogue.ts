@@ -13,7 +13,8 @@ export type StepResult<T> = { ok: true; value: T } | { ok: false; message: strin
 export interface DialogueStep {
   key: string;
   prompt(data: Record<string, unknown>): string | Card;
-  parse(text: string, data: Record<string, unknown>): StepResult<unknown> | Promise<StepResult<unknown>>;
+  /** `files` are the attachments of the answering message, if it had any. */
+  parse(text: string, data: Record<string, unknown>, files?: { name: string; ref: string }[]): StepResult<unknown> | Promise<StepResult<unknown>>;
   /** Skipped when this returns true (e.g. a field already given). */
   skip?(data: Record<string, unknown>): boolean;
 }
@@ -23,6 +24,8 @@ export interface DialogueSpec {
   /** Steps may depend on the initial data (a form turned into a dialogue). */
   steps(initial: Record<string, unknown>): DialogueStep[];
   complete(ctx: HandlerContext, data: Record<string, unknown>): Promise<Card | string | void>;
+  /** What `取消` answers, where the default ("nothing was saved") would not be true. */
+  cancelMessage?: string;
 }
 
 export interface DialogueState {

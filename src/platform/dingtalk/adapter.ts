@@ -190,9 +190,10 @@ export class DingTalkPlatform implements ChatPlatform {
     // The platform removes the mention of the robot itself; other leading mentions are noise.
     if (group) text = text.replace(/^(\s*@\S+)+\s/, '');
     const files: { name: string; ref: string }[] = [];
-    if (m.msgtype === 'file') {
+    // Robot picture/file messages carry a downloadCode (exchanged later for a download URL).
+    if (m.msgtype === 'file' || m.msgtype === 'picture') {
       const f = fileContentSchema.safeParse(m.content);
-      if (f.success) files.push({ name: f.data.fileName ?? 'file', ref: f.data.downloadCode });
+      if (f.success) files.push({ name: m.msgtype === 'picture' ? '图片' : (f.data.fileName ?? '文件'), ref: `dingtalk:${f.data.downloadCode}` });
     }
     return {
       kind: 'message',

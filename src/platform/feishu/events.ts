@@ -72,7 +72,8 @@ export function normaliseMessage(data: unknown, botOpenId: string | undefined, r
   if (!parsed.success) return { ignored: 'malformed im.message.receive_v1' };
   const { event_id, sender, message } = parsed.data;
   if (sender.sender_type !== 'user') return { ignored: `sender_type ${sender.sender_type}` };
-  const raw = textOf(message.message_type, message.content);
+  const files = filesOf(message.message_type, message.content, message.message_id);
+  const raw = files ? '' : textOf(message.message_type, message.content);
   if (raw === undefined) return { ignored: `message_type ${message.message_type}` };
   const mentions = message.mentions ?? [];
   const mentioned = message.chat_type === 'p2p' || mentions.some((m) => botOpenId !== undefined && m.id.open_id === botOpenId);
@@ -93,7 +94,23 @@ export function normaliseMessage(data: unknown, botOpenId: string | undefined, r
     text,
     mentioned,
     receivedAt,
+    ...(files ? { files } : {}),
   };
+}
+
+/** Image and file messages: the resource is fetched later by message id and key. */
+function filesOf(messageType: string, content: string, messageId: string): { name: string; ref: string }[] | undefined {
+  if (messageType !== 'image' && messageType !== 'file') return undefined;
+  try {
+    const c = JSON.parse(content) as Record<string, unknown>;
+    if (messageType === 'image' && typeof c.image_key === 'string') return [{ name: '图片', ref: `feishu:image:${messageId}:${c.image_key}` }];
+    if (messageType === 'file' && typeof c.file_key === 'string') {
+      return [{ name: typeof c.file_name === 'string' && c.file_name ? c.file_name : '文件', ref: `feishu:file:${messageId}:${c.file_key}` }];
+    }
+  } catch {
+    // Malformed content: treated as an unsupported message below.
+  }
+  return undefined;
 }
 
 /** Form values arrive as strings, arrays (multi-select) or "2026-11-25 +0800" (date picker). */

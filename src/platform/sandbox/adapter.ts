@@ -103,9 +103,15 @@ export class SandboxPlatform implements ChatPlatform {
   }
 
   /** A message typed on the page; handled in the background, as a platform delivery is. */
-  deliverMessage(userId: string, text: string): { eventId: string; done: Promise<void> } {
+  deliverMessage(userId: string, text: string, uploads: { name: string; mime: string; data: Buffer }[] = []): { eventId: string; done: Promise<void> } {
     if (!this.sink) throw new Error('sandbox not started');
     const eventId = `sbx_${randomUUID()}`;
+    // Kept in the same store as exports, so a ref can be opened at /sandbox/files/<id>/<name>.
+    const files = uploads.map((u) => {
+      const id = randomUUID();
+      this.files.set(id, u);
+      return { name: u.name, ref: `sandbox:${id}` };
+    });
     const done = this.sink.onMessage({
       kind: 'message',
       platform: 'sandbox',
@@ -115,6 +121,7 @@ export class SandboxPlatform implements ChatPlatform {
       text,
       mentioned: true,
       receivedAt: new Date(),
+      ...(files.length ? { files } : {}),
     });
     return { eventId, done };
   }

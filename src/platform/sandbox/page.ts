@@ -44,7 +44,7 @@ export function sandboxPage(): string {
 <header><h1>清廉助手 · 本地沙盒</h1><select id="who" aria-label="选择人员"><option value="">选择人员…</option></select></header>
 <main id="chat"><p class="hint">请先在右上角选择一位人员，然后发送“帮助”。</p></main>
 <div id="toast"></div>
-<footer><form id="send"><input id="text" placeholder="输入消息，例如：帮助" autocomplete="off" aria-label="消息"><button class="btn primary" type="submit">发送</button></form></footer>
+<footer><form id="send"><label class="btn" title="发送照片或文件（最多 9 个，每个不超过 5 MB）" aria-label="发送照片或文件">📎<input id="files" type="file" multiple hidden></label><input id="text" placeholder="输入消息，例如：帮助" autocomplete="off" aria-label="消息"><button class="btn primary" type="submit">发送</button></form></footer>
 <script>
 const $ = (s) => document.querySelector(s);
 let who = localStorage.getItem('qinglian.sandbox.who') || '';
@@ -94,6 +94,23 @@ $('#send').addEventListener('submit', async (e) => {
   $('#text').value = '';
   const r = await fetch('/sandbox/api/messages', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: who, text }) });
   if (!r.ok) toast((await r.json()).error || '发送失败');
+  lastKey = ''; poll();
+});
+// Chosen files go out at once as one message, base64 in JSON like the API expects.
+$('#files').addEventListener('change', async (e) => {
+  const chosen = [...e.target.files]; e.target.value = '';
+  if (!chosen.length) return;
+  if (!who) { toast('请先选择人员'); return; }
+  if (chosen.length > 9) { toast('一次最多发送 9 个文件'); return; }
+  if (chosen.some((f) => f.size > 5 * 1024 * 1024)) { toast('每个文件不能超过 5 MB'); return; }
+  const files = await Promise.all(chosen.map((f) => new Promise((ok, fail) => {
+    const rd = new FileReader(); rd.onerror = fail;
+    rd.onload = () => ok({ name: f.name, mime: f.type || 'application/octet-stream', contentBase64: String(rd.result).split(',')[1] || '' });
+    rd.readAsDataURL(f);
+  })));
+  mine.push({ who, text: '📎 ' + chosen.map((f) => f.name).join('、'), afterSeq: latest.length ? latest[latest.length - 1].seq : 0 });
+  const r = await fetch('/sandbox/api/messages', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: who, files }) });
+  if (!r.ok) toast((await r.json().catch(() => ({}))).error || '发送失败');
   lastKey = ''; poll();
 });
 async function act(messageId, actionId, value, form) {

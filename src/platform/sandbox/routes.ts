@@ -5,7 +5,18 @@ import { getStaff, listActiveStaff } from '../../store/staff.js';
 import type { SandboxPlatform } from './adapter.js';
 import { sandboxPage } from './page.js';
 
-const messageBody = z.object({ userId: z.string().min(1).max(64), text: z.string().min(1).max(4000) });
+const MAX_FILES = 9;
+const MAX_FILE_BYTES = 5 * 1024 * 1024;
+const messageBody = z
+  .object({
+    userId: z.string().min(1).max(64),
+    text: z.string().max(4000).optional(),
+    files: z
+      .array(z.object({ name: z.string().min(1).max(200), mime: z.string().min(1).max(200), contentBase64: z.string().max(Math.ceil((MAX_FILE_BYTES * 4) / 3) + 8) }))
+      .max(MAX_FILES)
+      .optional(),
+  })
+  .refine((b) => (b.text ?? '').length > 0 || (b.files?.length ?? 0) > 0);
 const actionBody = z.object({
   userId: z.string().min(1).max(64),
   messageId: z.string().min(1).max(100),
@@ -37,11 +48,14 @@ function routes(app: FastifyInstance, sandbox: SandboxPlatform, db: Db): void {
     staff: (await listActiveStaff(db)).map((s) => ({ staffId: s.staffId, name: s.name, department: s.department, roles: s.roles })),
   }));
 
-  app.post('/sandbox/api/messages', async (req, reply) => {
+  // Room for 9 files of 5 MB in base64 (the default 1 MB limit would refuse one photo).
+  app.post('/sandbox/api/messages', { bodyLimit: 64 * 1024 * 1024 }, async (req, reply) => {
     const body = messageBody.safeParse(req.body);
-    if (!body.success) return reply.code(400).send({ error: '请求格式不正确：需要 {"userId": "工号", "text": "消息内容"}' });
+    if (!body.success) return reply.code(400).send({ error: '请求格式不正确：需要 {"userId": "工号", "text": "消息内容"}，或附带 files（最多 9 个）' });
+    const files = (body.data.files ?? []).map((f) => ({ name: f.name, mime: f.mime, data: Buffer.from(f.contentBase64, 'base64') }));
+    if (files.some((f) => f.data.length > MAX_FILE_BYTES)) return reply.code(400).send({ error: '每个文件不能超过 5 MB' });
     if (!(await knownStaff(body.data.userId))) return reply.code(404).send({ error: `人员名单中没有工号 ${body.data.userId}` });
-    const { eventId, done } = sandbox.deliverMessage(body.data.userId, body.data.text);
+    const { eventId, done } = sandbox.deliverMessage(body.data.userId, body.data.text ?? '', files);
     done.catch((err: unknown) => req.log.error({ err, eventId }, 'sandbox message failed'));
     return reply.code(202).send({ eventId });
   });

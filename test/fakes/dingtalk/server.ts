@@ -317,7 +317,16 @@ export class FakeDingTalk {
    * A user writes to the robot. Payload as in the SDK's RobotTextMessage type and
    * https://open.dingtalk.com/document/orgapp/receive-message
    */
-  userSays(m: { staffId: string; text: string; group?: { openConversationId: string; title?: string }; nick?: string; msgId?: string }): { msgId: string; messageId: string } {
+  userSays(m: {
+    staffId: string;
+    text: string;
+    group?: { openConversationId: string; title?: string };
+    nick?: string;
+    msgId?: string;
+    /** A picture or file message instead of text (robot receive-message content shapes). */
+    picture?: { downloadCode: string };
+    file?: { downloadCode: string; fileName: string };
+  }): { msgId: string; messageId: string } {
     const msgId = m.msgId ?? `msg${randomUUID().replace(/-/g, '')}`;
     const now = Date.now();
     const group = m.group;
@@ -336,9 +345,12 @@ export class FakeDingTalk {
       senderId: `$:LWCP_v1:$${m.staffId}`,
       sessionWebhook: `${this.url}/robot/sendBySession?session=${randomUUID()}`,
       robotCode: this.opts.clientId,
-      msgtype: 'text',
-      // In groups the platform strips the @robot mention but keeps the space after it.
-      text: { content: group ? ` ${m.text}` : m.text },
+      ...(m.picture
+        ? { msgtype: 'picture', content: { downloadCode: m.picture.downloadCode, pictureDownloadCode: m.picture.downloadCode } }
+        : m.file
+          ? { msgtype: 'file', content: { downloadCode: m.file.downloadCode, fileName: m.file.fileName } }
+          : // In groups the platform strips the @robot mention but keeps the space after it.
+            { msgtype: 'text', text: { content: group ? ` ${m.text}` : m.text } }),
       ...(group ? { isInAtList: true, conversationTitle: group.title ?? '测试群', atUsers: [{ dingtalkId: `$:LWCP_v1:$robot_${this.opts.clientId}` }] } : {}),
     };
     return { msgId, messageId: this.deliver(TOPIC_ROBOT, data) };

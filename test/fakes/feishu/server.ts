@@ -228,6 +228,9 @@ export class FakeFeishu {
     mentions?: { key: string; openId: string; name: string }[];
     eventId?: string;
     messageId?: string;
+    /** An image or file message instead of text (content shapes as in the message content description). */
+    image?: { imageKey: string };
+    file?: { fileKey: string; fileName: string };
   }): { eventId: string; messageId: string; answer: Promise<ClientAnswer> } {
     const eventId = m.eventId ?? hex(16);
     const messageId = m.messageId ?? `om_${hex(16)}`;
@@ -247,8 +250,8 @@ export class FakeFeishu {
           update_time: now,
           chat_id: chatId,
           chat_type: m.chatType ?? 'p2p',
-          message_type: 'text',
-          content: JSON.stringify({ text: m.text }),
+          message_type: m.image ? 'image' : m.file ? 'file' : 'text',
+          content: JSON.stringify(m.image ? { image_key: m.image.imageKey } : m.file ? { file_key: m.file.fileKey, file_name: m.file.fileName } : { text: m.text }),
           mentions: (m.mentions ?? []).map((x) => ({ key: x.key, id: { union_id: `on_${hex(16)}`, user_id: '', open_id: x.openId }, name: x.name, tenant_key: 'fake_tenant' })),
           user_agent: 'Mozilla/5.0 Lark/7.30.0',
         },
