@@ -50,7 +50,8 @@ export function detailElements(d: Declaration, opts: { withDeclarant?: boolean }
     ['状态', STATE_NAMES[d.state]],
   );
   if (d.revision > 1) pairs.push(['版本', `第 ${d.revision} 版（修改自 SB-${d.previousId}）`]);
-  return [fields(pairs), text(`情况说明：${d.description || '（未填写）'}`)];
+  const files = d.attachments.length ? text(`附件（${d.attachments.length} 个）：${d.attachments.map((a) => a.name).join('、')}`) : null;
+  return [fields(pairs), text(`情况说明：${d.description || '（未填写）'}`), ...(files ? [files] : [])];
 }
 
 const refSchema = z.object({

@@ -35,10 +35,10 @@ import {
   type RawInput,
 } from '../src/domain/declaration.js';
 import { maskingNotice, type MaskResult } from '../src/domain/masking.js';
-import { AUDIT_ACTION_NAMES, canView, cancelDraft, createDraft, editDraft, refuseSecondAmendment, routeFor, submitDraft, trailOf } from '../src/domain/declaration/workflow.js';
+import { addAttachments, AUDIT_ACTION_NAMES, canView, cancelDraft, createDraft, editDraft, refuseSecondAmendment, routeFor, submitDraft, trailOf } from '../src/domain/declaration/workflow.js';
 import { UserError } from '../src/errors.js';
 import { appendAudit, type AuditRow } from '../src/store/audit.js';
-import { getDeclaration, getDeclarationByReceipt, listByDeclarant, listSubmitted, monthlyTotals, type Declaration } from '../src/store/declarations.js';
+import { getDeclaration, getDeclarationByReceipt, MAX_ATTACHMENTS, listByDeclarant, listSubmitted, monthlyTotals, type Declaration } from '../src/store/declarations.js';
 import { getStaff } from '../src/store/staff.js';
 import { afterMove, detailElements, formatTime } from './approve.js';
 
@@ -50,6 +50,9 @@ import { afterMove, detailElements, formatTime } from './approve.js';
  */
 
 export const DECLARE_DIALOGUE = 'declare';
+export const ATTACH_DIALOGUE = 'declare.attach';
+const ATTACH_PROMPT = '请直接发送照片或文件（最多 9 个），发完后回复“完成”；回复“取消”放弃添加。';
+const DONE_WORDS = new Set(['完成', '好了', '发完了', 'done']);
 const CONFIDENTIAL = '仅您本人、审批人和纪检监察室可以看到这条申报。';
 
 const options = <T extends string>(labels: Record<T, string>) => (Object.entries(labels) as [T, string][]).map(([value, label]) => ({ value, label }));
@@ -104,7 +107,12 @@ export async function previewCard(bot: Bot, d: Declaration, masking?: MaskResult
       ...detailElements(d, { withDeclarant: false }),
       notice ? note(notice) : null,
       note(await routeText(bot, d)),
-      actions(button('确认提交', 'decl.confirm', v, { style: 'primary' }), button('修改', 'decl.edit', v), button('取消', 'decl.cancel', v, { style: 'danger', confirm: '确定取消这份申报吗？' })),
+      actions(
+        button('确认提交', 'decl.confirm', v, { style: 'primary' }),
+        button('修改', 'decl.edit', v),
+        button('添加照片或文件', 'decl.attach', v),
+        button('取消', 'decl.cancel', v, { style: 'danger', confirm: '确定取消这份申报吗？' }),
+      ),
       note(CONFIDENTIAL),
     ],
     'blue',
@@ -217,7 +225,7 @@ async function exportWorkbook(bot: Bot): Promise<{ buffer: Buffer; count: number
   const buffer = await buildWorkbook([
     {
       name: '上缴申报',
-      columns: ['编号', '申报序号', '状态', '工号', '申报人', '科室', '类别', '金额或估计价值（元）', '收到日期', '送礼人', '处理方式', '情况说明', '版本', '修改自', '提交时间', '登记时间', '驳回理由'],
+      columns: ['编号', '申报序号', '状态', '工号', '申报人', '科室', '类别', '金额或估计价值（元）', '收到日期', '送礼人', '处理方式', '情况说明', '附件', '版本', '修改自', '提交时间', '登记时间', '驳回理由'],
       rows: all.map((d) => [
         declarationRef(d),
         `SB-${d.id}`,
@@ -232,6 +240,7 @@ async function exportWorkbook(bot: Bot): Promise<{ buffer: Buffer; count: number
         HANDLINGS[d.handling],
         // Plain strings: ExcelJS only writes a formula when given {formula}, so "=…" stays text.
         d.description,
+        d.attachments.map((a) => a.name).join('、'),
         d.revision,
         d.previousId ? `SB-${d.previousId}` : '',
         formatTime(d.submittedAt, bot.timeZone),
@@ -399,6 +408,52 @@ export function registerDeclare(bot: Bot): void {
       if (d.state !== 'draft' || d.version !== v) throw new UserError('这份申报已提交或已有更新，不能再按这张卡片修改。');
       const body = await openForm(bot, ctx, { id, v }, rawOf(d), `修改上缴申报 · SB-${id}`);
       return body ? { card: body } : { toast: '请在对话中逐项修改。' };
+    },
+    { schema: draftRef as never },
+  );
+
+  // One step that keeps itself open: every message with files is saved at once, "完成" ends it.
+  bot.dialogue({
+    name: ATTACH_DIALOGUE,
+    cancelMessage: '已停止添加。已经收到的照片或文件仍附在申报上；申报尚未提交，请在申报卡片上确认提交。',
+    steps: (initial) => [
+      {
+        key: 'done',
+        prompt: () => ATTACH_PROMPT,
+        parse: async (t, _data, files) => {
+          const id = String(initial.id);
+          if (files?.length) {
+            const d = await addAttachments(bot.db, { staffId: String(initial.staffId) }, id, files, bot.now()).catch((e: unknown) => {
+              if (e instanceof UserError) return e;
+              throw e;
+            });
+            if (d instanceof UserError) return { ok: false, message: d.message };
+            return { ok: false, message: `已添加 ${files.length} 个，共 ${d.attachments.length} 个。可继续发送，发完后回复“完成”。` };
+          }
+          if (DONE_WORDS.has(t)) return { ok: true, value: true };
+          return { ok: false, message: ATTACH_PROMPT };
+        },
+      },
+    ],
+    complete: async (ctx, data) => {
+      const d = await getDeclaration(bot.db, String(data.id ?? ''));
+      if (!d || d.declarantId !== ctx.staff.staffId) return '找不到这份申报，请重新发送“上缴”。';
+      if (d.state !== 'draft') return '这份申报已提交或已取消，不能再添加照片或文件。';
+      return previewCard(bot, d);
+    },
+  });
+
+  bot.action(
+    'decl.attach',
+    async (ctx) => {
+      const { id, v } = draftRef.parse(ctx.value);
+      const d = await getDeclaration(bot.db, id);
+      if (!d || d.declarantId !== ctx.staff.staffId) throw new UserError('只能为您本人的申报添加照片或文件。');
+      if (d.state !== 'draft' || d.version !== v) throw new UserError('这份申报已提交或已有更新，不能再按这张卡片添加。');
+      if (d.attachments.length >= MAX_ATTACHMENTS) throw new UserError(`每份申报最多附 ${MAX_ATTACHMENTS} 个照片或文件，已经附满。`);
+      // Who and which draft ride in the dialogue: its steps see no handler context.
+      await ctx.startDialogue(ATTACH_DIALOGUE, { id, staffId: ctx.staff.staffId, data: { id } });
+      return { toast: '请在对话中发送照片或文件。' };
     },
     { schema: draftRef as never },
   );

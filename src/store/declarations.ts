@@ -21,7 +21,18 @@ export interface Declaration extends DeclarationInput {
   remindedAt: Date | null;
   escalatedAt: Date | null;
   registeredAt: Date | null;
+  /** Photos/files added to the draft: platform references only, never their content. */
+  attachments: Attachment[];
 }
+
+export interface Attachment {
+  name: string;
+  ref: string;
+  platform: string;
+  addedAt: string;
+}
+
+export const MAX_ATTACHMENTS = 9;
 
 interface Row {
   id: string;
@@ -47,6 +58,7 @@ interface Row {
   reminded_at: Date | null;
   escalated_at: Date | null;
   registered_at: Date | null;
+  attachments: Attachment[] | string | null;
 }
 
 // Dates and money as text: a `date` parsed into a JS Date shifts with the server's zone, and
@@ -54,7 +66,7 @@ interface Row {
 const COLUMNS = `d.id::text, d.declarant_id, s.name AS declarant_name, d.department_id, dep.name AS department, d.state, d.version,
   d.revision, d.previous_id::text, d.kind, d.amount::text AS amount, d.received_on::text AS received_on, d.giver, d.handling,
   d.description, d.receipt_no, d.last_reason, d.created_at, d.submitted_at, d.step_started_at, d.reminded_at, d.escalated_at,
-  d.registered_at`;
+  d.registered_at, d.attachments`;
 const FROM = `declarations d JOIN staff s ON s.staff_id = d.declarant_id JOIN departments dep ON dep.id = d.department_id`;
 
 const toDeclaration = (r: Row): Declaration => ({
@@ -81,6 +93,8 @@ const toDeclaration = (r: Row): Declaration => ({
   remindedAt: r.reminded_at,
   escalatedAt: r.escalated_at,
   registeredAt: r.registered_at,
+  // pg parses jsonb; be tolerant of a driver that hands back the text.
+  attachments: typeof r.attachments === 'string' ? (JSON.parse(r.attachments) as Attachment[]) : (r.attachments ?? []),
 });
 
 export async function getDeclaration(q: Queryable, id: string): Promise<Declaration | undefined> {
@@ -96,14 +110,29 @@ export async function getDeclarationByReceipt(q: Queryable, receiptNo: string): 
 
 export async function insertDraft(
   q: Queryable,
-  d: DeclarationInput & { declarantId: string; departmentId: number; previousId?: string; revision?: number },
+  d: DeclarationInput & { declarantId: string; departmentId: number; previousId?: string; revision?: number; attachments?: Attachment[] },
 ): Promise<string> {
   const r = await q.query<{ id: string }>(
-    `INSERT INTO declarations (declarant_id, department_id, state, kind, amount, received_on, giver, handling, description, previous_id, revision)
-     VALUES ($1, $2, 'draft', $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id::text`,
-    [d.declarantId, d.departmentId, d.kind, d.amount, d.receivedOn, d.giver, d.handling, d.description, d.previousId ?? null, d.revision ?? 1],
+    `INSERT INTO declarations (declarant_id, department_id, state, kind, amount, received_on, giver, handling, description, previous_id, revision, attachments)
+     VALUES ($1, $2, 'draft', $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb) RETURNING id::text`,
+    [d.declarantId, d.departmentId, d.kind, d.amount, d.receivedOn, d.giver, d.handling, d.description, d.previousId ?? null, d.revision ?? 1, JSON.stringify(d.attachments ?? [])],
   );
   return r.rows[0].id;
+}
+
+/**
+ * Appends attachments to a draft of this declarant, never beyond MAX_ATTACHMENTS: the guard is
+ * in the statement, so two messages arriving together cannot both slip past the limit.
+ * Returns the new count, or undefined when nothing was added.
+ */
+export async function appendAttachments(q: Queryable, id: string, declarantId: string, add: Attachment[]): Promise<number | undefined> {
+  const r = await q.query<{ n: number }>(
+    `UPDATE declarations SET attachments = attachments || $3::jsonb, version = version + 1
+      WHERE id = $1 AND declarant_id = $2 AND state = 'draft' AND jsonb_array_length(attachments) + $4 <= $5
+      RETURNING jsonb_array_length(attachments)::int AS n`,
+    [id, declarantId, JSON.stringify(add), add.length, MAX_ATTACHMENTS],
+  );
+  return r.rows[0]?.n;
 }
 
 /** Edits a draft's content; guarded like every transition. Returns the new version or undefined. */

@@ -2,13 +2,16 @@ import { UserError } from '../../errors.js';
 import { appendAudit, auditTrail, type AuditRow } from '../../store/audit.js';
 import type { Db, Queryable } from '../../store/db.js';
 import {
+  appendAttachments,
   getDeclaration,
   insertDraft,
+  MAX_ATTACHMENTS,
   nextReceiptNumber,
   setReceiptNo,
   transition,
   updateDraft,
   wasApprover,
+  type Attachment,
   type Declaration,
 } from '../../store/declarations.js';
 import { listActiveStaff, type Staff } from '../../store/staff.js';
@@ -81,8 +84,11 @@ export async function refuseSecondAmendment(q: Queryable, id: string): Promise<v
 export async function createDraft(db: Db, author: Staff, input: DeclarationInput, opts: { amends?: string } = {}): Promise<Declaration> {
   return db.transaction(async (tx) => {
     let revision = 1;
+    let attachments: Attachment[] = [];
     if (opts.amends) {
       const prev = await mustGet(tx, opts.amends);
+      // The amended version still needs its evidence: the photos/files carry over.
+      attachments = prev.attachments;
       if (prev.declarantId !== author.staffId) throw new UserError('只能修改您本人的申报。');
       if (prev.state !== 'rejected') throw new UserError('只有被驳回的申报可以修改后重新提交。');
       await refuseSecondAmendment(tx, prev.id);
@@ -93,6 +99,7 @@ export async function createDraft(db: Db, author: Staff, input: DeclarationInput
       declarantId: author.staffId,
       departmentId: author.departmentId,
       revision,
+      attachments,
       ...(opts.amends ? { previousId: opts.amends } : {}),
     });
     await appendAudit(tx, {
@@ -104,6 +111,27 @@ export async function createDraft(db: Db, author: Staff, input: DeclarationInput
       toState: 'draft',
       ...(opts.amends ? { detail: { amends: opts.amends, revision } } : {}),
     });
+    return (await getDeclaration(tx, id))!;
+  });
+}
+
+/**
+ * Adds photos/files to the author's own draft (at most MAX_ATTACHMENTS in all). The audit row
+ * records only how many were added: names and references stay in the declaration itself.
+ */
+export async function addAttachments(db: Db, author: Pick<Staff, 'staffId'>, id: string, files: { name: string; ref: string }[], now: Date): Promise<Declaration> {
+  return db.transaction(async (tx) => {
+    const add: Attachment[] = files.map((f) => ({ name: f.name, ref: f.ref, platform: f.ref.split(':')[0] ?? '', addedAt: now.toISOString() }));
+    const n = await appendAttachments(tx, id, author.staffId, add);
+    if (n === undefined) {
+      const d = await mustGet(tx, id);
+      if (d.declarantId !== author.staffId) throw new UserError('只能为您本人的申报添加照片或文件。');
+      if (d.state !== 'draft') throw new UserError('这份申报已提交或已取消，不能再添加照片或文件。');
+      throw new UserError(
+        `每份申报最多附 ${MAX_ATTACHMENTS} 个照片或文件，已附 ${d.attachments.length} 个，本次发送的 ${files.length} 个没有添加。发完请回复“完成”。`,
+      );
+    }
+    await appendAudit(tx, { actor: author.staffId, action: 'declaration.attach', entityType: ENTITY, entityId: id, fromState: 'draft', toState: 'draft', detail: { count: files.length } });
     return (await getDeclaration(tx, id))!;
   });
 }
@@ -228,6 +256,7 @@ export async function trailOf(q: Queryable, id: string): Promise<AuditRow[]> {
 export const AUDIT_ACTION_NAMES: Record<string, string> = {
   'declaration.draft': '填写草稿',
   'declaration.edit': '修改草稿',
+  'declaration.attach': '添加照片或文件',
   'declaration.cancel': '取消草稿',
   'declaration.submit': '提交申报',
   'declaration.resubmit': '修改后重新提交',
