@@ -1,9 +1,6 @@
-import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Recorder } from './fakes/recorder/server.js';
-import { startBotChild } from './fakes/recorder/spawn.js';
-import { seedStaff, waitFor } from './fakes/recorder/seed.js';
-import { deleteRedisKeys, freshDb, PG_URL, REDIS_URL, uniqueName } from './helpers/db.js';
+import { pushFixture } from './fakes/recorder/spawn.js';
+import { waitFor } from './fakes/recorder/seed.js';
 
 /**
  * Two bot processes against one Redis and one PostgreSQL, both asked to run the same push to
@@ -14,27 +11,14 @@ const N = 2000;
 const KEY = 'test.replicas';
 
 describe('replicas sharing one Redis and one PostgreSQL', () => {
-  let db: Awaited<ReturnType<typeof freshDb>>;
-  const prefix = `test:${uniqueName('replicas')}`;
-  const recorder = new Recorder({ latencyMs: 8 });
-  const children: ChildProcess[] = [];
-
-  function startReplica() {
-    const started = startBotChild({ PG_URL, PG_SCHEMA: db.schema, REDIS_URL, REDIS_PREFIX: prefix, RECORDER_URL: recorder.url, CAMPAIGN_KEY: KEY });
-    children.push(started.child);
-    return started;
-  }
+  let f: Awaited<ReturnType<typeof pushFixture>>;
+  const startReplica = () => f.start();
 
   beforeAll(async () => {
-    await recorder.start();
-    db = await freshDb('pg', 'replicas');
-    await seedStaff(db, N);
+    f = await pushFixture('replicas', N, KEY);
   });
   afterAll(async () => {
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-    await recorder.close();
-    await deleteRedisKeys(prefix);
-    await db?.dispose();
+    await f?.dispose();
   });
 
   it('creates the campaign once, shares the work, and survives one replica being killed', async () => {
@@ -46,21 +30,21 @@ describe('replicas sharing one Redis and one PostgreSQL', () => {
     expect([infoA.created, infoB.created].filter(Boolean)).toHaveLength(1);
     expect(infoA.added + infoB.added).toBe(N);
 
-    await waitFor('sends under way', async () => recorder.deliveries.length >= 300, 60_000, 5);
+    await waitFor('sends under way', async () => f.recorder.deliveries.length >= 300, 60_000, 5);
     a.child.kill('SIGKILL');
     await new Promise((r) => a.child.once('exit', r));
-    expect(recorder.deliveries.length).toBeLessThan(N);
+    expect(f.recorder.deliveries.length).toBeLessThan(N);
 
     await waitFor(
       'every ledger row sent by the survivor',
-      async () => (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM send_ledger WHERE status = 'sent'`)).rows[0].n === N,
+      async () => (await f.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM send_ledger WHERE status = 'sent'`)).rows[0].n === N,
       90_000,
       200,
     );
-    const counts = recorder.counts();
+    const counts = f.recorder.counts();
     expect(counts.size).toBe(N);
     expect([...counts].filter(([, n]) => n !== 1)).toEqual([]);
-    const campaigns = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM campaigns WHERE key = $1`, [KEY]);
+    const campaigns = await f.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM campaigns WHERE key = $1`, [KEY]);
     expect(campaigns.rows[0].n).toBe(1);
     b.child.kill('SIGTERM');
     await new Promise((r) => b.child.once('exit', r));

@@ -1,6 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { deleteRedisKeys, freshDb, PG_URL, REDIS_URL, uniqueName } from '../../helpers/db.js';
+import { seedStaff } from './seed.js';
+import { Recorder } from './server.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -20,4 +23,32 @@ export function startBotChild(env: Record<string, string>): { child: ChildProces
     child.on('exit', (code, signal) => reject(new Error(`bot process exited early: ${code ?? signal}`)));
   });
   return { child, ready };
+}
+
+/**
+ * A database seeded with `n` staff, a recording platform, and a way to start bot processes
+ * that push one campaign to all of them; `dispose` kills what is left and cleans up.
+ */
+export async function pushFixture(label: string, n: number, campaignKey: string) {
+  const prefix = `test:${uniqueName(label)}`;
+  const recorder = new Recorder({ latencyMs: 8 });
+  await recorder.start();
+  const db = await freshDb('pg', label);
+  await seedStaff(db, n);
+  const children: ChildProcess[] = [];
+  return {
+    db,
+    recorder,
+    start() {
+      const started = startBotChild({ PG_URL, PG_SCHEMA: db.schema, REDIS_URL, REDIS_PREFIX: prefix, RECORDER_URL: recorder.url, CAMPAIGN_KEY: campaignKey });
+      children.push(started.child);
+      return started;
+    },
+    async dispose() {
+      for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+      await recorder.close();
+      await deleteRedisKeys(prefix);
+      await db.dispose();
+    },
+  };
 }
