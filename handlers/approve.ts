@@ -17,7 +17,7 @@ import {
 } from '../src/domain/declaration.js';
 import { approversFor, decide, ENTITY, type DecideResult, type Moved } from '../src/domain/declaration/workflow.js';
 import { appendAudit } from '../src/store/audit.js';
-import { cardsFor, claimDeadline, listPending, recordCard, type Declaration } from '../src/store/declarations.js';
+import { cardsFor, claimDeadline, getDeclaration, listPending, recordCard, type Declaration } from '../src/store/declarations.js';
 import { getStaff, listActiveStaff, type Staff } from '../src/store/staff.js';
 
 /**
@@ -105,8 +105,7 @@ export async function sendApprovalCards(bot: Bot, d: Declaration): Promise<numbe
   }
   let prevReason: string | null = null;
   if (d.previousId) {
-    const r = await bot.db.query<{ last_reason: string | null }>('SELECT last_reason FROM declarations WHERE id = $1', [d.previousId]);
-    prevReason = r.rows[0]?.last_reason ?? null;
+    prevReason = (await getDeclaration(bot.db, d.previousId))?.lastReason ?? null;
   }
   const body = approvalCard(d, step, prevReason);
   let sent = 0;
