@@ -1,4 +1,5 @@
 import { maskPersonalNumbers, type MaskResult } from './masking.js';
+import { localDate } from './month.js';
 
 /**
  * 红包/回扣 主动上缴登记: the fields of a declaration, the checks on them (shared by the form
@@ -98,10 +99,7 @@ export interface FieldError {
 
 export type Validated = { ok: true; value: DeclarationInput; masking: MaskResult } | { ok: false; errors: FieldError[] };
 
-/** Today's date (YYYY-MM-DD) in the hospital's time zone. */
-export function localDate(now: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
-}
+export { localDate };
 
 export type Check<T> = { ok: true; value: T } | { ok: false; message: string };
 

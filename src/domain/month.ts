@@ -10,6 +10,11 @@ export interface Month {
 export const monthKey = (m: Month): string => `${m.year}-${String(m.month).padStart(2, '0')}`;
 export const monthLabel = (m: Month): string => `${m.year}年${m.month}月`;
 
+/** The calendar date (YYYY-MM-DD) of an instant in a time zone. */
+export function localDate(at: Date, timeZone: string): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
+}
+
 /** The calendar month of an instant in a time zone. */
 export function monthOf(at: Date, timeZone: string): Month {
   const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit' }).formatToParts(at);

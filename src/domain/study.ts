@@ -7,7 +7,7 @@ import { studyPlanSchema, type Settings } from '../config.js';
 import type { Db, Queryable } from '../store/db.js';
 import { appendAudit } from '../store/audit.js';
 import { listActiveStaff, type Staff } from '../store/staff.js';
-import { monthKey, type Month } from './month.js';
+import { localDate, monthKey, type Month } from './month.js';
 import type { Role } from './roles.js';
 
 /**
@@ -61,10 +61,7 @@ export interface StudyPlan {
 
 // ---- local dates ------------------------------------------------------------------------
 
-/** The calendar date of an instant in a zone, YYYY-MM-DD. */
-export function localDate(at: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
-}
+export { localDate };
 
 /** Local wall-clock time HH:MM of an instant. */
 export function localTime(at: Date, timeZone: string): string {

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { examSchema } from '../../config.js';
 import type { Staff } from '../../store/staff.js';
-import { zonedTime } from '../month.js';
+import { localDate, zonedTime } from '../month.js';
 
 /**
  * Monthly exams from the config: when they are open, who must take them, and the calendar
@@ -22,9 +22,7 @@ export function addDays(day: string, n: number): string {
 }
 
 /** The calendar day of an instant in the zone. */
-export function dayOf(at: Date, tz: string): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
-}
+export const dayOf = localDate;
 
 export const opensAt = (e: Exam, tz: string): Date => startOfDay(e.opensOn, tz);
 /** Exclusive: the first instant after the due day. */
