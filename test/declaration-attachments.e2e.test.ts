@@ -1,9 +1,9 @@
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ActionButton, Card } from '../cards/model.js';
 import type { SandboxMessage } from '../src/platform/sandbox/adapter.js';
 import { auditTrail } from '../src/store/audit.js';
 import { getDeclaration } from '../src/store/declarations.js';
+import { button } from './helpers/cards.js';
 import { ask, startTestApp, type TestApp } from './helpers/app.js';
 
 /**
@@ -11,13 +11,6 @@ import { ask, startTestApp, type TestApp } from './helpers/app.js';
  * attach in a dialogue, submit, approve, and see the names on every card.
  */
 
-const buttonsOf = (c: Card): ActionButton[] =>
-  c.elements.flatMap((e) => (e.type === 'actions' ? e.buttons.filter((b): b is ActionButton => b.kind === 'button') : []));
-const button = (c: Card, actionId: string): ActionButton => {
-  const b = buttonsOf(c).find((x) => x.actionId === actionId);
-  if (!b) throw new Error(`no ${actionId} button on card ${c.title}`);
-  return b;
-};
 const json = (x: unknown) => JSON.stringify(x);
 const file = (name: string, body = `content of ${name}`) => ({ name, mime: 'application/octet-stream', contentBase64: Buffer.from(body).toString('base64') });
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ActionButton, Card } from '../cards/model.js';
 import { SandboxPlatform } from '../src/platform/sandbox/adapter.js';
 import { getDeclaration } from '../src/store/declarations.js';
+import { button } from './helpers/cards.js';
 import { ask, startTestApp, type TestApp } from './helpers/app.js';
 
 /**
@@ -9,9 +9,6 @@ import { ask, startTestApp, type TestApp } from './helpers/app.js';
  * dialogue with the same fields and checks, and gives the same record as the one-liner.
  */
 
-const buttonsOf = (c: Card): ActionButton[] =>
-  c.elements.flatMap((e) => (e.type === 'actions' ? e.buttons.filter((b): b is ActionButton => b.kind === 'button') : []));
-const button = (c: Card, actionId: string): ActionButton => buttonsOf(c).find((x) => x.actionId === actionId)!;
 
 describe('上缴申报 on a platform without forms', () => {
   let t: TestApp;

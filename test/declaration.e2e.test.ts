@@ -1,10 +1,10 @@
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ActionButton, Card, CardElement } from '../cards/model.js';
 import { runApprovalDeadlines } from '../handlers/approve.js';
 import type { SandboxMessage } from '../src/platform/sandbox/adapter.js';
 import { getDeclaration } from '../src/store/declarations.js';
 import { auditTrail } from '../src/store/audit.js';
+import { button, buttonsOf, formOf } from './helpers/cards.js';
 import { ask, startTestApp, type TestApp } from './helpers/app.js';
 
 /**
@@ -12,19 +12,6 @@ import { ask, startTestApp, type TestApp } from './helpers/app.js';
  * concurrent decisions, authority, resubmission, confidentiality, the audit trail.
  */
 
-type FormEl = Extract<CardElement, { type: 'form' }>;
-const buttonsOf = (c: Card): ActionButton[] =>
-  c.elements.flatMap((e) => (e.type === 'actions' ? e.buttons.filter((b): b is ActionButton => b.kind === 'button') : []));
-const button = (c: Card, actionId: string): ActionButton => {
-  const b = buttonsOf(c).find((x) => x.actionId === actionId);
-  if (!b) throw new Error(`no ${actionId} button on card ${c.title}`);
-  return b;
-};
-const formOf = (c: Card): FormEl => {
-  const f = c.elements.find((e): e is FormEl => e.type === 'form');
-  if (!f) throw new Error(`no form on card ${c.title}`);
-  return f;
-};
 const json = (x: unknown) => JSON.stringify(x);
 
 describe('上缴申报 through the sandbox (real Redis + PostgreSQL)', () => {

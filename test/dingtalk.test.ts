@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { actions, button, card, text } from '../cards/builders.js';
 import { NOT_ON_ROSTER } from '../src/bot/bot.js';
 import { PlatformError } from '../src/errors.js';
+import { recordFilesDialogue } from './helpers/file-dialogue.js';
 import { CLIENT_ID, startDingTalkApp, waitFor, type DingTalkHarness } from './fakes/dingtalk/harness.js';
 
 // Staff from examples/roster.csv: S0001 林雨桐 = dt604924, S0002 何嘉伟 (admin) = dt319380,
@@ -9,7 +10,7 @@ import { CLIENT_ID, startDingTalkApp, waitFor, type DingTalkHarness } from './fa
 describe('DingTalk adapter end to end (dingtalk-stream SDK against the fake; real Redis + PostgreSQL)', () => {
   let h: DingTalkHarness;
   const clicks: unknown[] = [];
-  const receivedFiles: { name: string; ref: string }[] = [];
+  let receivedFiles: { name: string; ref: string }[] = [];
   beforeAll(async () => {
     h = await startDingTalkApp('dingtalk_e2e');
     const bot = h.t.app.bot;
@@ -21,18 +22,7 @@ describe('DingTalk adapter end to end (dingtalk-stream SDK against the fake; rea
       clicks.push({ value: ctx.value, staff: ctx.staff.staffId, messageId: ctx.messageId });
       return { card: card('已确认', [text(`事项 ${String(ctx.value.id)} 已由 ${ctx.staff.name} 确认。`)], 'green') };
     });
-    // A test-only dialogue that records the files of the answer it gets.
-    bot.dialogue({
-      name: 'test.files',
-      steps: () => [{ key: 'f', prompt: () => '请发送文件', parse: (_t, _d, files) => (files ? { ok: true, value: files } : { ok: false, message: '请发送文件' }) }],
-      complete: async (_ctx, data) => {
-        receivedFiles.push(...(data.f as { name: string; ref: string }[]));
-        return '收到文件';
-      },
-    });
-    bot.command({ names: ['测试文件'], usage: '测试文件', summary: 'test only', group: '测试' }, async (ctx) => {
-      await ctx.startDialogue('test.files');
-    });
+    receivedFiles = recordFilesDialogue(bot);
   });
   afterAll(async () => {
     await h?.dispose();

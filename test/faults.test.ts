@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ActionButton, Card } from '../cards/model.js';
+import type { Card } from '../cards/model.js';
 import { scheduling } from '../scheduler/index.js';
 import { createApp, type App } from '../src/app.js';
 import { fileSchema, loadConfig } from '../src/config.js';
@@ -17,6 +17,7 @@ import { RecorderPlatform } from './fakes/recorder/platform.js';
 import { Recorder } from './fakes/recorder/server.js';
 import { seedStaff, waitFor } from './fakes/recorder/seed.js';
 import { ask, startTestApp, type TestApp } from './helpers/app.js';
+import { button } from './helpers/cards.js';
 import { freshDb, PG_URL } from './helpers/db.js';
 
 /**
@@ -156,11 +157,11 @@ describe('the database connection dropped in the middle of an approval, and ever
     await t?.dispose();
   });
 
-  const approveButton = (c: Card) => c.elements.flatMap((e) => (e.type === 'actions' ? e.buttons : [])).find((b): b is ActionButton => b.kind === 'button' && b.actionId === 'decl.approve')!;
+  const approveButton = (c: Card) => button(c, 'decl.approve');
 
   it('applies each approval once, loses nothing, and a retry after the failure goes through', async () => {
     const [preview] = await ask(t, 'S0001', '上缴 礼品 300 患者家属 2026-11-20 事后退还 一盒茶叶');
-    const confirm = preview.card!.elements.flatMap((e) => (e.type === 'actions' ? e.buttons : [])).find((b): b is ActionButton => b.kind === 'button' && b.actionId === 'decl.confirm')!;
+    const confirm = button(preview.card!, 'decl.confirm');
     // Every event delivered twice: the same click twice (a platform redelivery) and a double click.
     const [c1, c2] = await Promise.all([t.click('S0001', preview.id, 'decl.confirm', confirm.value), t.click('S0001', preview.id, 'decl.confirm', confirm.value)]);
     expect([c1.body.toast, c2.body.toast]).toContain('已提交。');

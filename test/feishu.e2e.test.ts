@@ -5,6 +5,7 @@ import { PlatformError } from '../src/errors.js';
 import { createLogger } from '../src/logger.js';
 import { FeishuPlatform, feishuUuid } from '../src/platform/feishu/adapter.js';
 import { SandboxPlatform } from '../src/platform/sandbox/adapter.js';
+import { recordFilesDialogue } from './helpers/file-dialogue.js';
 import { ask, startTestApp, type TestApp } from './helpers/app.js';
 import { FakeFeishu, type StoredMessage } from './fakes/feishu/server.js';
 
@@ -39,7 +40,7 @@ describe('Feishu adapter through the real SDK against the fake Feishu', () => {
   let feishu: FeishuPlatform;
   let t: TestApp;
   const waits: number[] = [];
-  const receivedFiles: { name: string; ref: string }[] = [];
+  let receivedFiles: { name: string; ref: string }[] = [];
 
   /** Sends a message as a user and waits for `count` new bot messages to `to`. */
   async function converse(opts: Parameters<FakeFeishu['deliverMessage']>[0], to: string, count = 1): Promise<StoredMessage[]> {
@@ -100,18 +101,7 @@ describe('Feishu adapter through the real SDK against the fake Feishu', () => {
       toast: '已提交',
       card: card('已提交', [fields({ 单号: String(ctx.value.d), 备注: ctx.form?.note ?? '', 类型: ctx.form?.kind ?? '', 日期: ctx.form?.day ?? '' })]),
     }));
-    // A test-only dialogue that records the files of the answer it gets.
-    bot.dialogue({
-      name: 'test.files',
-      steps: () => [{ key: 'f', prompt: () => '请发送文件', parse: (_t, _d, files) => (files ? { ok: true, value: files } : { ok: false, message: '请发送文件' }) }],
-      complete: async (_ctx, data) => {
-        receivedFiles.push(...(data.f as { name: string; ref: string }[]));
-        return '收到文件';
-      },
-    });
-    bot.command({ names: ['测试文件'], usage: '测试文件', summary: 'test only', group: '测试' }, async (ctx) => {
-      await ctx.startDialogue('test.files');
-    });
+    receivedFiles = recordFilesDialogue(bot);
   });
 
   afterAll(async () => {
