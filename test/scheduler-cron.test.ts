@@ -99,7 +99,8 @@ describe('job schedulers on real Redis, two replicas', () => {
   }
   afterAll(async () => {
     for (const s of made) await s.stop();
-    for (const c of connections) c.disconnect();
+    // quit, not disconnect: a command still in flight on a cut connection rejects unhandled.
+    for (const c of connections) await c.quit().catch(() => c.disconnect());
     const r = new Redis(REDIS_URL);
     const keys = await r.keys(`${prefix}:*`);
     if (keys.length) await r.del(...keys);
@@ -114,7 +115,9 @@ describe('job schedulers on real Redis, two replicas', () => {
     await b.stop();
     await b.start(); // a restart declares again: still one schedule each
 
-    const q = new Queue(CRON_QUEUE, { connection: bullConnection(REDIS_URL), prefix });
+    const qConnection = bullConnection(REDIS_URL);
+    connections.push(qConnection);
+    const q = new Queue(CRON_QUEUE, { connection: qConnection, prefix });
     const schedulers = await q.getJobSchedulers();
     expect(schedulers.map((s) => s.key).sort()).toEqual(['report.daily', 'study.daily', 'tick']);
     const daily = schedulers.find((s) => s.key === 'study.daily')!;
