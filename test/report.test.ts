@@ -4,8 +4,7 @@ import { reportKeys, runReportDaily } from '../handlers/report.js';
 import { scheduling } from '../scheduler/index.js';
 import { submissionHistory } from '../src/domain/report.js';
 import type { SandboxMessage } from '../src/platform/sandbox/adapter.js';
-import { waitFor } from './fakes/recorder/seed.js';
-import { ask, startTestApp, type TestApp } from './helpers/app.js';
+import { ask, settledCampaign, startTestApp, type TestApp } from './helpers/app.js';
 
 /** The 20th-of-month report end to end in the sandbox, on a clock the test moves. */
 let clock = new Date('2026-11-10T02:00:00Z');
@@ -21,11 +20,7 @@ const buttonOf = (card: Card, actionId: string) =>
 
 describe('the monthly report', () => {
   let t: TestApp;
-  const settled = (key: string) =>
-    waitFor(`campaign ${key}`, async () => {
-      const s = await scheduling(t.app.bot).outbound.status(key);
-      return s && s.pending === 0 ? s : undefined;
-    });
+  const settled = (key: string) => settledCampaign(t, key);
 
   /** Opens 上报, fills the form, confirms; returns the toast of the confirmation. */
   async function submit(staffId: string, summary: string, figures: Record<string, string> = {}): Promise<string | undefined> {

@@ -6,16 +6,10 @@ import { paceFor } from '../scheduler/pace.js';
 import { listActiveStaff } from '../src/store/staff.js';
 import { RecorderPlatform } from './fakes/recorder/platform.js';
 import { Recorder } from './fakes/recorder/server.js';
-import { seedStaff, waitFor } from './fakes/recorder/seed.js';
-import { startTestApp, type TestApp } from './helpers/app.js';
+import { seedStaff } from './fakes/recorder/seed.js';
+import { settledCampaign, startTestApp, type TestApp } from './helpers/app.js';
 
-async function settled(t: TestApp, key: string) {
-  const { outbound } = scheduling(t.app.bot);
-  return waitFor(`campaign ${key} to settle`, async () => {
-    const s = await outbound.status(key);
-    return s && s.pending === 0 ? s : undefined;
-  });
-}
+const settled = settledCampaign;
 
 describe('outbound queue against a platform answering 30% 5xx', () => {
   let t: TestApp;
@@ -51,10 +45,7 @@ describe('outbound queue against a platform answering 30% 5xx', () => {
       expect(got, x.staffId).toBe(1);
     }
     // One summary card to each administrator, naming the unreachable.
-    const summary = await waitFor('failure summary', async () => {
-      const st = await outbound.status('test.flaky.failures');
-      return st && st.pending === 0 ? st : undefined;
-    });
+    const summary = await settledCampaign(t, 'test.flaky.failures');
     const admins = staff.filter((x) => x.roles.includes('admin'));
     expect(summary.sent).toBe(admins.length);
     const row = await t.app.db.query<{ content: { card: { title: string; elements: unknown[] } } }>(

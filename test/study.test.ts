@@ -3,8 +3,7 @@ import type { Card } from '../cards/model.js';
 import { runStudyDaily, studyKeys } from '../handlers/study.js';
 import { scheduling } from '../scheduler/index.js';
 import type { SandboxMessage } from '../src/platform/sandbox/adapter.js';
-import { waitFor } from './fakes/recorder/seed.js';
-import { ask, startTestApp, type TestApp } from './helpers/app.js';
+import { ask, settledCampaign, startTestApp, type TestApp } from './helpers/app.js';
 
 /** Study tasks end to end in the sandbox, on a clock the test moves (Asia/Shanghai = UTC+8). */
 let clock = new Date('2026-11-02T02:00:00Z'); // 2 Nov 10:00 in Shanghai
@@ -20,11 +19,7 @@ const buttonOf = (card: Card, actionId: string) =>
 
 describe('monthly study tasks', () => {
   let t: TestApp;
-  const settled = (key: string) =>
-    waitFor(`campaign ${key}`, async () => {
-      const s = await scheduling(t.app.bot).outbound.status(key);
-      return s && s.pending === 0 ? s : undefined;
-    });
+  const settled = (key: string) => settledCampaign(t, key);
 
   beforeAll(async () => {
     t = await startTestApp({ label: 'study', now: () => clock });

@@ -90,6 +90,8 @@ export async function insertLedgerRows(db: Db, campaignId: string, rows: LedgerI
     );
     out.push(...r.rows);
   }
+  // The minute sweep may have finished this campaign while it had no rows yet; new rows reopen it.
+  if (out.length > 0) await db.query('UPDATE campaigns SET finished_at = NULL WHERE id = $1 AND finished_at IS NOT NULL', [campaignId]);
   return out;
 }
 

@@ -5,6 +5,9 @@ import { importRosterFile } from '../../src/domain/roster.js';
 import { createLogger } from '../../src/logger.js';
 import { SandboxPlatform, type SandboxMessage } from '../../src/platform/sandbox/adapter.js';
 import type { ChatPlatform } from '../../src/platform/types.js';
+import { scheduling } from '../../scheduler/index.js';
+import type { CampaignCounts } from '../../src/store/campaigns.js';
+import { waitFor } from '../fakes/recorder/seed.js';
 import { deleteRedisKeys, freshDb, REDIS_URL, uniqueName, type Backend } from './db.js';
 
 export interface TestApp {
@@ -82,4 +85,15 @@ export async function ask(t: TestApp, userId: string, text: string, count = 1): 
   const r = await t.say(userId, text);
   if (r.status !== 202) throw new Error(`say ${userId} ${text}: ${r.status}`);
   return t.waitForReplies(userId, before, count);
+}
+
+/**
+ * Waits until a campaign has recipients and none of them is pending. The campaign row is
+ * written before its recipients, so "nothing pending" alone can be read too early.
+ */
+export async function settledCampaign(t: TestApp, key: string): Promise<CampaignCounts> {
+  return waitFor(`campaign ${key} to settle`, async () => {
+    const s = await scheduling(t.app.bot).outbound.status(key);
+    return s && s.total > 0 && s.pending === 0 ? s : undefined;
+  });
 }
