@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Card } from '../cards/model.js';
 import { reportKeys, runReportDaily } from '../handlers/report.js';
-import { scheduling } from '../scheduler/index.js';
 import { submissionHistory } from '../src/domain/report.js';
 import type { SandboxMessage } from '../src/platform/sandbox/adapter.js';
 import { ask, settledCampaign, startTestApp, type TestApp } from './helpers/app.js';
