@@ -23,13 +23,13 @@ export interface Scheduling {
 
 const attached = new WeakMap<Bot, Scheduling>();
 
-export function attachScheduling(bot: Bot, opts: { redisUrl: string; timeZone: string; logger: Logger }): Scheduling {
+export function attachScheduling(bot: Bot, opts: { redisUrl: string; timeZone: string; logger: Logger; calendarJobs?: boolean }): Scheduling {
   const existing = attached.get(bot);
   if (existing) return existing;
   const connection = bullConnection(opts.redisUrl);
   connection.on('error', (err) => opts.logger.warn({ err: err.message }, 'scheduler redis connection error'));
   const prefix = bot.deps.redisPrefix;
-  const scheduler = new Scheduler({ connection, prefix, timeZone: opts.timeZone, logger: opts.logger, now: bot.now });
+  const scheduler = new Scheduler({ connection, prefix, timeZone: opts.timeZone, logger: opts.logger, now: bot.now, calendarJobs: opts.calendarJobs ?? true });
   const outbound = new Outbound({ bot, connection, prefix, settings: bot.deps.settings.outbound, logger: opts.logger });
   // Housekeeping: sends whose job was lost (a crash between commit and enqueue) go out again.
   scheduler.interval('outbound.recover', 60_000, async () => {

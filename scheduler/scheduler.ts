@@ -43,6 +43,8 @@ export interface SchedulerOptions {
   timeZone: string;
   logger: Logger;
   now: () => Date;
+  /** False: cron-pattern jobs are not declared here (they still run by runNow). Default true. */
+  calendarJobs?: boolean;
 }
 
 export class Scheduler {
@@ -106,7 +108,10 @@ export class Scheduler {
   /** Declares the schedulers (idempotent) and starts the worker. */
   async start(): Promise<void> {
     const queue = this.requireQueue();
+    const calendar = this.opts.calendarJobs !== false;
+    if (!calendar) this.opts.logger.info({ jobs: this.names().filter((n) => this.periodic.get(n)?.pattern) }, 'calendar jobs off (SCHEDULED_JOBS=off)');
     for (const [name, p] of this.periodic) {
+      if (p.pattern && !calendar) continue;
       try {
         await queue.upsertJobScheduler(
           name,
@@ -120,8 +125,11 @@ export class Scheduler {
       }
     }
     // Schedulers no longer declared (a job renamed or removed) would otherwise fire forever.
-    for (const s of await queue.getJobSchedulers(0, -1)) {
-      if (s && !this.periodic.has(s.key)) await queue.removeJobScheduler(s.key);
+    // A process with calendar jobs off leaves the others' schedulers alone.
+    if (calendar) {
+      for (const s of await queue.getJobSchedulers(0, -1)) {
+        if (s && !this.periodic.has(s.key)) await queue.removeJobScheduler(s.key);
+      }
     }
     this.worker = new Worker(CRON_QUEUE, (job) => this.process(job), {
       connection: this.opts.connection.duplicate(),

@@ -70,7 +70,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const metrics = new Metrics({ defaults: true });
   const bot = new Bot({ db, redis, settings: config.settings, redisPrefix: env.REDIS_PREFIX, logger, metrics, timeZone: env.BOT_TIMEZONE, ...(opts.now ? { now: opts.now } : {}) });
   // Attached before handlers register, so features can declare their periodic jobs.
-  const jobs = attachScheduling(bot, { redisUrl: env.REDIS_URL, timeZone: env.BOT_TIMEZONE, logger });
+  const jobs = attachScheduling(bot, { redisUrl: env.REDIS_URL, timeZone: env.BOT_TIMEZONE, logger, calendarJobs: env.SCHEDULED_JOBS === 'on' });
   registerHandlers(bot);
 
   const platforms = opts.platforms ?? (await selectPlatforms(env, platformFactories(logger)));

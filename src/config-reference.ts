@@ -22,6 +22,7 @@ export const ENV_HELP: Record<string, string> = {
   CONFIG_FILE: '医院设置文件（YAML）的路径；文件不存在时使用全部默认值',
   PUBLIC_URL: '外部可访问的地址（沙盒下载链接等）',
   SANDBOX: '本地沙盒：auto = 没有平台凭据时启用',
+  SCHEDULED_JOBS: '按日历运行的任务（学习推送、提醒、催报）；off = 本进程不登记这些任务（试运行环境、测试），内部维护任务照常',
   ALLOW_VOLATILE_REDIS: '生产环境中 Redis 不持久化或会淘汰键时仍然启动（不建议）',
   SHUTDOWN_TIMEOUT_SECONDS: '收到 SIGTERM 后等待进行中工作的最长秒数',
   DINGTALK_CLIENT_ID: '钉钉应用的 Client ID（AppKey）',

@@ -37,6 +37,8 @@ export const envSchema = z.object({
   CONFIG_FILE: z.string().min(1).default('./qinglian.yaml'),
   PUBLIC_URL: z.string().url().optional(),
   SANDBOX: z.enum(['auto', 'on', 'off']).default('auto'),
+  // Off: this process declares no calendar jobs (study pushes, reminders…); housekeeping still runs.
+  SCHEDULED_JOBS: z.enum(['on', 'off']).default('on'),
   // Start in production even when Redis would lose or evict queued jobs (not recommended).
   ALLOW_VOLATILE_REDIS: z.enum(['true', 'false']).default('false'),
   // How long a SIGTERM waits for work in flight before the process exits anyway.

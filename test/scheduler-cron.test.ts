@@ -132,3 +132,40 @@ describe('job schedulers on real Redis, two replicas', () => {
     await q.close();
   }, 60_000);
 });
+
+describe('a replica with calendar jobs off (SCHEDULED_JOBS=off)', () => {
+  const prefix = `test:${uniqueName('cronoff')}`;
+  const logger = createLogger('silent');
+  const made: Scheduler[] = [];
+  const connections: Redis[] = [];
+  function replica(calendarJobs: boolean, extra: string): Scheduler {
+    const connection = bullConnection(REDIS_URL);
+    connections.push(connection);
+    const s = new Scheduler({ connection, prefix, timeZone: TZ, logger, now: () => new Date(), calendarJobs });
+    s.every('study.daily', '5 9 * * *', async () => {});
+    s.every(extra, '0 8 * * *', async () => {});
+    s.interval(`tick.${extra}`, 60_000, async () => {});
+    made.push(s);
+    return s;
+  }
+  afterAll(async () => {
+    for (const s of made) await s.stop();
+    for (const c of connections) await c.quit().catch(() => c.disconnect());
+    const r = new Redis(REDIS_URL);
+    const keys = await r.keys(`${prefix}:*`);
+    if (keys.length) await r.del(...keys);
+    r.disconnect();
+  });
+
+  it('declares none of its calendar jobs and leaves the other replicas’ schedules alone', async () => {
+    await replica(true, 'on.only').start();
+    await replica(false, 'off.only').start();
+    const qConnection = bullConnection(REDIS_URL);
+    connections.push(qConnection);
+    const q = new Queue(CRON_QUEUE, { connection: qConnection, prefix });
+    const keys = (await q.getJobSchedulers()).map((s) => s.key).sort();
+    // The "on" replica's calendar jobs survive; the "off" one adds only its housekeeping interval.
+    expect(keys).toEqual(['on.only', 'study.daily', 'tick.off.only', 'tick.on.only']);
+    await q.close();
+  });
+});

@@ -39,7 +39,7 @@ export interface TestAppOptions {
 export async function startTestApp(opts: TestAppOptions): Promise<TestApp> {
   const prefix = `test:${uniqueName(opts.label)}`;
   const db = await freshDb(opts.backend ?? 'pg', opts.label);
-  const base = loadConfig({ REDIS_URL, REDIS_PREFIX: prefix, PORT: '0', LOG_LEVEL: 'silent', CONFIG_FILE: '/nonexistent/qinglian.yaml', SANDBOX: 'on', ...opts.env });
+  const base = loadConfig({ REDIS_URL, REDIS_PREFIX: prefix, PORT: '0', LOG_LEVEL: 'silent', CONFIG_FILE: '/nonexistent/qinglian.yaml', SANDBOX: 'on', SCHEDULED_JOBS: 'off', ...opts.env });
   const config: Config = { env: base.env, settings: fileSchema.parse(opts.settings ?? {}) };
   if (opts.roster !== false) await importRosterFile(db, SAMPLE_ROSTER, readFileSync(SAMPLE_ROSTER));
   const platforms = opts.platforms ?? [new SandboxPlatform()];
