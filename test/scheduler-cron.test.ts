@@ -78,25 +78,12 @@ describe('cron patterns in Asia/Shanghai on a UTC server', () => {
   });
 });
 
-describe('job schedulers on real Redis, two replicas', () => {
-  const prefix = `test:${uniqueName('cron')}`;
+/** Schedulers on one prefix, as replicas of one bot; cleaned up after the describe. */
+function replicaKit(label: string) {
+  const prefix = `test:${uniqueName(label)}`;
   const logger = createLogger('silent');
   const made: Scheduler[] = [];
   const connections: Redis[] = [];
-  function replica(runs: string[]): Scheduler {
-    const connection = bullConnection(REDIS_URL);
-    connections.push(connection);
-    const s = new Scheduler({ connection, prefix, timeZone: TZ, logger, now: () => new Date() });
-    s.every('study.daily', '5 9 * * *', async () => {});
-    s.every('report.daily', '5 9 * * *', async () => {});
-    s.interval('tick', 700, async ({ firedAt }) => {
-      runs.push(firedAt.toISOString());
-      // Long enough that the other replica would grab the same occurrence if it could.
-      await new Promise((r) => setTimeout(r, 50));
-    });
-    made.push(s);
-    return s;
-  }
   afterAll(async () => {
     for (const s of made) await s.stop();
     // quit, not disconnect: a command still in flight on a cut connection rejects unhandled.
@@ -106,6 +93,34 @@ describe('job schedulers on real Redis, two replicas', () => {
     if (keys.length) await r.del(...keys);
     r.disconnect();
   });
+  const connect = () => {
+    const c = bullConnection(REDIS_URL);
+    connections.push(c);
+    return c;
+  };
+  return {
+    scheduler(calendarJobs = true): Scheduler {
+      const s = new Scheduler({ connection: connect(), prefix, timeZone: TZ, logger, now: () => new Date(), calendarJobs });
+      made.push(s);
+      return s;
+    },
+    queue: () => new Queue(CRON_QUEUE, { connection: connect(), prefix }),
+  };
+}
+
+describe('job schedulers on real Redis, two replicas', () => {
+  const kit = replicaKit('cron');
+  function replica(runs: string[]): Scheduler {
+    const s = kit.scheduler();
+    s.every('study.daily', '5 9 * * *', async () => {});
+    s.every('report.daily', '5 9 * * *', async () => {});
+    s.interval('tick', 700, async ({ firedAt }) => {
+      runs.push(firedAt.toISOString());
+      // Long enough that the other replica would grab the same occurrence if it could.
+      await new Promise((r) => setTimeout(r, 50));
+    });
+    return s;
+  }
 
   it('declares each schedule once and runs each occurrence once', async () => {
     const runs: string[] = [];
@@ -115,9 +130,7 @@ describe('job schedulers on real Redis, two replicas', () => {
     await b.stop();
     await b.start(); // a restart declares again: still one schedule each
 
-    const qConnection = bullConnection(REDIS_URL);
-    connections.push(qConnection);
-    const q = new Queue(CRON_QUEUE, { connection: qConnection, prefix });
+    const q = kit.queue();
     const schedulers = await q.getJobSchedulers();
     expect(schedulers.map((s) => s.key).sort()).toEqual(['report.daily', 'study.daily', 'tick']);
     const daily = schedulers.find((s) => s.key === 'study.daily')!;
@@ -134,35 +147,19 @@ describe('job schedulers on real Redis, two replicas', () => {
 });
 
 describe('a replica with calendar jobs off (SCHEDULED_JOBS=off)', () => {
-  const prefix = `test:${uniqueName('cronoff')}`;
-  const logger = createLogger('silent');
-  const made: Scheduler[] = [];
-  const connections: Redis[] = [];
+  const kit = replicaKit('cronoff');
   function replica(calendarJobs: boolean, extra: string): Scheduler {
-    const connection = bullConnection(REDIS_URL);
-    connections.push(connection);
-    const s = new Scheduler({ connection, prefix, timeZone: TZ, logger, now: () => new Date(), calendarJobs });
+    const s = kit.scheduler(calendarJobs);
     s.every('study.daily', '5 9 * * *', async () => {});
     s.every(extra, '0 8 * * *', async () => {});
     s.interval(`tick.${extra}`, 60_000, async () => {});
-    made.push(s);
     return s;
   }
-  afterAll(async () => {
-    for (const s of made) await s.stop();
-    for (const c of connections) await c.quit().catch(() => c.disconnect());
-    const r = new Redis(REDIS_URL);
-    const keys = await r.keys(`${prefix}:*`);
-    if (keys.length) await r.del(...keys);
-    r.disconnect();
-  });
 
   it('declares none of its calendar jobs and leaves the other replicas’ schedules alone', async () => {
     await replica(true, 'on.only').start();
     await replica(false, 'off.only').start();
-    const qConnection = bullConnection(REDIS_URL);
-    connections.push(qConnection);
-    const q = new Queue(CRON_QUEUE, { connection: qConnection, prefix });
+    const q = kit.queue();
     const keys = (await q.getJobSchedulers()).map((s) => s.key).sort();
     // The "on" replica's calendar jobs survive; the "off" one adds only its housekeeping interval.
     expect(keys).toEqual(['on.only', 'study.daily', 'tick.off.only', 'tick.on.only']);
