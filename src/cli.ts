@@ -4,7 +4,8 @@ import { createInterface } from 'node:readline';
 import { ConfigError, loadConfig } from './config.js';
 import { describeSummary, importRosterFile, RosterImportError } from './domain/roster.js';
 import { importPlans, parsePlanFile, PlanImportError } from './domain/study.js';
-import { describeImport, exportQuestionFile, importQuestionFile } from './domain/quiz/bank.js';
+import { describeImport, describeRetire, exportQuestionFile, importQuestionFile, retireQuestions } from './domain/quiz/bank.js';
+import { UserError } from './errors.js';
 import { QuestionImportError } from './domain/quiz/transfer.js';
 import { parseMonth } from './domain/month.js';
 import { AREA_ALIASES } from './domain/progress.js';
@@ -22,7 +23,9 @@ const USAGE = `用法：npm run cli -- <命令>
   roster import 文件.csv|文件.xlsx [--dry-run]   导入人员名单（--dry-run 只检查并统计，不写入）
   study import 文件.yaml|文件.json [--dry-run]  导入按月的学习计划（覆盖同月份的计划；有错则整体不导入）
   questions import 文件.json|.csv|.xlsx [--dry-run]  导入题库（按题号新增或更新；有错则整体不导入）
-  questions export 文件.json|.csv|.xlsx         导出当前题库
+  questions export 文件.json|.csv|.xlsx         导出在用的题目
+  questions retire 题号 [题号 ...]              停用题目（不再抽到；已答记录不变）
+  questions restore 题号 [题号 ...]             恢复已停用的题目
   export 学习|考试|上报|上缴 [月份] [--out=文件.xlsx]  导出某月进度表（与聊天中“导出”相同）
   data export 文件.jsonl                        导出全部数据（备份，或从 PGlite 迁移到 PostgreSQL）
   data import 文件.jsonl                        导入到一个空的数据库
@@ -95,14 +98,16 @@ const commands: Record<string, Command> = {
     }
     const db = await openStore(loadConfig().env);
     try {
-      const { data, count } = await exportQuestionFile(db, file);
+      const { data, count, retired } = await exportQuestionFile(db, file);
       writeFileSync(file, data);
-      console.log(`已导出 ${count} 道题到 ${file}（修改后可用 questions import 导回，按题号更新）。`);
+      console.log(`已导出 ${count} 道在用的题到 ${file}（修改后可用 questions import 导回，按题号更新）。${retired ? `另有 ${retired} 道已停用的题未导出。` : ''}`);
       return 0;
     } finally {
       await db.close();
     }
   },
+  'questions retire': (args) => retireCommand(args, false),
+  'questions restore': (args) => retireCommand(args, true),
   'data export': async (args) => {
     if (!args[0]) {
       console.error('请指定输出文件，例如：npm run cli -- data export backup.jsonl');
@@ -195,6 +200,22 @@ const commands: Record<string, Command> = {
     }
   },
 };
+
+async function retireCommand(ids: string[], restore: boolean): Promise<number> {
+  const db = await openStore(loadConfig().env);
+  try {
+    console.log(describeRetire(await retireQuestions(db, ids, { restore, actor: 'cli' })));
+    return 0;
+  } catch (e) {
+    if (e instanceof UserError) {
+      console.error(e.message);
+      return 1;
+    }
+    throw e;
+  } finally {
+    await db.close();
+  }
+}
 
 async function main(argv: string[]): Promise<number> {
   const flags = new Set(argv.filter((a) => a.startsWith('--')));

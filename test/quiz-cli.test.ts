@@ -32,7 +32,7 @@ describe('npm run cli -- questions import|export', () => {
     const exported = await cli('questions', 'export', out);
     expect(exported.stderr).toBe('');
     expect(exported.code).toBe(0);
-    expect(exported.stdout).toMatch(/已导出 \d+ 道题/);
+    expect(exported.stdout).toMatch(/已导出 \d+ 道在用的题/);
     expect(existsSync(out)).toBe(true);
 
     const bad = join(dir, 'bad.csv');
@@ -48,5 +48,29 @@ describe('npm run cli -- questions import|export', () => {
     const ok = await cli('questions', 'import', good);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain('新增 4 道');
+  }, 120_000);
+
+  it('retires and restores questions by id; an unknown id changes nothing', async () => {
+    const unknown = await cli('questions', 'retire', 'Q0003', 'NO-SUCH');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('题库中没有这些题号：NO-SUCH。没有做任何改动。');
+
+    const retired = await cli('questions', 'retire', 'Q0003', 'Q0004');
+    expect(retired.code).toBe(0);
+    expect(retired.stdout).toContain('已停用 2 道题：Q0003、Q0004。');
+
+    const out = join(dir, 'after-retire.json');
+    const exported = await cli('questions', 'export', out);
+    expect(exported.stdout).toContain('另有 2 道已停用的题未导出');
+    const ids = (JSON.parse(readFileSync(out, 'utf8')) as { id: string }[]).map((q) => q.id);
+    expect(ids).not.toContain('Q0003');
+    expect(ids).toContain('Q0005');
+
+    const restored = await cli('questions', 'restore', 'Q0003');
+    expect(restored.code).toBe(0);
+    expect(restored.stdout).toContain('已恢复 1 道题：Q0003。');
+    const usage = await cli('questions', 'retire');
+    expect(usage.code).toBe(1);
+    expect(usage.stderr).toContain('请写出要停用');
   }, 120_000);
 });

@@ -36,17 +36,42 @@ const toVersion = (r: VersionRow): QuestionVersion => ({
   source: r.source,
 });
 
-export async function currentQuestions(q: Queryable): Promise<QuestionVersion[]> {
+/** The current version of each question; retired ones only when asked for. */
+export async function currentQuestions(q: Queryable, opts: { includeRetired?: boolean } = {}): Promise<QuestionVersion[]> {
   const r = await q.query<VersionRow>(
     `SELECT ${VERSION_COLUMNS} FROM quiz_questions c
      JOIN quiz_question_versions v ON v.question_id = c.id AND v.version = c.version
+     ${opts.includeRetired ? '' : 'WHERE c.retired_at IS NULL'}
      ORDER BY c.id`,
   );
   return r.rows.map(toVersion);
 }
 
+export async function retiredQuestionIds(q: Queryable): Promise<string[]> {
+  return (await q.query<{ id: string }>('SELECT id FROM quiz_questions WHERE retired_at IS NOT NULL ORDER BY id')).rows.map((r) => r.id);
+}
+
+/**
+ * Retires or restores questions. Returns the ids whose state changed and those unknown;
+ * ids already in the asked state are neither.
+ */
+export async function setRetired(tx: Queryable, ids: string[], retired: boolean): Promise<{ changed: string[]; unknown: string[] }> {
+  const known = new Set((await tx.query<{ id: string }>('SELECT id FROM quiz_questions WHERE id = ANY($1::text[])', [ids])).rows.map((r) => r.id));
+  const changed = (
+    await tx.query<{ id: string }>(
+      retired
+        ? 'UPDATE quiz_questions SET retired_at = now() WHERE id = ANY($1::text[]) AND retired_at IS NULL RETURNING id'
+        : 'UPDATE quiz_questions SET retired_at = NULL WHERE id = ANY($1::text[]) AND retired_at IS NOT NULL RETURNING id',
+      [ids],
+    )
+  ).rows
+    .map((r) => r.id)
+    .sort();
+  return { changed, unknown: ids.filter((id) => !known.has(id)) };
+}
+
 export async function countQuestions(q: Queryable): Promise<number> {
-  return (await q.query<{ n: number }>('SELECT count(*)::int AS n FROM quiz_questions')).rows[0].n;
+  return (await q.query<{ n: number }>('SELECT count(*)::int AS n FROM quiz_questions WHERE retired_at IS NULL')).rows[0].n;
 }
 
 export async function questionVersions(q: Queryable, keys: { id: string; version: number }[]): Promise<QuestionVersion[]> {
@@ -70,7 +95,8 @@ export interface UpsertSummary {
  * attempts that used it). Call inside a transaction: an import is all or nothing.
  */
 export async function upsertQuestions(tx: Queryable, questions: Question[]): Promise<UpsertSummary> {
-  const current = new Map((await currentQuestions(tx)).map((v) => [v.id, v]));
+  // Retired questions too: re-importing one updates its content and leaves it retired.
+  const current = new Map((await currentQuestions(tx, { includeRetired: true })).map((v) => [v.id, v]));
   const summary: UpsertSummary = { added: [], updated: [], unchanged: 0 };
   for (const question of questions) {
     const prev = current.get(question.id);

@@ -3,7 +3,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { appendAudit } from '../../store/audit.js';
 import type { Db } from '../../store/db.js';
-import { currentQuestions, getMeta, setMeta, upsertQuestions, type UpsertSummary } from '../../store/quiz.js';
+import { UserError } from '../../errors.js';
+import { currentQuestions, getMeta, retiredQuestionIds, setMeta, setRetired, upsertQuestions, type UpsertSummary } from '../../store/quiz.js';
 import type { Question } from './question.js';
 import { parseQuestionFile, parseQuestionJson, writeQuestionFile } from './transfer.js';
 
@@ -77,10 +78,49 @@ class DryRun extends Error {
   }
 }
 
-export async function exportQuestionFile(db: Db, name: string): Promise<{ data: Buffer; count: number }> {
+/** Exports the questions in use; retired ones stay out, so a round trip cannot revive them. */
+export async function exportQuestionFile(db: Db, name: string): Promise<{ data: Buffer; count: number; retired: number }> {
   await ensureDefaultBank(db);
   const questions = await currentQuestions(db);
-  return { data: await writeQuestionFile(name, questions), count: questions.length };
+  return { data: await writeQuestionFile(name, questions), count: questions.length, retired: (await retiredQuestionIds(db)).length };
+}
+
+export interface RetireSummary {
+  retire: boolean;
+  changed: string[];
+  /** Asked for but already in that state. */
+  already: string[];
+  active: number;
+}
+
+/**
+ * Retires (or restores) questions by id: a retired question is no longer drawn, and every past
+ * attempt keeps the version it showed. All or nothing: one unknown id changes nothing.
+ */
+export async function retireQuestions(db: Db, ids: string[], opts: { restore?: boolean; actor?: string } = {}): Promise<RetireSummary> {
+  const wanted = [...new Set(ids.map((x) => x.trim()).filter(Boolean))];
+  if (wanted.length === 0) throw new UserError('请写出要停用（或恢复）的题号，例如：questions retire Q0001 Q0002');
+  await ensureDefaultBank(db);
+  const retire = !opts.restore;
+  return db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`qinglian.quiz.import.${db.schema}`]);
+    const { changed, unknown } = await setRetired(tx, wanted, retire);
+    if (unknown.length > 0) throw new UserError(`题库中没有这些题号：${unknown.join('、')}。没有做任何改动。`);
+    const active = (await currentQuestions(tx)).length;
+    if (retire && active === 0) throw new UserError('停用后题库中将没有可用的题目，考试将无法进行。没有做任何改动。');
+    if (changed.length > 0) {
+      await appendAudit(tx, { actor: opts.actor ?? 'cli', action: retire ? 'quiz.questions_retired' : 'quiz.questions_restored', entityType: 'quiz_bank', detail: { ids: changed } });
+    }
+    return { retire, changed, already: wanted.filter((id) => !changed.includes(id)), active };
+  });
+}
+
+export function describeRetire(s: RetireSummary): string {
+  const verb = s.retire ? '停用' : '恢复';
+  const parts = [s.changed.length ? `已${verb} ${s.changed.length} 道题：${s.changed.join('、')}。` : `没有需要${verb}的题目。`];
+  if (s.already.length) parts.push(`${s.already.join('、')} 原本就是${s.retire ? '停用' : '在用'}状态。`);
+  parts.push(`题库现有在用题目 ${s.active} 道${s.retire ? '；已答过这些题的成绩和错题记录保持不变' : ''}。`);
+  return parts.join('');
 }
 
 export function describeImport(s: ImportSummary): string {

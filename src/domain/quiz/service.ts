@@ -8,6 +8,7 @@ import {
   closeAttempt,
   countExamAttempts,
   currentQuestions,
+  retiredQuestionIds,
   examResults,
   expiredActiveIds,
   getAttempt,
@@ -204,7 +205,11 @@ export class QuizService {
     if (exam && Array.isArray(exam.questions)) {
       const byId = new Map(bank.map((q) => [q.id, q]));
       const missing = exam.questions.filter((id) => !byId.has(id));
-      if (missing.length > 0) throw new UserError(`考试“${exam.title}”的配置有误：题库中没有题目 ${missing.join('、')}。请联系管理员修正。`);
+      if (missing.length > 0) {
+        const retired = new Set(await retiredQuestionIds(tx));
+        const why = missing.map((id) => (retired.has(id) ? `${id}（已停用）` : id)).join('、');
+        throw new UserError(`考试“${exam.title}”的配置有误：题库中没有可用的题目 ${why}。请联系管理员修正。`);
+      }
       return exam.questions.map((id) => byId.get(id)!);
     }
     const pool = exam?.rules?.length ? bank.filter((q) => q.rule !== null && exam.rules!.includes(q.rule)) : bank;
