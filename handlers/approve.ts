@@ -51,7 +51,10 @@ export function detailElements(d: Declaration, opts: { withDeclarant?: boolean }
   );
   if (d.revision > 1) pairs.push(['版本', `第 ${d.revision} 版（修改自 SB-${d.previousId}）`]);
   const files = d.attachments.length ? text(`附件（${d.attachments.length} 个）：${d.attachments.map((a) => a.name).join('、')}`) : null;
-  return [fields(pairs), text(`情况说明：${d.description || '（未填写）'}`), ...(files ? [files] : [])];
+  const kept = d.attachments.filter((a) => a.fileId).length;
+  // The files themselves never ride in a card: a click sends them privately to whoever may see them.
+  const view = kept ? actions(button(`查看附件（${kept}）`, 'decl.files', { id: d.id })) : null;
+  return [fields(pairs), text(`情况说明：${d.description || '（未填写）'}`), ...(files ? [files] : []), ...(view ? [view] : [])];
 }
 
 const refSchema = z.object({

@@ -36,9 +36,10 @@ import {
 } from '../src/domain/declaration.js';
 import { maskingNotice, type MaskResult } from '../src/domain/masking.js';
 import { addAttachments, AUDIT_ACTION_NAMES, canView, cancelDraft, createDraft, editDraft, refuseSecondAmendment, routeFor, submitDraft, trailOf } from '../src/domain/declaration/workflow.js';
-import { UserError } from '../src/errors.js';
+import { FileTooLargeError, PlatformError, UserError } from '../src/errors.js';
 import { appendAudit, type AuditRow } from '../src/store/audit.js';
-import { getDeclaration, getDeclarationByReceipt, MAX_ATTACHMENTS, listByDeclarant, listSubmitted, monthlyTotals, type Declaration } from '../src/store/declarations.js';
+import { getDeclaration, getDeclarationByReceipt, MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS, listByDeclarant, listSubmitted, monthlyTotals, type Declaration } from '../src/store/declarations.js';
+import { readFiles } from '../src/store/files.js';
 import { getStaff } from '../src/store/staff.js';
 import { afterMove, detailElements, formatTime } from './approve.js';
 
@@ -51,6 +52,31 @@ import { afterMove, detailElements, formatTime } from './approve.js';
 
 export const DECLARE_DIALOGUE = 'declare';
 export const ATTACH_DIALOGUE = 'declare.attach';
+const filesRef = z.object({ id: z.string().regex(/^\d{1,18}$/) });
+
+const PLATFORM_NAMES: Record<string, string> = { dingtalk: '钉钉', feishu: '飞书', sandbox: '沙盒' };
+
+/**
+ * Copies what a user sent from the platform, all or none: a declaration keeps its evidence in
+ * its own records, since the platforms' download codes expire. A string is the reason none was kept.
+ */
+async function fetchAttachments(bot: Bot, files: { name: string; ref: string }[]): Promise<{ name: string; ref: string; data: Buffer; mime: string }[] | string> {
+  const out: { name: string; ref: string; data: Buffer; mime: string }[] = [];
+  for (const f of files) {
+    try {
+      out.push({ ...f, ...(await bot.fetchFile(f.ref, MAX_ATTACHMENT_BYTES)) });
+    } catch (e) {
+      const none = files.length > 1 ? `本次发送的 ${files.length} 个都没有添加` : '没有添加';
+      if (e instanceof FileTooLargeError) return `“${f.name}”超过 ${MAX_ATTACHMENT_BYTES / 1024 / 1024} MB，${none}。请压缩或分开拍照后重新发送。`;
+      if (!(e instanceof PlatformError)) throw e;
+      // The reference and the error code only: never the file's content or name.
+      bot.log.warn({ platform: e.platform, code: e.code, retryable: e.retryable }, 'attachment download failed');
+      return `暂时无法从${PLATFORM_NAMES[f.ref.split(':')[0]] ?? '平台'}取回“${f.name}”，${none}。请稍后重新发送。`;
+    }
+  }
+  return out;
+}
+
 const ATTACH_PROMPT = '请直接发送照片或文件（最多 9 个），发完后回复“完成”；回复“取消”放弃添加。';
 const DONE_WORDS = new Set(['完成', '好了', '发完了', 'done']);
 const CONFIDENTIAL = '仅您本人、审批人和纪检监察室可以看到这条申报。';
@@ -423,7 +449,9 @@ export function registerDeclare(bot: Bot): void {
         parse: async (t, _data, files) => {
           const id = String(initial.id);
           if (files?.length) {
-            const d = await addAttachments(bot.db, { staffId: String(initial.staffId) }, id, files, bot.now()).catch((e: unknown) => {
+            const fetched = await fetchAttachments(bot, files);
+            if (typeof fetched === 'string') return { ok: false, message: fetched };
+            const d = await addAttachments(bot.db, { staffId: String(initial.staffId) }, id, fetched, bot.now()).catch((e: unknown) => {
               if (e instanceof UserError) return e;
               throw e;
             });
@@ -456,6 +484,26 @@ export function registerDeclare(bot: Bot): void {
       return { toast: '请在对话中发送照片或文件。' };
     },
     { schema: draftRef as never },
+  );
+
+  bot.action(
+    'decl.files',
+    async (ctx) => {
+      const { id } = filesRef.parse(ctx.value);
+      const d = await getDeclaration(bot.db, id);
+      if (!d || !(await canView(bot.db, d, ctx.staff))) throw new UserError('您无权查看这份申报的附件。申报仅限申报人、审批人和纪检监察室查看。');
+      const stored = await readFiles(bot.db, d.attachments.flatMap((a) => (a.fileId ? [a.fileId] : [])));
+      if (stored.length === 0) throw new UserError('这份申报没有保存在系统中的附件。');
+      // Privately, on the platform clicked from; a group chat gets nothing.
+      const reach = ctx.conversation.type === 'direct' ? { platform: ctx.platform, conversation: ctx.conversation } : bot.reachFor(ctx.staff);
+      const platform = reach && bot.platform(reach.platform);
+      if (!reach || !platform) throw new UserError('无法私聊发送附件给您，请在与机器人的私聊中点击。');
+      // Who looked at the evidence is itself on record (how many, never what).
+      await appendAudit(bot.db, { actor: ctx.staff.staffId, action: 'declaration.files_viewed', entityType: 'declaration', entityId: d.id, fromState: d.state, toState: d.state, detail: { count: stored.length } });
+      for (const f of stored) await platform.sendFile({ conversation: reach.conversation }, { name: f.name, data: f.data, mime: f.mime });
+      return { toast: `已把 ${stored.length} 个附件私聊发送给您。附件涉及保密信息，请勿转发。` };
+    },
+    { schema: filesRef as never },
   );
 
   bot.action(

@@ -6,6 +6,14 @@ export class UserError extends Error {
   }
 }
 
+/** A file a user sent is larger than the bot keeps; nothing was stored. */
+export class FileTooLargeError extends Error {
+  constructor(readonly maxBytes: number) {
+    super(`file larger than ${maxBytes} bytes`);
+    this.name = 'FileTooLargeError';
+  }
+}
+
 /** A platform call failed; `retryable` tells the outbound queue whether to try again. */
 export class PlatformError extends Error {
   constructor(

@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SandboxMessage } from '../src/platform/sandbox/adapter.js';
@@ -97,6 +98,50 @@ describe('上缴申报 attachments through the sandbox (real Redis + PostgreSQL)
     const details = await t.app.db.query<{ detail: unknown }>(`SELECT detail FROM audit_log WHERE entity_type = 'declaration' AND entity_id = $1`, [id]);
     expect(details.rows.map((r) => r.detail)).toContainEqual({ count: 2 });
     expect(json(details.rows)).not.toContain('红包照片');
+  });
+
+  it('keeps a copy of every file and sends it privately to those who may see it, and to nobody else', async () => {
+    const photo = randomBytes(3000);
+    const scan = randomBytes(1200);
+    const preview = await draft('S0001');
+    const id = String(button(preview.card!, 'decl.attach').value!.id);
+    await clickAttach('S0001', preview);
+    await sendFiles('S0001', [
+      { name: '现场照片.jpg', mime: 'image/jpeg', contentBase64: photo.toString('base64') },
+      { name: '退还凭证.pdf', mime: 'application/pdf', contentBase64: scan.toString('base64') },
+    ]);
+    const [card] = await ask(t, 'S0001', '完成');
+    await t.click('S0001', card.id, 'decl.confirm', button(card.card!, 'decl.confirm').value);
+    const d = (await getDeclaration(t.app.db, id))!;
+    expect(d.attachments.map((a) => [a.size, a.sha256])).toEqual([
+      [photo.length, createHash('sha256').update(photo).digest('hex')],
+      [scan.length, createHash('sha256').update(scan).digest('hex')],
+    ]);
+
+    // The department head opens them from the approval card: two private file messages, the same bytes.
+    const pending = await pendingCard('S0003', id);
+    const before = (await t.inbox('S0003')).length;
+    const r = await t.click('S0003', pending.id, 'decl.files', button(pending.card!, 'decl.files').value);
+    expect(r.body.toast).toBe('已把 2 个附件私聊发送给您。附件涉及保密信息，请勿转发。');
+    const got = (await t.inbox('S0003')).slice(before);
+    expect(got.map((m) => m.text)).toEqual(['文件：现场照片.jpg（点击下载）', '文件：退还凭证.pdf（点击下载）']);
+    const bytes = await Promise.all(got.map(async (m) => Buffer.from(await (await fetch(`${t.url}${m.fileUrl}`)).arrayBuffer())));
+    expect(bytes[0].equals(photo)).toBe(true);
+    expect(bytes[1].equals(scan)).toBe(true);
+
+    // Someone else, sending the same action through a card of their own, gets nothing.
+    const other = await draft('S0009');
+    await clickAttach('S0009', other);
+    await sendFiles('S0009', [file('自己的照片.jpg')]);
+    const [own] = await ask(t, 'S0009', '完成');
+    const forgedBefore = (await t.inbox('S0009')).length;
+    const forged = await t.click('S0009', own.id, 'decl.files', { id });
+    expect(forged.body.toast).toBe('您无权查看这份申报的附件。申报仅限申报人、审批人和纪检监察室查看。');
+    expect(await t.inbox('S0009')).toHaveLength(forgedBefore);
+
+    // Who opened the evidence is on record, with how many files and nothing of their content.
+    const views = await t.app.db.query<{ actor: string; detail: unknown }>(`SELECT actor, detail FROM audit_log WHERE action = 'declaration.files_viewed' AND entity_id = $1`, [id]);
+    expect(views.rows).toEqual([{ actor: 'S0003', detail: { count: 2 } }]);
   });
 
   it('answers a file sent outside any dialogue politely', async () => {

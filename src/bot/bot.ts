@@ -4,7 +4,7 @@ import { ZodError, type ZodType } from 'zod';
 import type { Card, FormInput } from '../../cards/model.js';
 import { isCard } from '../../cards/model.js';
 import type { Settings } from '../config.js';
-import { UserError } from '../errors.js';
+import { PlatformError, UserError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { ROLE_NAMES, type Role } from '../domain/roles.js';
 import type { Db } from '../store/db.js';
@@ -100,6 +100,12 @@ export class Bot implements EventSink {
   }
   allPlatforms(): ChatPlatform[] {
     return [...this.platforms.values()];
+  }
+  /** The bytes of a file a user sent; its ref (`<platform>:…`) names the platform that holds it. */
+  async fetchFile(ref: string, maxBytes: number): Promise<{ data: Buffer; mime: string }> {
+    const p = this.platforms.get(ref.split(':')[0] as PlatformName);
+    if (!p) throw new PlatformError(`no running platform for file ${ref.split(':')[0]}`, ref.split(':')[0], 'no_platform', false);
+    return p.downloadFile(ref, maxBytes);
   }
 
   command(spec: CommandSpec, handler: CommandHandler): this {

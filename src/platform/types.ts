@@ -81,6 +81,11 @@ export interface ChatPlatform {
   updateCard(messageId: string, card: Card): Promise<void>;
   /** Uploads a file and sends it to the target as a file message (or a link in the sandbox). */
   sendFile(target: SendTarget, file: { name: string; data: Buffer; mime: string }): Promise<SentMessage>;
+  /**
+   * The bytes of a file a user sent (a `ref` from IncomingMessage.files). Throws
+   * FileTooLargeError beyond `maxBytes`, PlatformError when the platform cannot give it.
+   */
+  downloadFile(ref: string, maxBytes: number): Promise<{ data: Buffer; mime: string }>;
   /** Uploads an image for use in cards; returns a URL/key the renderer puts in an image element. */
   uploadImage(data: Buffer, name: string): Promise<string>;
   /** Whether its cards can carry form inputs; if not, forms degrade into dialogues. */

@@ -30,9 +30,15 @@ export interface Attachment {
   ref: string;
   platform: string;
   addedAt: string;
+  /** The copy kept in stored_files (absent on attachments recorded before copies were kept). */
+  fileId?: string;
+  size?: number;
+  sha256?: string;
 }
 
 export const MAX_ATTACHMENTS = 9;
+/** Per photo or file; the platforms allow more, but evidence photos and scans are far smaller. */
+export const MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024;
 
 interface Row {
   id: string;

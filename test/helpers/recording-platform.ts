@@ -35,6 +35,9 @@ export class RecordingPlatform implements ChatPlatform {
   async updateCard(messageId: string, card: Card) {
     this.updates.push({ messageId, card });
   }
+  async downloadFile(ref: string): Promise<{ data: Buffer; mime: string }> {
+    throw new Error(`RecordingPlatform keeps no files (${ref})`);
+  }
   async sendFile(target: SendTarget, file: { name: string }): Promise<SentMessage> {
     return this.sendText(target, `file:${file.name}`);
   }

@@ -1,6 +1,7 @@
 import { UserError } from '../../errors.js';
 import { appendAudit, auditTrail, type AuditRow } from '../../store/audit.js';
 import type { Db, Queryable } from '../../store/db.js';
+import { saveFile } from '../../store/files.js';
 import {
   appendAttachments,
   getDeclaration,
@@ -119,9 +120,20 @@ export async function createDraft(db: Db, author: Staff, input: DeclarationInput
  * Adds photos/files to the author's own draft (at most MAX_ATTACHMENTS in all). The audit row
  * records only how many were added: names and references stay in the declaration itself.
  */
-export async function addAttachments(db: Db, author: Pick<Staff, 'staffId'>, id: string, files: { name: string; ref: string }[], now: Date): Promise<Declaration> {
+export async function addAttachments(
+  db: Db,
+  author: Pick<Staff, 'staffId'>,
+  id: string,
+  files: { name: string; ref: string; data: Buffer; mime: string }[],
+  now: Date,
+): Promise<Declaration> {
   return db.transaction(async (tx) => {
-    const add: Attachment[] = files.map((f) => ({ name: f.name, ref: f.ref, platform: f.ref.split(':')[0] ?? '', addedAt: now.toISOString() }));
+    const add: Attachment[] = [];
+    // The copies commit with the declaration's change, or not at all.
+    for (const f of files) {
+      const saved = await saveFile(tx, { name: f.name, mime: f.mime, data: f.data, uploadedBy: author.staffId });
+      add.push({ name: f.name, ref: f.ref, platform: f.ref.split(':')[0] ?? '', addedAt: now.toISOString(), fileId: saved.id, size: saved.size, sha256: saved.sha256 });
+    }
     const n = await appendAttachments(tx, id, author.staffId, add);
     if (n === undefined) {
       const d = await mustGet(tx, id);
@@ -265,6 +277,7 @@ export const AUDIT_ACTION_NAMES: Record<string, string> = {
   'declaration.register': '同意并登记',
   'declaration.remind': '超时提醒审批人',
   'declaration.escalate': '超时上报纪检监察室和院领导',
+  'declaration.files_viewed': '查看附件',
 };
 
 export { declarationRef };

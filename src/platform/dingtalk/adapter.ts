@@ -4,7 +4,8 @@ import { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { Card } from '../../../cards/model.js';
 import { renderDingTalkCard } from '../../../cards/dingtalk.js';
-import { PlatformError } from '../../errors.js';
+import { FileTooLargeError, PlatformError } from '../../errors.js';
+import { readLimited } from '../download.js';
 import type { Logger } from '../../logger.js';
 import type { CardAction, ChatPlatform, Conversation, EventSink, IncomingMessage, PlatformHealth, SendTarget, SentMessage } from '../types.js';
 import { MemoryCardStore, RedisCardStore, type CardStore } from './card-store.js';
@@ -331,6 +332,33 @@ export class DingTalkPlatform implements ChatPlatform {
     const mediaId = await this.uploadMedia('file', file.data, file.name, file.mime);
     const ext = file.name.includes('.') ? file.name.split('.').pop()!.toLowerCase() : 'bin';
     return this.sendRobotMessage(target.conversation, 'sampleFile', { mediaId, fileName: file.name, fileType: ext });
+  }
+
+  /**
+   * https://open.dingtalk.com/document/orgapp/download-the-file-content-of-the-robot-receiving-message
+   * The downloadCode of a received picture/file is exchanged for a short-lived URL, fetched at once.
+   */
+  async downloadFile(ref: string, maxBytes: number): Promise<{ data: Buffer; mime: string }> {
+    if (!ref.startsWith('dingtalk:')) throw new PlatformError(`not a DingTalk file reference`, 'dingtalk', 'bad_ref', false);
+    const { downloadUrl } = await this.api.call<{ downloadUrl?: string }>('POST', '/v1.0/robot/messageFiles/download', {
+      downloadCode: ref.slice('dingtalk:'.length),
+      robotCode: this.robotCode,
+    });
+    if (!downloadUrl) throw new PlatformError('DingTalk returned no downloadUrl', 'dingtalk', 'no_download_url', true);
+    let r: Response;
+    try {
+      r = await fetch(downloadUrl, { signal: AbortSignal.timeout(60_000) });
+    } catch (e) {
+      throw new PlatformError(`DingTalk file download failed: ${(e as Error).message}`, 'dingtalk', 'network', true);
+    }
+    if (!r.ok) throw new PlatformError(`DingTalk file download answered HTTP ${r.status}`, 'dingtalk', r.status, r.status >= 500);
+    if (Number(r.headers.get('content-length') ?? 0) > maxBytes) {
+      await r.body?.cancel();
+      throw new FileTooLargeError(maxBytes);
+    }
+    const data = await readLimited(r.body, maxBytes);
+    if (!data) throw new FileTooLargeError(maxBytes);
+    return { data, mime: r.headers.get('content-type')?.split(';')[0] || 'application/octet-stream' };
   }
 
   async uploadImage(data: Buffer, name: string): Promise<string> {

@@ -3,7 +3,7 @@ import * as lark from '@larksuiteoapi/node-sdk';
 import type { Card } from '../../../cards/model.js';
 import { feishuCardContent, renderFeishuCard } from '../../../cards/feishu.js';
 import { truncate } from '../../../cards/markdown.js';
-import { PlatformError } from '../../errors.js';
+import { FileTooLargeError, PlatformError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { ActionResult, ChatPlatform, Conversation, EventSink, PlatformHealth, SendTarget, SentMessage } from '../types.js';
 import { FeishuApi, sdkLogger, type FeishuApiOptions } from './api.js';
@@ -232,6 +232,15 @@ export class FeishuPlatform implements ChatPlatform {
     const [type, id] = this.receiver(target.conversation);
     const messageId = await this.api.createMessage(type, id, 'file', JSON.stringify({ file_key: fileKey }), this.uuid(target));
     return { messageId };
+  }
+
+  async downloadFile(ref: string, maxBytes: number): Promise<{ data: Buffer; mime: string }> {
+    // feishu:<image|file>:<message_id>:<key>, as events.ts builds it.
+    const m = /^feishu:(image|file):([^:]+):(.+)$/.exec(ref);
+    if (!m) throw new PlatformError('not a Feishu file reference', 'feishu', 'bad_ref', false);
+    const r = await this.api.messageResource(m[2], m[3], m[1] as 'image' | 'file', maxBytes);
+    if (!r.data) throw new FileTooLargeError(maxBytes);
+    return { data: r.data, mime: r.mime };
   }
 
   async uploadImage(data: Buffer, _name: string): Promise<string> {

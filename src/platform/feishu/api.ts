@@ -1,5 +1,6 @@
 import * as lark from '@larksuiteoapi/node-sdk';
 import { PlatformError } from '../../errors.js';
+import { readLimited } from '../download.js';
 import type { Logger } from '../../logger.js';
 
 /**
@@ -197,6 +198,23 @@ export class FeishuApi {
     return res.image_key;
   }
 
+  /**
+   * https://open.feishu.cn/document/server-docs/im-v1/message/get-2 (获取消息中的资源文件): the
+   * bytes of an image or file a user sent. Undefined data means larger than `maxBytes`.
+   */
+  async messageResource(messageId: string, fileKey: string, type: 'image' | 'file', maxBytes: number): Promise<{ data?: Buffer; mime: string }> {
+    return this.call('message.resource', async () => {
+      try {
+        const r = await this.client.im.v1.messageResource.get({ path: { message_id: messageId, file_key: fileKey }, params: { type } });
+        const headers = (r.headers ?? {}) as Record<string, unknown>;
+        const data = await readLimited(r.getReadableStream(), maxBytes);
+        return { code: 0, ...(data ? { data } : {}), mime: String(headers['content-type'] ?? 'application/octet-stream').split(';')[0] };
+      } catch (e) {
+        throw await withReadableErrorBody(e);
+      }
+    });
+  }
+
   async uploadFile(name: string, data: Buffer): Promise<string> {
     const res = await this.call('file.create', async () => {
       const d = await this.client.im.v1.file.create({ data: { file_type: fileTypeOf(name), file_name: name, file: data } });
@@ -205,6 +223,23 @@ export class FeishuApi {
     });
     return res.file_key;
   }
+}
+
+/**
+ * The SDK asks for resources as streams, so an error body arrives as a stream too; read it so
+ * that the platform's code reaches describeFailure.
+ */
+async function withReadableErrorBody(e: unknown): Promise<unknown> {
+  const res = (e as { response?: { data?: unknown } })?.response;
+  const body = res?.data as (AsyncIterable<Uint8Array> & { readable?: boolean }) | undefined;
+  if (!res || !body || typeof body !== 'object' || !(Symbol.asyncIterator in body)) return e;
+  try {
+    const text = (await readLimited(body, 64 * 1024))?.toString('utf8') ?? '';
+    res.data = JSON.parse(text) as unknown;
+  } catch {
+    res.data = {};
+  }
+  return e;
 }
 
 /** file_type of im/v1/files: a few named kinds, everything else is a `stream`. */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Card } from '../../../cards/model.js';
 import { renderCardHtml } from '../../../cards/html.js';
+import { FileTooLargeError, PlatformError } from '../../errors.js';
 import type { ActionResult, ChatPlatform, Conversation, EventSink, PlatformHealth, SendTarget, SentMessage } from '../types.js';
 
 export interface SandboxMessage {
@@ -87,6 +88,13 @@ export class SandboxPlatform implements ChatPlatform {
     const id = randomUUID();
     this.files.set(id, { name, mime: 'image/png', data });
     return `${this.publicBase}/sandbox/files/${id}/${encodeURIComponent(name)}`;
+  }
+
+  async downloadFile(ref: string, maxBytes: number): Promise<{ data: Buffer; mime: string }> {
+    const f = ref.startsWith('sandbox:') ? this.files.get(ref.slice('sandbox:'.length)) : undefined;
+    if (!f) throw new PlatformError(`sandbox has no file ${ref}`, 'sandbox', 'not_found', false);
+    if (f.data.length > maxBytes) throw new FileTooLargeError(maxBytes);
+    return { data: f.data, mime: f.mime };
   }
 
   file(id: string) {

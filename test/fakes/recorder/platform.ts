@@ -38,6 +38,9 @@ export class RecorderPlatform implements ChatPlatform {
     return this.post(target, card.title);
   }
   async updateCard(): Promise<void> {}
+  async downloadFile(ref: string): Promise<{ data: Buffer; mime: string }> {
+    throw new PlatformError(`the recorder keeps no files (${ref})`, this.name, 'not_found', false);
+  }
   async sendFile(target: SendTarget, file: { name: string }): Promise<SentMessage> {
     return this.post(target, file.name);
   }
