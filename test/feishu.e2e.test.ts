@@ -1,7 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { actions, button, card, fields, form, markdown, text } from '../cards/builders.js';
 import { NOT_ON_ROSTER } from '../src/bot/bot.js';
-import { PlatformError } from '../src/errors.js';
+import { FileTooLargeError, PlatformError } from '../src/errors.js';
 import { createLogger } from '../src/logger.js';
 import { FeishuPlatform, feishuUuid } from '../src/platform/feishu/adapter.js';
 import { SandboxPlatform } from '../src/platform/sandbox/adapter.js';
@@ -263,6 +264,30 @@ describe('Feishu adapter through the real SDK against the fake Feishu', () => {
     expect(fake.files.get(fileKey)).toMatchObject({ name: '学习进度.xlsx', type: 'xls' });
     const empty = await feishu.uploadImage(Buffer.alloc(0), 'empty.png').catch((e: unknown) => e);
     expect(empty).toMatchObject({ code: 234010, retryable: false });
+  });
+
+  it('downloads the bytes of an image or file a user sent (message resource), strictly', async () => {
+    const photo = randomBytes(6000);
+    await converse({ senderOpenId: S0001, text: '', image: { imageKey: 'img_v3_dl_0001' }, messageId: 'om_dl_0001', data: { bytes: photo, mime: 'image/jpeg' } }, S0001);
+    const got = await t.app.bot.fetchFile('feishu:image:om_dl_0001:img_v3_dl_0001', 1024 * 1024);
+    expect(got.mime).toBe('image/jpeg');
+    expect(got.data.equals(photo)).toBe(true);
+    const call = fake.calls('message.resource').at(-1)!;
+    expect(call.query).toEqual({ type: 'image' });
+    expect(String(call.headers.authorization)).toMatch(/^Bearer t-/);
+
+    // A 5xx is retried; the platform's refusal (the key is not in that message) is not, and keeps its code.
+    fake.fail('message.resource', { status: 500 });
+    expect((await feishu.downloadFile('feishu:image:om_dl_0001:img_v3_dl_0001', 1024 * 1024)).data.equals(photo)).toBe(true);
+    const before = fake.calls('message.resource').length;
+    const err = (await feishu.downloadFile('feishu:file:om_dl_0001:img_v3_dl_0001', 1024 * 1024).catch((e: unknown) => e)) as PlatformError;
+    expect(err).toBeInstanceOf(PlatformError);
+    expect(err.code).toBe(234003);
+    expect(err.retryable).toBe(false);
+    expect(fake.calls('message.resource').length - before).toBe(1);
+
+    // Beyond the limit the read stops and nothing is returned.
+    await expect(feishu.downloadFile('feishu:image:om_dl_0001:img_v3_dl_0001', 1000)).rejects.toBeInstanceOf(FileTooLargeError);
   });
 
   it('tells a sender who is not on the roster so', async () => {

@@ -123,6 +123,9 @@ export class FakeDingTalk {
   readonly group: { openConversationId: string; msgKey: string; msgParam: Record<string, unknown>; processQueryKey: string }[] = [];
   readonly cards = new Map<string, SentCardRecord>();
   readonly media = new Map<string, { name: string; type: string; size: number }>();
+  /** Bytes of pictures/files users sent, by downloadCode, and the short-lived URLs handed out for them. */
+  readonly userFiles = new Map<string, { data: Buffer; mime: string; expiresAt: number }>();
+  private downloadUrls = new Map<string, { code: string; expiresAt: number }>();
   /** Deliveries per CALLBACK messageId, and acks received. */
   readonly deliveries: { messageId: string; connection: number; attempt: number }[] = [];
   readonly acks: string[] = [];
@@ -326,9 +329,13 @@ export class FakeDingTalk {
     /** A picture or file message instead of text (robot receive-message content shapes). */
     picture?: { downloadCode: string };
     file?: { downloadCode: string; fileName: string };
+    /** The bytes behind the picture/file, downloadable with its code until `codeTtlMs` passes. */
+    data?: { bytes: Buffer; mime: string; codeTtlMs?: number };
   }): { msgId: string; messageId: string } {
     const msgId = m.msgId ?? `msg${randomUUID().replace(/-/g, '')}`;
     const now = Date.now();
+    const code = m.picture?.downloadCode ?? m.file?.downloadCode;
+    if (code && m.data) this.userFiles.set(code, { data: m.data.bytes, mime: m.data.mime, expiresAt: now + (m.data.codeTtlMs ?? 24 * 3600_000) });
     const group = m.group;
     const data: Record<string, unknown> = {
       conversationId: group ? group.openConversationId : `cid_p2p_${m.staffId}`,
@@ -395,6 +402,20 @@ export class FakeDingTalk {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const raw = Buffer.concat(chunks);
+    // The storage host a downloadUrl points at: plain GET, no token, bytes or a 403 once expired.
+    if (req.method === 'GET' && u.pathname.startsWith('/download/')) {
+      const hit = this.downloadUrls.get(u.pathname.slice('/download/'.length));
+      const file = hit && hit.expiresAt > Date.now() ? this.userFiles.get(hit.code) : undefined;
+      this.received.push({ method: 'GET', path: '/download/…', query: {}, body: null, status: file ? 200 : 403, at: Date.now() });
+      if (!file) {
+        res.writeHead(403, { 'content-type': 'application/xml' });
+        res.end('<Error><Code>AccessDenied</Code><Message>Request has expired.</Message></Error>');
+        return;
+      }
+      res.writeHead(200, { 'content-type': file.mime, 'content-length': String(file.data.length) });
+      res.end(file.data);
+      return;
+    }
     const rec: RecordedRequest = { method: req.method ?? 'GET', path: u.pathname, query: Object.fromEntries(u.searchParams), body: null, status: 0, at: Date.now() };
     const tokenHeader = req.headers['x-acs-dingtalk-access-token'];
     if (typeof tokenHeader === 'string') rec.token = tokenHeader;
@@ -483,6 +504,18 @@ export class FakeDingTalk {
         const processQueryKey = randomUUID();
         this.oto.push({ userIds: userIds.filter((u) => !invalid.includes(u)), msgKey: String(b.msgKey), msgParam, processQueryKey });
         return { processQueryKey, invalidStaffIdList: invalid, flowControlledStaffIdList: [] };
+      }
+      // https://open.dingtalk.com/document/orgapp/download-the-file-content-of-the-robot-receiving-message
+      case 'POST /v1.0/robot/messageFiles/download': {
+        this.requireToken(req);
+        if (typeof b.downloadCode !== 'string' || !b.downloadCode) throw apiError(400, 'MissingdownloadCode', 'downloadCode is mandatory for this action.');
+        if (typeof b.robotCode !== 'string' || !b.robotCode) throw apiError(400, 'MissingrobotCode', 'robotCode is mandatory for this action.');
+        this.requireRobot(b.robotCode);
+        const file = this.userFiles.get(b.downloadCode);
+        if (!file || file.expiresAt < Date.now()) throw apiError(400, 'invalidParameter.downloadCode', '下载码无效或已过期');
+        const id = randomUUID().replace(/-/g, '');
+        this.downloadUrls.set(id, { code: b.downloadCode, expiresAt: Date.now() + 3600_000 });
+        return { downloadUrl: `${this.url}/download/${id}` };
       }
       // https://open.dingtalk.com/document/orgapp/the-robot-sends-a-group-message
       case 'POST /v1.0/robot/groupMessages/send': {

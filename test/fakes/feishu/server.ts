@@ -102,6 +102,8 @@ interface Reply {
   status: number;
   body: unknown;
   headers?: Record<string, string>;
+  /** Sent as is instead of the JSON body (resource downloads). */
+  binary?: { data: Buffer; mime: string };
 }
 
 const ok = (body: Record<string, unknown>): Reply => ({ status: 200, body: { code: 0, ...body } });
@@ -122,6 +124,8 @@ export class FakeFeishu {
   readonly messages = new Map<string, StoredMessage>();
   readonly images = new Map<string, { size: number }>();
   readonly files = new Map<string, { name: string; type: string; size: number }>();
+  /** Resources inside messages users sent: message_id → file_key/image_key → bytes. */
+  readonly userResources = new Map<string, Map<string, { type: 'image' | 'file'; data: Buffer; mime: string }>>();
   /** Discovery calls made (POST /callback/ws/endpoint), successful or not. */
   endpointCalls = 0;
   /** Websocket connections accepted over the fake's life. */
@@ -231,9 +235,13 @@ export class FakeFeishu {
     /** An image or file message instead of text (content shapes as in the message content description). */
     image?: { imageKey: string };
     file?: { fileKey: string; fileName: string };
+    /** The bytes behind the image/file, for GET …/messages/:id/resources/:key. */
+    data?: { bytes: Buffer; mime: string };
   }): { eventId: string; messageId: string; answer: Promise<ClientAnswer> } {
     const eventId = m.eventId ?? hex(16);
     const messageId = m.messageId ?? `om_${hex(16)}`;
+    const key = m.image?.imageKey ?? m.file?.fileKey;
+    if (key && m.data) this.userResources.set(messageId, new Map([[key, { type: m.image ? 'image' : 'file', data: m.data.bytes, mime: m.data.mime }]]));
     const chatId = m.chatId ?? `oc_${hex(16)}`;
     if (m.chatType === 'group') this.chats.add(chatId);
     const now = String(Date.now());
@@ -474,6 +482,11 @@ export class FakeFeishu {
       response: reply.body,
       at: Date.now(),
     });
+    if (reply.binary) {
+      res.writeHead(reply.status, { 'content-type': reply.binary.mime, 'content-length': String(reply.binary.data.length), ...(reply.headers ?? {}) });
+      res.end(reply.binary.data);
+      return;
+    }
     res.writeHead(reply.status, { 'content-type': 'application/json; charset=utf-8', ...(reply.headers ?? {}) });
     res.end(JSON.stringify(reply.body));
   }
@@ -513,6 +526,8 @@ export class FakeFeishu {
       { method: 'POST', pattern: /^\/open-apis\/im\/v1\/images$/, name: 'image.create', auth: true, handle: (r) => this.uploadImage(r) },
       // https://open.feishu.cn/document/server-docs/im-v1/file/create
       { method: 'POST', pattern: /^\/open-apis\/im\/v1\/files$/, name: 'file.create', auth: true, handle: (r) => this.uploadFile(r) },
+      // https://open.feishu.cn/document/server-docs/im-v1/message/get-2 (获取消息中的资源文件)
+      { method: 'GET', pattern: /^\/open-apis\/im\/v1\/messages\/([^/]+)\/resources\/([^/]+)$/, name: 'message.resource', auth: true, handle: (r) => this.messageResource(r) },
     ];
   }
 
@@ -639,6 +654,18 @@ export class FakeFeishu {
     const key = `img_v3_${hex(12)}`;
     this.images.set(key, { size: data.length });
     return ok({ msg: 'success', data: { image_key: key } });
+  }
+
+  /** type must be image or file (matching the resource); the key must be in that very message. */
+  private messageResource(r: ParsedRequest): Reply {
+    const [messageId, key] = r.params.map((p) => decodeURIComponent(p));
+    const type = r.query.type;
+    if (type !== 'image' && type !== 'file') return err(400, 234001, 'Invalid request param: type.');
+    const inMessage = this.userResources.get(messageId);
+    if (!inMessage) return err(400, 234003, 'File not in msg.');
+    const res = inMessage.get(key);
+    if (!res || res.type !== type) return err(400, 234003, 'File not in msg.');
+    return { status: 200, body: null, binary: { data: res.data, mime: res.mime } };
   }
 
   private uploadFile(r: ParsedRequest): Reply {
