@@ -5,7 +5,10 @@ import { importRosterFile } from '../src/domain/roster.js';
 import { appendAudit, auditTrail } from '../src/store/audit.js';
 import type { Db } from '../src/store/db.js';
 import { exportData, importData, TransferError } from '../src/store/transfer.js';
+import { readFiles, saveFile } from '../src/store/files.js';
 import { freshDb } from './helpers/db.js';
+
+const PHOTO = Buffer.from([0xff, 0xd8, 0xff, 0x00, 0x5c, 0x78, 0x27, 0x22, 0x0a, 0xfe]);
 
 async function fingerprint(db: Db): Promise<Record<string, string>> {
   const tables = (
@@ -27,6 +30,7 @@ describe('moving every record from PGlite to PostgreSQL', () => {
     to = await freshDb('pg', 'transfer_to');
     await importRosterFile(from, 'roster.csv', readFileSync(SAMPLE_ROSTER), { actor: 'S0002' });
     await appendAudit(from, { actor: 'S0040', action: 'test.move', entityType: 'thing', entityId: 'X', fromState: 'a', toState: 'b', reason: '原因', detail: { n: 1.5 } });
+    await saveFile(from, { name: '照片.jpg', mime: 'image/jpeg', data: PHOTO, uploadedBy: 'S0001' });
   });
   afterAll(async () => {
     await from.dispose();
@@ -40,6 +44,9 @@ describe('moving every record from PGlite to PostgreSQL', () => {
     expect(counts.staff).toBe(42);
     expect(counts.audit_log).toBeGreaterThanOrEqual(2);
     expect(await fingerprint(to)).toEqual(await fingerprint(from));
+    // Binary columns arrive as the same bytes, not as their text form.
+    const [photo] = await readFiles(to, ['1']);
+    expect(photo.data.equals(PHOTO)).toBe(true);
     await appendAudit(to, { actor: 'S0041', action: 'test.after', entityType: 'thing', entityId: 'X' });
     const trail = await auditTrail(to, 'thing', 'X');
     expect(trail.map((t) => t.action)).toEqual(['test.move', 'test.after']);
