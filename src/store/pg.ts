@@ -33,6 +33,13 @@ export async function openPg(url: string, schema = 'public', max = 10): Promise<
     query: base.query,
     async transaction(fn) {
       const client = await pool.connect();
+      // A checked-out client has no pool listener: without ours, a server cutting the
+      // connection mid-transaction is an uncaught 'error' that ends the process.
+      let lost: Error | undefined;
+      const onError = (err: Error) => {
+        lost = err;
+      };
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const out = await fn(wrap(client));
@@ -42,7 +49,9 @@ export async function openPg(url: string, schema = 'public', max = 10): Promise<
         await client.query('ROLLBACK').catch(() => {});
         throw e;
       } finally {
-        client.release();
+        client.off('error', onError);
+        // A broken client is destroyed instead of going back to the pool.
+        client.release(lost);
       }
     },
     async exec(sql, tx) {
