@@ -102,11 +102,11 @@ function find(bot: Bot, word: string | undefined): PushTarget {
 
 export function registerPush(bot: Bot): void {
   bot.command(
-    { names: ['推送', 'push'], usage: '推送 学习 [YYYY-MM] | 推送 报告提醒', summary: '立即推送本月学习任务或报告提醒（不会重复发给已收到的人）', roles: ['admin'], group: '管理员' },
+    { names: ['推送', 'push'], usage: '推送 学习 [YYYY-MM] | 推送 报告提醒 | 推送 考试 [编号]', summary: '立即推送本月学习任务、报告提醒或考试通知（不会重复发给已收到的人）', roles: ['admin'], group: '管理员' },
     async (ctx) => find(bot, ctx.args[0]).run(ctx, ctx.args.slice(1)),
   );
   bot.command(
-    { names: ['预览', 'preview'], usage: '预览 学习 [YYYY-MM] | 预览 报告提醒', summary: '统计一次推送会发给多少人，不发送', roles: ['admin'], group: '管理员' },
+    { names: ['预览', 'preview'], usage: '预览 学习 [YYYY-MM] | 预览 报告提醒 | 预览 考试 [编号]', summary: '统计一次推送会发给多少人，不发送', roles: ['admin'], group: '管理员' },
     async (ctx) => find(bot, ctx.args[0]).preview(ctx, ctx.args.slice(1)),
   );
 }

@@ -10,7 +10,9 @@ import { addDays, chineseDay, chineseTime, dayOf, examWindow, reminderDays, type
 import { OPTION_LETTERS, TYPE_NAMES, type QuestionVersion } from '../src/domain/quiz/question.js';
 import { ruleGroup, ruleLabel } from '../src/domain/quiz/rules.js';
 import { QuizService, type AttemptView, type StepResult } from '../src/domain/quiz/service.js';
-import { getStaff } from '../src/store/staff.js';
+import { getStaff, type Staff } from '../src/store/staff.js';
+import type { CampaignResult } from '../scheduler/outbound.js';
+import { addPushTarget, previewFields, resultCard } from './push.js';
 
 /**
  * 以考促学 in chat. `考试` starts a quiz; each question is a card whose buttons carry only
@@ -315,6 +317,25 @@ export function registerQuiz(bot: Bot, service = new QuizService(bot.db, bot.dep
     },
   );
   if (hasScheduling(bot)) {
+    addPushTarget(bot, {
+      words: ['考试', 'exam'],
+      label: '考试 [编号]',
+      async run(ctx, args) {
+        const exam = examToPush(bot, service, args[0], ctx.now);
+        const r = await inviteToExam(bot, exam, await service.nonTakers(exam), ctx.staff.staffId);
+        return resultCard(`已推送考试通知：${exam.title}`, r);
+      },
+      async preview(ctx, args) {
+        const exam = examToPush(bot, service, args[0], ctx.now);
+        const { outbound } = scheduling(bot);
+        const pending = await service.nonTakers(exam);
+        const sent = await outbound.status(`quiz.exam.${exam.id}.open`);
+        return card(`预览：考试通知 · ${exam.title}（不会发送）`, [
+          fields([...previewFields(outbound.preview(pending)), ['此前已推送', sent?.total ?? 0], ['截止', chineseDay(exam.dueOn)]]),
+          note(`收件人是考试范围内尚未参加的人员。发送“推送 考试 ${exam.id}”即推送；此前已收到的人员不会重复收到。`),
+        ]);
+      },
+    });
     const { scheduler } = scheduling(bot);
     scheduler.every('quiz.exams', dailyAt(bot.deps.settings.quiz.examPushTime), async ({ now }) => {
       const done = await runExamPushes(bot, service, now);
@@ -333,6 +354,35 @@ export function registerQuiz(bot: Bot, service = new QuizService(bot.db, bot.dep
   return service;
 }
 
+/** The invitation campaign of an exam; the daily check and an administrator's 推送 share its key. */
+function inviteToExam(bot: Bot, exam: Exam, recipients: Staff[], createdBy?: string): Promise<CampaignResult> {
+  return scheduling(bot).outbound.createCampaign({
+    key: `quiz.exam.${exam.id}.open`,
+    kind: 'quiz.exam',
+    title: `考试通知：${exam.title}`,
+    recipients,
+    render: () => examInviteCard(exam),
+    ...(createdBy ? { createdBy } : {}),
+  });
+}
+
+/** The exam an administrator means by `推送 考试 [编号]`: the named one, or the only one open. */
+function examToPush(bot: Bot, service: QuizService, id: string | undefined, now: Date): Exam {
+  const exams = service.settings.exams;
+  if (id) {
+    const exam = service.exam(id);
+    if (!exam) throw new UserError(`没有编号为“${id}”的考试。${exams.length ? `已配置的考试：${exams.map((e) => e.id).join('、')}。` : ''}`);
+    const w = examWindow(exam, now, bot.timeZone);
+    if (w === 'upcoming') throw new UserError(`“${exam.title}”将于${chineseDay(exam.opensOn)}开放，开放当天会自动推送；开放前不能推送。`);
+    if (w === 'closed') throw new UserError(`“${exam.title}”已于${chineseDay(exam.dueOn)}截止，不再推送。`);
+    return exam;
+  }
+  const open = exams.filter((e) => examWindow(e, now, bot.timeZone) === 'open');
+  if (open.length === 1) return open[0];
+  if (open.length === 0) throw new UserError('当前没有开放中的考试。考试写在 qinglian.yaml 的 quiz.exams 中，开放当天会自动推送。');
+  throw new UserError(`当前有 ${open.length} 场考试开放，请写明编号：${open.map((e) => `推送 考试 ${e.id}（${e.title}）`).join('；')}。`);
+}
+
 /**
  * The daily exam check: every open exam is pushed, through the outbound queue, to the audience
  * not yet invited who have not taken it (so late joiners get it too), and on the configured
@@ -345,13 +395,7 @@ export async function runExamPushes(bot: Bot, service: QuizService, now: Date): 
   for (const exam of service.settings.exams) {
     if (examWindow(exam, now, timeZone) !== 'open') continue;
     const pending = await service.nonTakers(exam);
-    const invite = await outbound.createCampaign({
-      key: `quiz.exam.${exam.id}.open`,
-      kind: 'quiz.exam',
-      title: `考试通知：${exam.title}`,
-      recipients: pending,
-      render: () => examInviteCard(exam),
-    });
+    const invite = await inviteToExam(bot, exam, pending);
     done.push(`invite ${exam.id} +${invite.added}`);
     if (today !== exam.opensOn && reminderDays(exam).includes(today)) {
       let daysLeft = 0;
