@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { actions, button, card, fields, form, note, text } from '../cards/builders.js';
+import { actions, button, card, fields, form, note, table, text } from '../cards/builders.js';
 import type { Card, CardElement } from '../cards/model.js';
 import { hasScheduling, scheduling } from '../scheduler/index.js';
 import type { Bot } from '../src/bot/bot.js';
@@ -10,12 +10,15 @@ import {
   GIVERS,
   HANDLINGS,
   KINDS,
+  parseRef,
   STATE_NAMES,
   STEP_NAMES,
   stepOfState,
   type Step,
 } from '../src/domain/declaration.js';
-import { approversFor, decide, ENTITY, type DecideResult, type Moved } from '../src/domain/declaration/workflow.js';
+import { approversFor, decide, ENTITY, isApproverOf, type DecideResult, type Moved } from '../src/domain/declaration/workflow.js';
+import { UserError } from '../src/errors.js';
+import type { CommandContext } from '../src/bot/context.js';
 import { appendAudit } from '../src/store/audit.js';
 import { cardsFor, claimDeadline, getDeclaration, listPending, recordCard, type Declaration } from '../src/store/declarations.js';
 import { getStaff, listActiveStaff, type Staff } from '../src/store/staff.js';
@@ -78,6 +81,8 @@ export function approvalCard(d: Declaration, step: Step, previousReason?: string
         submitLabel: '驳回',
         value,
       }),
+      // Where a platform does not deliver card clicks, typing the same decision works.
+      note(`也可以直接回复“${finance ? '确认收款' : '同意'} ${declarationRef(d)}”或“驳回 ${declarationRef(d)} 理由”。`),
       note('申报内容仅限申报人、审批人和纪检监察室查看，请勿转发或截图外传。'),
     ],
     finance ? 'purple' : 'orange',
@@ -206,7 +211,69 @@ async function staleReply(bot: Bot, r: Extract<DecideResult, { outcome: 'stale' 
   };
 }
 
+/** The pending declarations whose current step this person may decide. */
+async function pendingFor(bot: Bot, staff: Staff): Promise<{ d: Declaration; step: Step }[]> {
+  const out: { d: Declaration; step: Step }[] = [];
+  for (const d of await listPending(bot.db)) {
+    const step = stepOfState(d.state);
+    if (step && (await isApproverOf(bot.db, d, staff, step))) out.push({ d, step });
+  }
+  return out;
+}
+
+/**
+ * `同意 SB-12` / `确认收款 SB-12` / `驳回 SB-12 理由`: the card's decision typed as a message,
+ * through the same decide() and the same checks. It acts on the step the declaration is at now.
+ */
+async function decideByText(bot: Bot, ctx: CommandContext, decision: 'approve' | 'reject'): Promise<string> {
+  const example = decision === 'reject' ? '驳回 SB-12 金额与实际不符' : '同意 SB-12';
+  const q = ctx.args[0] ? parseRef(ctx.args[0]) : undefined;
+  if (!q || !('id' in q)) throw new UserError(`请写明申报编号，例如“${example}”。发送“待审批”查看等待您处理的申报。`);
+  const d = await getDeclaration(bot.db, q.id);
+  const step = d ? stepOfState(d.state) : undefined;
+  // One answer for "no such", "not yours" and "already decided": existence itself is confidential.
+  if (!d || !step || !(await isApproverOf(bot.db, d, ctx.staff, step))) {
+    throw new UserError(`SB-${q.id} 目前没有等待您处理的审批。发送“待审批”查看等待您处理的申报。`);
+  }
+  const reason = decision === 'reject' ? ctx.rest.trim().replace(/^\S+\s*/, '') : undefined;
+  const r = await decide(bot.db, ctx.staff, { id: d.id, v: d.version, step }, decision, { now: bot.now(), timeZone: bot.timeZone, ...(reason !== undefined ? { reason } : {}) });
+  if (r.outcome === 'stale') return `SB-${d.id} 刚刚已由他人处理，您的操作没有生效。发送“申报 SB-${d.id}”查看处理记录。`;
+  bot.log.info({ declarationId: r.declaration.id, from: r.from, to: r.to, staffId: ctx.staff.staffId, by: 'text' }, 'declaration decided');
+  await afterMove(bot, r, { actor: ctx.staff, decision, cardVersion: d.version });
+  if (decision === 'reject') return `已驳回 SB-${d.id}，申报人会收到驳回理由。`;
+  return r.to === 'registered' ? `已登记 SB-${d.id}，回执编号 ${r.declaration.receiptNo}。` : `已同意 SB-${d.id}，已转下一环节。`;
+}
+
 export function registerApprove(bot: Bot): void {
+  const approvers = ['dept_head', 'discipline', 'finance'] as const;
+  bot.command(
+    { names: ['待审批', 'pending', '审批'], usage: '待审批', summary: '列出等待您审批或确认收款的上缴申报', roles: [...approvers], group: '上缴申报' },
+    async (ctx) => {
+      const mine = await pendingFor(bot, ctx.staff);
+      if (mine.length === 0) return '目前没有等待您处理的上缴申报。';
+      return card(
+        `待您处理的上缴申报（${mine.length} 条）`,
+        [
+          table(
+            ['编号', '环节', '申报人', '类别', '金额（元）', '等待'],
+            mine.map(({ d, step }) => [declarationRef(d), STEP_NAMES[step], d.declarantName, KINDS[d.kind], formatYuan(d.amount), waitedText(d, ctx.now)]),
+          ),
+          note('请在收到的审批卡片上处理；也可回复“同意 SB-编号”（财务科：“确认收款 SB-编号”）或“驳回 SB-编号 理由”。发送“申报 SB-编号”查看详情。'),
+          note('申报内容仅限申报人、审批人和纪检监察室查看，请勿转发或截图外传。'),
+        ],
+        'orange',
+      );
+    },
+  );
+  bot.command(
+    { names: ['同意', 'approve', '确认收款'], usage: '同意 SB-编号', summary: '同意一条待您审批的上缴申报（财务科为确认收款）', roles: [...approvers], group: '上缴申报' },
+    (ctx) => decideByText(bot, ctx, 'approve'),
+  );
+  bot.command(
+    { names: ['驳回', 'reject'], usage: '驳回 SB-编号 理由', summary: '驳回一条待您审批的上缴申报，理由必填', roles: [...approvers], group: '上缴申报' },
+    (ctx) => decideByText(bot, ctx, 'reject'),
+  );
+
   if (hasScheduling(bot)) {
     const { scheduler } = scheduling(bot);
     // Hourly in the daytime: reminders reach approvers at work, within an hour of the deadline;
@@ -232,6 +299,12 @@ export function registerApprove(bot: Bot): void {
       { schema: refSchema as never },
     );
   }
+}
+
+function waitedText(d: Declaration, now: Date): string {
+  if (!d.stepStartedAt) return '';
+  const h = Math.max(0, Math.floor((now.getTime() - d.stepStartedAt.getTime()) / 3_600_000));
+  return h < 24 ? `${h} 小时` : `${Math.floor(h / 24)} 天 ${h % 24} 小时`;
 }
 
 // ---- deadlines ----------------------------------------------------------------------------
