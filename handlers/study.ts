@@ -33,6 +33,7 @@ import { listActiveStaff, type Staff } from '../src/store/staff.js';
  */
 
 const DONE_ACTION = 'study.done';
+const DONE_WORDS = new Set(['完成', '已完成', '已学习', '学完了', 'done']);
 const doneSchema = z.object({ m: z.string().regex(/^\d{4}-\d{2}$/) });
 
 const monthTitle = (key: string): string => `${Number(key.slice(0, 4))}年${Number(key.slice(5, 7))}月`;
@@ -67,7 +68,7 @@ export function studyTaskCard(plan: StudyPlan, opts: { doneAt?: Date; timeZone: 
       ]),
       ...materialElements(plan),
       buttons.length ? actions(...buttons) : null,
-      note(opts.doneAt ? '感谢您完成本月学习。' : '学习完成后请点击“我已学习”，每人每月只需确认一次。'),
+      note(opts.doneAt ? '感谢您完成本月学习。' : '学习完成后请点击“我已学习”（或回复“学习 完成”），每人每月只需确认一次。'),
       opts.pushedOn ? note(`本通知发送于${dateLabel(opts.pushedOn)}。`) : null,
     ],
     opts.doneAt ? 'green' : 'blue',
@@ -223,13 +224,21 @@ export async function runStudyDaily(bot: Bot, now: Date): Promise<string[]> {
 
 export function registerStudy(bot: Bot): void {
   bot.command(
-    { names: ['学习', 'study'], usage: '学习', summary: '查看本月的廉洁学习任务和自己的完成情况', group: '学习与上报' },
+    { names: ['学习', 'study'], usage: '学习 [完成]', summary: '查看本月的廉洁学习任务和自己的完成情况；“学习 完成”确认已学习', group: '学习与上报' },
     async (ctx) => {
       const timeZone = hasScheduling(bot) ? scheduling(bot).timeZone : 'Asia/Shanghai';
       const month = monthOf(ctx.now, timeZone);
       const plan = await studyPlanFor(bot, month);
       if (!inAudience(plan, ctx.staff)) {
         return `本月的学习任务“${plan.topic}”面向${describeAudience(plan)}，您不在本次学习范围内。`;
+      }
+      const arg = ctx.args[0]?.toLowerCase();
+      if (arg && !DONE_WORDS.has(arg)) return `没有看懂“${ctx.rest}”。发送“学习”查看本月任务，学完后发送“学习 完成”确认。`;
+      if (arg) {
+        // The button's twin, for clients where card clicks do not arrive.
+        const r = await recordCompletion(bot.db, plan.month, ctx.staff.staffId);
+        const mt = monthTitle(plan.month);
+        return r.first ? `已记录：您已完成${mt}的学习，谢谢！` : `您已于${dateLabel(localDate(r.at, timeZone))}确认完成${mt}的学习，无需重复确认。`;
       }
       const doneAt = await completionOf(bot.db, plan.month, ctx.staff.staffId);
       return studyTaskCard(plan, { ...(doneAt ? { doneAt } : {}), timeZone });
