@@ -65,7 +65,7 @@ export function questionCard(view: AttemptView, idx: number, timeZone: string, e
       q.type !== 'judge' && text(optionLines(q, item.optionOrder, (shown) => (q.type === 'multiple' ? (ticked.has(shown) ? '☑ ' : '☐ ') : ''))),
       actions(...buttons),
       note(
-        `${q.type === 'multiple' ? `多选题：点选全部正确选项后点“提交答案”，全部选对才得分${ticked.size ? `（已选 ${shownLetters([...ticked].sort())}）` : ''}。` : '点击按钮作答。'}请在 ${chineseTime(attempt.expiresAt, timeZone)} 前完成。`,
+        `${q.type === 'multiple' ? `多选题：点选全部正确选项后点“提交答案”，全部选对才得分${ticked.size ? `（已选 ${shownLetters([...ticked].sort())}）` : ''}。` : '点击按钮作答。'}也可回复“答 ${q.type === 'judge' ? '对' : q.type === 'multiple' ? 'AC' : 'B'}”作答。请在 ${chineseTime(attempt.expiresAt, timeZone)} 前完成。`,
       ),
       ...extra,
     ],
@@ -202,6 +202,17 @@ export function registerQuiz(bot: Bot, service = new QuizService(bot.db, bot.dep
     else await ctx.reply(await finalCard(view));
     return { card: answeredCard(view, r.idx) };
   };
+
+  // The buttons' twin for clients where card clicks do not arrive: 答 B / 答 ACD / 答 对.
+  bot.command({ names: ['答', 'answer'], usage: '答 选项', summary: '用消息回答当前测验题，例如“答 B”“答 ACD”“答 对”', group: '学习与考试' }, async (ctx) => {
+    const r = await service.answerTyped(ctx.staff, ctx.rest, ctx.now);
+    if (!r) return '您当前没有进行中的测验。发送“考试”开始一次测验。';
+    const { view } = r;
+    if (r.kind === 'expired') return finalCard(view);
+    if (r.kind !== 'answered') return questionCard(view, view.attempt.currentIndex, bot.timeZone);
+    await ctx.reply(answeredCard(view, r.idx));
+    return view.attempt.state === 'active' ? questionCard(view, view.attempt.currentIndex, bot.timeZone) : finalCard(view);
+  });
 
   bot.action(
     'quiz.answer',

@@ -31,6 +31,7 @@ import { cryptoRng, drawAcrossRules, optionOrder, toOriginal, type Rng } from '.
 import { closesAt, examWindow, inAudience, chineseDay, type Exam } from './exams.js';
 import type { Question, QuestionVersion } from './question.js';
 import { passed, scoreItems } from './scoring.js';
+import { parseTypedAnswer } from './typed-answer.js';
 
 /**
  * The quiz as a state machine held in PostgreSQL: an attempt is `active` until its last
@@ -231,6 +232,21 @@ export class QuizService {
     return this.step(staff, attemptId, idx, now, async (tx, a, q) => {
       if (q.type === 'multiple') throw new UserError('这是多选题：请先选择选项，再点“提交答案”。');
       return this.record(tx, a, q, idx, [shown], now);
+    });
+  }
+
+  /**
+   * Answers the current question of one's active attempt with a typed answer (any type), the
+   * message twin of the buttons. Undefined when there is no active attempt.
+   */
+  async answerTyped(staff: Staff, raw: string, now: Date): Promise<StepResult | undefined> {
+    const active = await activeAttemptOf(this.db, staff.staffId);
+    if (!active) return undefined;
+    const idx = active.currentIndex;
+    return this.step(staff, active.id, idx, now, async (tx, a, q) => {
+      const shown = parseTypedAnswer(raw, q, a.items[idx].optionOrder);
+      if (typeof shown === 'string') throw new UserError(shown);
+      return this.record(tx, a, q, idx, shown, now);
     });
   }
 
