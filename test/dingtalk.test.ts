@@ -77,6 +77,18 @@ describe('DingTalk adapter end to end (dingtalk-stream SDK against the fake; rea
     expect(clicks).toEqual([{ value: { id: 'X-1', v: 3 }, staff: 'S0003', messageId: sent.cardBizId }]);
   });
 
+  it('names a typed twin for every button, and 点 CODE N runs the action as the click would', async () => {
+    h.fake.userSays({ staffId: 'dt604924', text: '测试卡片' });
+    const sent = await waitFor('test card', () => cardsTo('dt604924').find((c) => c.cardData.header.title.text === '待确认事项'));
+    const m = /如点击按钮没有反应，可直接回复：点 ([2-9A-Z]{4}) 1（确认）。/.exec(JSON.stringify(sent.cardData));
+    expect(m).not.toBeNull();
+    const before = clicks.length;
+    h.fake.userSays({ staffId: 'dt604924', text: `点 ${m![1]} 1` });
+    const answer = await waitFor('answer card', () => cardsTo('dt604924').find((c) => c.cardData.header.title.text === '已确认'));
+    expect(JSON.stringify(answer.cardData)).toContain('已由 林雨桐 确认');
+    expect(clicks.slice(before)).toEqual([{ value: { id: 'X-1', v: 3 }, staff: 'S0001', messageId: '' }]);
+  });
+
   it('handles an unacknowledged, redelivered message once', async () => {
     h.fake.ignoreAcks(1);
     const { messageId } = h.fake.userSays({ staffId: 'dt607302', text: '帮助' });

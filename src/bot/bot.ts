@@ -16,6 +16,7 @@ import { Dedupe } from './dedupe.js';
 import { CANCEL_WORDS, DialogueStore, firstOpenStep, type DialogueSpec, type DialogueState } from './dialogue.js';
 import { stepsFromForm } from './form-dialogue.js';
 import { KeyedQueue } from './keyed-queue.js';
+import { TypedButtons, TYPED_CLICK_WORDS } from './typed-buttons.js';
 import { Metrics } from '../metrics.js';
 
 export interface CommandSpec {
@@ -74,6 +75,7 @@ export class Bot implements EventSink {
   readonly now: () => Date;
   readonly metrics: Metrics;
   readonly timeZone: string;
+  readonly typedButtons: TypedButtons;
   private accepting = true;
 
   constructor(readonly deps: BotDeps) {
@@ -82,7 +84,9 @@ export class Bot implements EventSink {
     this.dedupe = new Dedupe(deps.redis, deps.redisPrefix, deps.settings.dedupe.ttlSeconds);
     this.dialogueStore = new DialogueStore(deps.redis, deps.redisPrefix, deps.settings.dialogue.timeoutMinutes * 60);
     this.now = deps.now ?? (() => new Date());
+    this.typedButtons = new TypedButtons(deps.redis, deps.redisPrefix);
     this.registerFormDialogue();
+    this.registerTypedClicks();
   }
 
   get db(): Db {
@@ -367,6 +371,31 @@ export class Bot implements EventSink {
    * this dialogue, which asks each input in turn and then calls the form's own action with
    * the answers, so the handler sees exactly what a form submission would give it.
    */
+  /** `点 CODE N`: the button a card named, run as if clicked, by whoever typed it. */
+  private registerTypedClicks(): void {
+    this.command({ names: TYPED_CLICK_WORDS, usage: '点 代码 序号', summary: '按卡片上的提示，用消息代替点击按钮', group: '通用' }, async (ctx) => {
+      const b = await this.typedButtons.resolve(ctx.args);
+      if (typeof b === 'string') return b;
+      const result = await this.handleAction({
+        kind: 'action',
+        platform: ctx.platform,
+        eventId: `${ctx.eventId}:typed`,
+        platformUserId: platformUserIdOf(ctx),
+        conversation: ctx.conversation,
+        messageId: '',
+        actionId: b.actionId,
+        value: (b.value ?? {}) as Record<string, string>,
+        receivedAt: this.now(),
+      });
+      // No card to update in place: what a click would have shown comes as new messages.
+      if (result.card) {
+        if (result.toast) await ctx.reply(result.toast);
+        return result.card;
+      }
+      return result.toast ?? '已处理。';
+    });
+  }
+
   private registerFormDialogue(): void {
     this.dialogue({
       name: FORM_DIALOGUE,
@@ -442,8 +471,16 @@ export class Bot implements EventSink {
     await platform.updateCard(messageId, await this.prepareCard(platform, card));
   }
 
-  /** Replaces forms by a "fill in step by step" button on platforms that cannot show inputs. */
+  /**
+   * Fits a card to the platform: forms become a "fill in step by step" button where inputs
+   * cannot be shown, and buttons get their typed twin where clicks may not arrive.
+   */
   async prepareCard(platform: ChatPlatform, card: Card): Promise<Card> {
+    const fitted = await this.degradeForms(platform, card);
+    return platform.typedButtons ? this.typedButtons.annotate(fitted) : fitted;
+  }
+
+  private async degradeForms(platform: ChatPlatform, card: Card): Promise<Card> {
     if (platform.supportsForms || !card.elements.some((e) => e.type === 'form')) return card;
     const elements = [];
     for (const e of card.elements) {

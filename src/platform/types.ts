@@ -90,4 +90,6 @@ export interface ChatPlatform {
   uploadImage(data: Buffer, name: string): Promise<string>;
   /** Whether its cards can carry form inputs; if not, forms degrade into dialogues. */
   readonly supportsForms: boolean;
+  /** Whether its cards also tell how to press each button by message (`点 CODE N`). */
+  readonly typedButtons?: boolean;
 }

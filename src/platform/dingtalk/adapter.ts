@@ -72,6 +72,9 @@ const fileContentSchema = z.looseObject({ downloadCode: z.string(), fileName: z.
 export class DingTalkPlatform implements ChatPlatform {
   readonly name = 'dingtalk' as const;
   readonly supportsForms = false;
+  // Clicks on robot StandardCards reach the stream only when the legacy card permission is
+  // granted; every card also says how to press its buttons by message.
+  readonly typedButtons = true;
   readonly api: DingTalkOpenApi;
   readonly robotCode: string;
   stream?: StreamSupervisor;

@@ -1,0 +1,66 @@
+import { randomInt } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { ActionButton, Card } from '../../cards/model.js';
+
+/**
+ * Buttons that can be pressed by message. On a platform whose card clicks may not reach the
+ * bot (DingTalk robot cards, see the README), each card's buttons get a short code and the
+ * card says “回复：点 K7Q2 1（确认提交）…”; the message `点 K7Q2 1` then runs the very same
+ * action, through the same checks, as the click would have.
+ *
+ * The code names the card's buttons, not the person: whoever types it is the actor, and every
+ * action handler checks the actor as it does for clicks.
+ */
+
+// No 0/O/1/I/L: codes are read off a phone screen and typed.
+const ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
+const TTL_SECONDS = 30 * 24 * 3600;
+export const TYPED_CLICK_WORDS = ['点', '按', 'click'];
+
+export interface TypedButton {
+  label: string;
+  actionId: string;
+  value?: ActionButton['value'];
+}
+
+export class TypedButtons {
+  constructor(
+    private redis: Redis,
+    private prefix: string,
+  ) {}
+
+  private key(code: string): string {
+    return `${this.prefix}:btn:${code}`;
+  }
+
+  /** The card with a note naming a code for its buttons; unchanged when it has none. */
+  async annotate(card: Card): Promise<Card> {
+    const buttons: TypedButton[] = card.elements.flatMap((e) =>
+      e.type === 'actions' ? e.buttons.filter((b): b is ActionButton => b.kind === 'button').map((b) => ({ label: b.label, actionId: b.actionId, ...(b.value ? { value: b.value } : {}) })) : [],
+    );
+    if (buttons.length === 0) return card;
+    const code = await this.register(buttons);
+    const list = buttons.map((b, i) => `点 ${code} ${i + 1}（${b.label}）`).join('；');
+    return { ...card, elements: [...card.elements, { type: 'note', text: `如点击按钮没有反应，可直接回复：${list}。` }] };
+  }
+
+  private async register(buttons: TypedButton[]): Promise<string> {
+    for (;;) {
+      const code = Array.from({ length: 4 }, () => ALPHABET[randomInt(ALPHABET.length)]).join('');
+      if (await this.redis.set(this.key(code), JSON.stringify(buttons), 'EX', TTL_SECONDS, 'NX')) return code;
+    }
+  }
+
+  /** The button `点 CODE N` means, or a Chinese reason why there is none. */
+  async resolve(args: string[]): Promise<TypedButton | string> {
+    const [rawCode, rawN] = args;
+    const usage = '请按卡片上的提示回复，例如“点 K7Q2 1”。';
+    if (!rawCode || !rawN || !/^\d{1,2}$/.test(rawN)) return usage;
+    const stored = await this.redis.get(this.key(rawCode.toUpperCase()));
+    if (!stored) return `找不到代码为“${rawCode}”的卡片按钮（可能已过期）。${usage}`;
+    const buttons = JSON.parse(stored) as TypedButton[];
+    const b = buttons[Number(rawN) - 1];
+    if (!b) return `这张卡片只有 ${buttons.length} 个按钮，请回复 1 到 ${buttons.length} 之间的序号。`;
+    return b;
+  }
+}
