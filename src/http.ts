@@ -20,13 +20,16 @@ export async function checkHealth(deps: HealthDeps): Promise<{ ok: boolean; body
     withTimeout(deps.redis.ping(), 2000).then(() => 'ok', (e: Error) => `down: ${e.message}`),
   ]);
   const platforms: Record<string, string> = {};
+  // Working, but not as well as it should (e.g. DingTalk cards going out as markdown).
+  const warnings: Record<string, string> = {};
   for (const p of deps.platforms()) {
     const h = p.health();
     platforms[p.name] = h.ok ? 'ok' : `down${h.detail ? `: ${h.detail}` : ''}`;
+    if (h.ok && h.detail) warnings[p.name] = h.detail;
   }
   const failing = [...(db === 'ok' ? [] : ['db']), ...(redis === 'ok' ? [] : ['redis']), ...Object.entries(platforms).filter(([, v]) => v !== 'ok').map(([k]) => k)];
   const ok = failing.length === 0;
-  return { ok, body: { status: ok ? 'ok' : 'down', ...(ok ? {} : { failing }), db, redis, platforms } };
+  return { ok, body: { status: ok ? 'ok' : 'down', ...(ok ? {} : { failing }), db, redis, platforms, ...(Object.keys(warnings).length ? { warnings } : {}) } };
 }
 
 export function createHttp(deps: HealthDeps): FastifyInstance {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { actions, button, card, divider, fields, form, image, link, markdown, note, table, text } from '../cards/builders.js';
 import { renderDingTalkCard } from '../cards/dingtalk.js';
+import { renderDingTalkMarkdown } from '../cards/dingtalk-markdown.js';
 
 describe('DingTalk StandardCard renderer', () => {
   const rendered = renderDingTalkCard(
@@ -46,5 +47,25 @@ describe('DingTalk StandardCard renderer', () => {
     const md = JSON.stringify(rendered.card.contents);
     expect(md).toContain('心血管\\\\*内科');
     expect(md).toContain('需要填写：事由');
+  });
+});
+
+describe('the DingTalk markdown fallback (cards refused)', () => {
+  it('keeps every element, lists buttons by label, and shows typed markup as text', () => {
+    const c = card('上缴申报 · SB-7', [
+      text('情况说明：**加粗** [点我](http://evil.example) # 标题'),
+      fields([['金额（元）', '500']]),
+      table(['科室', '人数'], [['心血管内科', '7']]),
+      actions(button('同意', 'decl.approve', { id: '7' }), link('打开材料', 'https://example.org/a')),
+      note('仅限审批人查看'),
+    ]);
+    const md = renderDingTalkMarkdown(c);
+    expect(md.title).toBe('上缴申报 · SB-7');
+    expect(md.text).toContain('\\*\\*加粗\\*\\* \\[点我\\]\\(http://evil\\.example\\) \\# 标题');
+    expect(md.text).toContain('**金额（元）**：500');
+    expect(md.text).toContain('心血管内科 ｜ 7');
+    expect(md.text).toContain('- 【同意】');
+    expect(md.text).toContain('- [打开材料](https://example.org/a)');
+    expect(md.text).toContain('> 仅限审批人查看');
   });
 });

@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { Card } from '../../../cards/model.js';
 import { renderDingTalkCard } from '../../../cards/dingtalk.js';
+import { renderDingTalkMarkdown } from '../../../cards/dingtalk-markdown.js';
 import { FileTooLargeError, PlatformError } from '../../errors.js';
 import { readLimited } from '../download.js';
 import type { Logger } from '../../logger.js';
@@ -82,6 +83,8 @@ export class DingTalkPlatform implements ChatPlatform {
   private store: CardStore;
   private ownRedis?: Redis;
   private inflight = new Set<Promise<void>>();
+  /** Set once DingTalk refuses interactive cards for want of permission; cards then go as markdown. */
+  private cardsRefused = false;
   private log: Logger;
   private apiBase: string;
   private oapiBase: string;
@@ -147,7 +150,8 @@ export class DingTalkPlatform implements ChatPlatform {
   }
 
   health(): PlatformHealth {
-    return this.stream ? this.stream.health() : { ok: false, detail: 'not started' };
+    const h = this.stream ? this.stream.health() : { ok: false, detail: 'not started' };
+    return this.cardsRefused ? { ...h, detail: [h.detail, 'cards sent as markdown: no interactive-card permission'].filter(Boolean).join('; ') } : h;
   }
 
   // ---- incoming ------------------------------------------------------------------------
@@ -285,8 +289,38 @@ export class DingTalkPlatform implements ChatPlatform {
     return this.sendRobotMessage(target.conversation, 'sampleMarkdown', { title, text: markdownText });
   }
 
-  /** https://open.dingtalk.com/document/development/robots-send-interactive-cards */
+  /**
+   * A card, as an interactive StandardCard; if DingTalk refuses that API for want of permission,
+   * from then on as a markdown message, so that nothing the bot says is lost (its buttons are
+   * then pressed by message, see Bot.prepareCard).
+   */
   async sendCard(target: SendTarget, card: Card): Promise<SentMessage> {
+    if (this.cardsRefused) return this.sendCardAsMarkdown(target, card);
+    try {
+      return await this.sendInteractiveCard(target, card);
+    } catch (e) {
+      if (!isPermissionRefusal(e)) throw e;
+      if (!this.cardsRefused) {
+        this.log.error(
+          { code: (e as PlatformError).code },
+          'DingTalk refused robot interactive cards (no permission): sending cards as markdown messages; apply for the interactive-card permission in the developer console',
+        );
+      }
+      this.cardsRefused = true;
+      return this.sendCardAsMarkdown(target, card);
+    }
+  }
+
+  private async sendCardAsMarkdown(target: SendTarget, card: Card): Promise<SentMessage> {
+    const md = renderDingTalkMarkdown(card);
+    const sent = await this.sendMarkdown(target, md.title, md.text);
+    const id = `md_${sent.messageId || randomUUID()}`;
+    await this.store.put(id, { conversation: target.conversation, buttons: {}, markdown: true });
+    return { messageId: id };
+  }
+
+  /** https://open.dingtalk.com/document/development/robots-send-interactive-cards */
+  private async sendInteractiveCard(target: SendTarget, card: Card): Promise<SentMessage> {
     const rendered = renderDingTalkCard(card);
     const cardBizId = cardBizIdFor(target.idempotencyKey);
     await this.store.put(cardBizId, { conversation: target.conversation, buttons: rendered.buttons });
@@ -307,8 +341,14 @@ export class DingTalkPlatform implements ChatPlatform {
 
   /** https://open.dingtalk.com/document/development/update-the-robot-to-send-interactive-cards */
   async updateCard(messageId: string, card: Card): Promise<void> {
-    const rendered = renderDingTalkCard(card);
     const prev = await this.store.get(messageId);
+    if (prev?.markdown) {
+      // A markdown message cannot be edited: the new state arrives as a new message.
+      const md = renderDingTalkMarkdown(card);
+      await this.sendMarkdown({ conversation: prev.conversation }, md.title, md.text);
+      return;
+    }
+    const rendered = renderDingTalkCard(card);
     if (prev) await this.store.put(messageId, { ...prev, buttons: rendered.buttons });
     await this.api.call('PUT', '/v1.0/im/robots/interactiveCards', {
       cardBizId: messageId,
@@ -367,6 +407,11 @@ export class DingTalkPlatform implements ChatPlatform {
   async uploadImage(data: Buffer, name: string): Promise<string> {
     return this.uploadMedia('image', data, name, name.endsWith('.jpg') || name.endsWith('.jpeg') ? 'image/jpeg' : 'image/png');
   }
+}
+
+/** DingTalk's answer when the app lacks an API's permission (HTTP 403, Forbidden.AccessDenied.*). */
+function isPermissionRefusal(e: unknown): boolean {
+  return e instanceof PlatformError && /Forbidden|AccessDenied|PermissionDenied|NoPermission/i.test(String(e.code ?? ''));
 }
 
 /** cardBizId must be at most 64 safe characters; a longer or odd key is hashed, deterministically. */

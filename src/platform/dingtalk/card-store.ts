@@ -10,6 +10,8 @@ import type { Conversation } from '../types.js';
 export interface SentCard {
   conversation: Conversation;
   buttons: Record<string, { actionId: string; value?: ActionValue }>;
+  /** Sent as a markdown message (cards refused): an update goes out as a new message. */
+  markdown?: boolean;
 }
 
 export interface CardStore {

@@ -35,6 +35,8 @@ export interface FakeOptions {
   disconnectCloseDelayMs?: number;
   /** Staff ids the org knows; others come back in invalidStaffIdList. Empty = everyone. */
   knownUserIds?: string[];
+  /** The app lacks the robot interactive-card permission: those APIs answer 403. */
+  cardsForbidden?: boolean;
 }
 
 export interface RecordedRequest {
@@ -141,6 +143,7 @@ export class FakeDingTalk {
       maxRedeliveries: 5,
       disconnectCloseDelayMs: 30_000,
       knownUserIds: [],
+      cardsForbidden: false,
       ...opts,
     };
     this.server = createServer((req, res) => void this.route(req, res));
@@ -530,6 +533,7 @@ export class FakeDingTalk {
       // https://open.dingtalk.com/document/development/robots-send-interactive-cards
       case 'POST /v1.0/im/v1.0/robot/interactiveCards/send': {
         this.requireToken(req);
+        if (this.opts.cardsForbidden) throw apiError(403, 'Forbidden.AccessDenied.AccessTokenPermissionDenied', '没有调用该接口的权限，接口权限申请参考：https://open.dingtalk.com/document/orgapp-server/add-api-permission');
         if (b.cardTemplateId !== 'StandardCard') throw apiError(400, 'template.isNotExist', '模板不存在');
         this.requireRobot(b.robotCode);
         if (typeof b.cardBizId !== 'string' || !b.cardBizId || b.cardBizId.length > 100) throw apiError(400, 'invalid.bizId', '互动卡片BIZID无效');
@@ -562,6 +566,7 @@ export class FakeDingTalk {
       // https://open.dingtalk.com/document/development/update-the-robot-to-send-interactive-cards
       case 'PUT /v1.0/im/robots/interactiveCards': {
         this.requireToken(req);
+        if (this.opts.cardsForbidden) throw apiError(403, 'Forbidden.AccessDenied.AccessTokenPermissionDenied', '没有调用该接口的权限，接口权限申请参考：https://open.dingtalk.com/document/orgapp-server/add-api-permission');
         if (typeof b.cardBizId !== 'string' || !b.cardBizId) throw apiError(400, 'invalid.bizId', '互动卡片BIZID无效');
         const card = this.cards.get(b.cardBizId);
         if (!card) throw apiError(400, 'cardInstance.notExist', '互动卡片实例不存在');
