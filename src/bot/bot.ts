@@ -366,27 +366,28 @@ export class Bot implements EventSink {
     await ctx.reply(`${steps[first].prompt(data)}\n（逐项填写，随时回复“取消”可结束）`);
   }
 
-  /**
-   * A form card on a platform without form inputs: the renderer shows a button that starts
-   * this dialogue, which asks each input in turn and then calls the form's own action with
-   * the answers, so the handler sees exactly what a form submission would give it.
-   */
+  /** Runs an action for the sender of a message, as if they had clicked (typed buttons, form dialogues). */
+  private actAs(ctx: HandlerContext, via: string, actionId: string, value: Record<string, unknown>, form?: Record<string, string>): Promise<ActionResult> {
+    return this.handleAction({
+      kind: 'action',
+      platform: ctx.platform,
+      eventId: `${ctx.eventId}:${via}`,
+      platformUserId: platformUserIdOf(ctx),
+      conversation: ctx.conversation,
+      messageId: '',
+      actionId,
+      value: value as Record<string, string>,
+      ...(form ? { form } : {}),
+      receivedAt: this.now(),
+    });
+  }
+
   /** `点 CODE N`: the button a card named, run as if clicked, by whoever typed it. */
   private registerTypedClicks(): void {
     this.command({ names: TYPED_CLICK_WORDS, usage: '点 代码 序号', summary: '按卡片上的提示，用消息代替点击按钮', group: '通用' }, async (ctx) => {
       const b = await this.typedButtons.resolve(ctx.args);
       if (typeof b === 'string') return b;
-      const result = await this.handleAction({
-        kind: 'action',
-        platform: ctx.platform,
-        eventId: `${ctx.eventId}:typed`,
-        platformUserId: platformUserIdOf(ctx),
-        conversation: ctx.conversation,
-        messageId: '',
-        actionId: b.actionId,
-        value: (b.value ?? {}) as Record<string, string>,
-        receivedAt: this.now(),
-      });
+      const result = await this.actAs(ctx, 'typed', b.actionId, b.value ?? {});
       // No card to update in place: what a click would have shown comes as new messages.
       if (result.card) {
         if (result.toast) await ctx.reply(result.toast);
@@ -396,23 +397,18 @@ export class Bot implements EventSink {
     });
   }
 
+  /**
+   * A form card on a platform without form inputs: the renderer shows a button that starts
+   * this dialogue, which asks each input in turn and then calls the form's own action with
+   * the answers, so the handler sees exactly what a form submission would give it.
+   */
   private registerFormDialogue(): void {
     this.dialogue({
       name: FORM_DIALOGUE,
       steps: (initial) => stepsFromForm((initial.inputs as FormInput[]) ?? [], this.now),
       complete: async (ctx, data) => {
-        const result = await this.handleAction({
-          kind: 'action',
-          platform: ctx.platform,
-          eventId: `${ctx.eventId}:form`,
-          platformUserId: platformUserIdOf(ctx),
-          conversation: ctx.conversation,
-          messageId: '',
-          actionId: String(data.__actionId ?? ''),
-          value: (data.__value as Record<string, string>) ?? {},
-          form: Object.fromEntries(Object.entries(data).filter(([k]) => !k.startsWith('__')).map(([k, v]) => [k, String(v)])),
-          receivedAt: this.now(),
-        });
+        const form = Object.fromEntries(Object.entries(data).filter(([k]) => !k.startsWith('__')).map(([k, v]) => [k, String(v)]));
+        const result = await this.actAs(ctx, 'form', String(data.__actionId ?? ''), (data.__value as Record<string, unknown>) ?? {}, form);
         if (result.card) await ctx.reply(result.card);
         else if (result.toast) await ctx.reply(result.toast);
       },
