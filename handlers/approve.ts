@@ -236,12 +236,34 @@ async function decideByText(bot: Bot, ctx: CommandContext, decision: 'approve' |
     throw new UserError(`SB-${q.id} 目前没有等待您处理的审批。发送“待审批”查看等待您处理的申报。`);
   }
   const reason = decision === 'reject' ? ctx.rest.trim().replace(/^\S+\s*/, '') : undefined;
-  const r = await decide(bot.db, ctx.staff, { id: d.id, v: d.version, step }, decision, { now: bot.now(), timeZone: bot.timeZone, ...(reason !== undefined ? { reason } : {}) });
-  if (r.outcome === 'stale') return `SB-${d.id} 刚刚已由他人处理，您的操作没有生效。发送“申报 SB-${d.id}”查看处理记录。`;
-  bot.log.info({ declarationId: r.declaration.id, from: r.from, to: r.to, staffId: ctx.staff.staffId, by: 'text' }, 'declaration decided');
-  await afterMove(bot, r, { actor: ctx.staff, decision, cardVersion: d.version });
-  if (decision === 'reject') return `已驳回 SB-${d.id}，申报人会收到驳回理由。`;
-  return r.to === 'registered' ? `已登记 SB-${d.id}，回执编号 ${r.declaration.receiptNo}。` : `已同意 SB-${d.id}，已转下一环节。`;
+  const out = await applyDecision(bot, ctx.staff, { id: d.id, v: d.version, step }, decision, reason);
+  if (out.stale) return `SB-${d.id} 刚刚已由他人处理，您的操作没有生效。发送“申报 SB-${d.id}”查看处理记录。`;
+  return out.message;
+}
+
+/**
+ * One decision, by click or by message: decide, then move the cards and tell the declarant.
+ * The message names the declaration, since a toast may arrive as a separate chat message.
+ */
+async function applyDecision(
+  bot: Bot,
+  actor: Staff,
+  ref: { id: string; v: number; step: Step },
+  decision: 'approve' | 'reject',
+  reason: string | undefined,
+): Promise<{ stale: Extract<DecideResult, { outcome: 'stale' }> } | { stale?: undefined; message: string; card?: Card }> {
+  const r = await decide(bot.db, actor, ref, decision, { now: bot.now(), timeZone: bot.timeZone, ...(reason !== undefined ? { reason } : {}) });
+  if (r.outcome === 'stale') return { stale: r };
+  bot.log.info({ declarationId: r.declaration.id, from: r.from, to: r.to, staffId: actor.staffId }, 'declaration decided');
+  const card = await afterMove(bot, r, { actor, decision, cardVersion: ref.v });
+  const label = `SB-${r.declaration.id}`;
+  const message =
+    decision === 'reject'
+      ? `已驳回 ${label}，申报人会收到驳回理由。`
+      : r.to === 'registered'
+        ? `已登记 ${label}，回执编号 ${r.declaration.receiptNo}。`
+        : `已同意 ${label}，已转下一环节。`;
+  return { message, ...(card ? { card } : {}) };
 }
 
 export function registerApprove(bot: Bot): void {
@@ -289,12 +311,9 @@ export function registerApprove(bot: Bot): void {
       async (ctx) => {
         const ref = refSchema.parse(ctx.value);
         const reason = decision === 'reject' ? (ctx.form?.reason ?? '') : undefined;
-        const r = await decide(bot.db, ctx.staff, ref, decision, { now: bot.now(), timeZone: bot.timeZone, ...(reason !== undefined ? { reason } : {}) });
-        if (r.outcome === 'stale') return staleReply(bot, r, ref.step, ctx.staff);
-        bot.log.info({ declarationId: r.declaration.id, from: r.from, to: r.to, staffId: ctx.staff.staffId }, 'declaration decided');
-        const body = await afterMove(bot, r, { actor: ctx.staff, decision, cardVersion: ref.v });
-        const done = decision === 'reject' ? '已驳回，申报人会收到驳回理由。' : r.to === 'registered' ? `已登记，回执编号 ${r.declaration.receiptNo}。` : '已同意，已转下一环节。';
-        return { toast: done, ...(body ? { card: body } : {}) };
+        const out = await applyDecision(bot, ctx.staff, ref, decision, reason);
+        if (out.stale) return staleReply(bot, out.stale, ref.step, ctx.staff);
+        return { toast: out.message, ...(out.card ? { card: out.card } : {}) };
       },
       { schema: refSchema as never },
     );

@@ -35,12 +35,12 @@ import {
   type RawInput,
 } from '../src/domain/declaration.js';
 import { maskingNotice, type MaskResult } from '../src/domain/masking.js';
-import { addAttachments, AUDIT_ACTION_NAMES, canView, cancelDraft, createDraft, editDraft, refuseSecondAmendment, routeFor, submitDraft, trailOf } from '../src/domain/declaration/workflow.js';
+import { addAttachments, AUDIT_ACTION_NAMES, canView, cancelDraft, openAttachments, createDraft, editDraft, refuseSecondAmendment, routeFor, submitDraft, trailOf } from '../src/domain/declaration/workflow.js';
 import { FileTooLargeError, PlatformError, UserError } from '../src/errors.js';
 import { appendAudit, type AuditRow } from '../src/store/audit.js';
 import { getDeclaration, getDeclarationByReceipt, MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS, listByDeclarant, listSubmitted, monthlyTotals, type Declaration } from '../src/store/declarations.js';
-import { readFiles } from '../src/store/files.js';
 import { getStaff } from '../src/store/staff.js';
+import { PLATFORM_LABELS, type PlatformName } from '../src/platform/types.js';
 import { afterMove, detailElements, formatTime } from './approve.js';
 
 /**
@@ -52,9 +52,9 @@ import { afterMove, detailElements, formatTime } from './approve.js';
 
 export const DECLARE_DIALOGUE = 'declare';
 export const ATTACH_DIALOGUE = 'declare.attach';
-const filesRef = z.object({ id: z.string().regex(/^\d{1,18}$/) });
+/** A card value naming one declaration (查看附件, 修改后重新提交). */
+const idRef = z.object({ id: z.string().regex(/^\d{1,18}$/) });
 
-const PLATFORM_NAMES: Record<string, string> = { dingtalk: '钉钉', feishu: '飞书', sandbox: '沙盒' };
 
 /**
  * Copies what a user sent from the platform, all or none: a declaration keeps its evidence in
@@ -71,7 +71,7 @@ async function fetchAttachments(bot: Bot, files: { name: string; ref: string }[]
       if (!(e instanceof PlatformError)) throw e;
       // The reference and the error code only: never the file's content or name.
       bot.log.warn({ platform: e.platform, code: e.code, retryable: e.retryable }, 'attachment download failed');
-      return `暂时无法从${PLATFORM_NAMES[f.ref.split(':')[0]] ?? '平台'}取回“${f.name}”，${none}。请稍后重新发送。`;
+      return `暂时无法从${PLATFORM_LABELS[f.ref.split(':')[0] as PlatformName] ?? '平台'}取回“${f.name}”，${none}。请稍后重新发送。`;
     }
   }
   return out;
@@ -489,21 +489,16 @@ export function registerDeclare(bot: Bot): void {
   bot.action(
     'decl.files',
     async (ctx) => {
-      const { id } = filesRef.parse(ctx.value);
-      const d = await getDeclaration(bot.db, id);
-      if (!d || !(await canView(bot.db, d, ctx.staff))) throw new UserError('您无权查看这份申报的附件。申报仅限申报人、审批人和纪检监察室查看。');
-      const stored = await readFiles(bot.db, d.attachments.flatMap((a) => (a.fileId ? [a.fileId] : [])));
-      if (stored.length === 0) throw new UserError('这份申报没有保存在系统中的附件。');
+      const { id } = idRef.parse(ctx.value);
       // Privately, on the platform clicked from; a group chat gets nothing.
       const reach = ctx.conversation.type === 'direct' ? { platform: ctx.platform, conversation: ctx.conversation } : bot.reachFor(ctx.staff);
       const platform = reach && bot.platform(reach.platform);
       if (!reach || !platform) throw new UserError('无法私聊发送附件给您，请在与机器人的私聊中点击。');
-      // Who looked at the evidence is itself on record (how many, never what).
-      await appendAudit(bot.db, { actor: ctx.staff.staffId, action: 'declaration.files_viewed', entityType: 'declaration', entityId: d.id, fromState: d.state, toState: d.state, detail: { count: stored.length } });
+      const stored = await openAttachments(bot.db, ctx.staff, id);
       for (const f of stored) await platform.sendFile({ conversation: reach.conversation }, { name: f.name, data: f.data, mime: f.mime });
       return { toast: `已把 ${stored.length} 个附件私聊发送给您。附件涉及保密信息，请勿转发。` };
     },
-    { schema: filesRef as never },
+    { schema: idRef as never },
   );
 
   bot.action(
@@ -519,7 +514,7 @@ export function registerDeclare(bot: Bot): void {
   bot.action(
     'decl.amend',
     async (ctx) => {
-      const { id } = amendRef.parse(ctx.value);
+      const { id } = idRef.parse(ctx.value);
       const d = await getDeclaration(bot.db, id);
       if (!d || d.declarantId !== ctx.staff.staffId) throw new UserError('只能修改您本人的申报。');
       if (d.state !== 'rejected') throw new UserError('只有被驳回的申报可以修改后重新提交。');
@@ -529,8 +524,6 @@ export function registerDeclare(bot: Bot): void {
       if (body) await ctx.reply(body);
       return { toast: body ? '请在新卡片中修改后重新提交。' : '请在对话中逐项修改。' };
     },
-    { schema: amendRef as never },
+    { schema: idRef as never },
   );
 }
-
-const amendRef = z.object({ id: z.string().regex(/^\d{1,18}$/) });

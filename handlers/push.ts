@@ -3,6 +3,7 @@ import type { Card } from '../cards/model.js';
 import { scheduling } from '../scheduler/index.js';
 import type { CampaignResult, Preview } from '../scheduler/outbound.js';
 import type { Bot } from '../src/bot/bot.js';
+import { PLATFORM_LABELS, type PlatformName } from '../src/platform/types.js';
 import type { CommandContext } from '../src/bot/context.js';
 import { monthLabel, monthOf, parseMonth } from '../src/domain/month.js';
 import { UserError } from '../src/errors.js';
@@ -29,12 +30,10 @@ export function addPushTarget(bot: Bot, t: PushTarget): void {
   targets.set(bot, [...(targets.get(bot) ?? []), t]);
 }
 
-const PLATFORM_NAMES = { dingtalk: '钉钉', feishu: '飞书', sandbox: '沙盒' } as const;
-
 export function previewFields(p: Preview): [string, string | number][] {
   return [
     ['收件人数', p.total],
-    ...Object.entries(p.byPlatform).map(([k, v]) => [`经${PLATFORM_NAMES[k as keyof typeof PLATFORM_NAMES]}`, v] as [string, number]),
+    ...Object.entries(p.byPlatform).map(([k, v]) => [`经${PLATFORM_LABELS[k as PlatformName]}`, v] as [string, number]),
     ['无法送达（未绑定可用账号）', p.unreachable],
   ];
 }

@@ -220,6 +220,11 @@ export async function runStudyDaily(bot: Bot, now: Date): Promise<string[]> {
   return done;
 }
 
+/** What a person is told after confirming the month's study, by button or by message. */
+function completedText(r: { first: boolean; at: Date }, month: string, timeZone: string): string {
+  return r.first ? `已记录：您已完成${monthTitle(month)}的学习，谢谢！` : `您已于${dateLabel(localDate(r.at, timeZone))}确认完成${monthTitle(month)}的学习，无需重复确认。`;
+}
+
 // ---- registration ----------------------------------------------------------------------
 
 export function registerStudy(bot: Bot): void {
@@ -236,9 +241,7 @@ export function registerStudy(bot: Bot): void {
       if (arg && !DONE_WORDS.has(arg)) return `没有看懂“${ctx.rest}”。发送“学习”查看本月任务，学完后发送“学习 完成”确认。`;
       if (arg) {
         // The button's twin, for clients where card clicks do not arrive.
-        const r = await recordCompletion(bot.db, plan.month, ctx.staff.staffId);
-        const mt = monthTitle(plan.month);
-        return r.first ? `已记录：您已完成${mt}的学习，谢谢！` : `您已于${dateLabel(localDate(r.at, timeZone))}确认完成${mt}的学习，无需重复确认。`;
+        return completedText(await recordCompletion(bot.db, plan.month, ctx.staff.staffId), plan.month, timeZone);
       }
       const doneAt = await completionOf(bot.db, plan.month, ctx.staff.staffId);
       return studyTaskCard(plan, { ...(doneAt ? { doneAt } : {}), timeZone });
@@ -254,9 +257,8 @@ export function registerStudy(bot: Bot): void {
       if (month > current) throw new UserError('这项学习任务还没有开始。');
       const plan = await studyPlanFor(bot, monthFromKey(month));
       const r = await recordCompletion(bot.db, month, ctx.staff.staffId);
-      const when = dateLabel(localDate(r.at, timeZone));
       return {
-        toast: r.first ? `已记录：您已完成${monthTitle(month)}的学习，谢谢！` : `您已于${when}确认完成${monthTitle(month)}的学习，无需重复确认。`,
+        toast: completedText(r, month, timeZone),
         card: studyTaskCard(plan, { doneAt: r.at, timeZone }),
       };
     },

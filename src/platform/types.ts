@@ -2,6 +2,9 @@ import type { Card, ActionValue } from '../../cards/model.js';
 
 export type PlatformName = 'sandbox' | 'dingtalk' | 'feishu';
 
+/** How a platform is named to users. */
+export const PLATFORM_LABELS: Record<PlatformName, string> = { dingtalk: '钉钉', feishu: '飞书', sandbox: '沙盒' };
+
 /** Where a message came from or goes to. */
 export type Conversation =
   | { type: 'direct'; platformUserId: string }

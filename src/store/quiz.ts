@@ -1,4 +1,4 @@
-import type { Question, QuestionType, QuestionVersion } from '../domain/quiz/question.js';
+import type { Question, QuestionVersion } from '../domain/quiz/question.js';
 import { sameContent } from '../domain/quiz/question.js';
 import type { Queryable } from './db.js';
 
@@ -8,18 +8,8 @@ import type { Queryable } from './db.js';
  * was given, and lets callers cache versions freely.
  */
 
-interface VersionRow {
-  question_id: string;
-  version: number;
-  type: QuestionType;
-  rule: number | null;
-  topic: string;
-  stem: string;
-  options: string[];
-  answer: number[];
-  explanation: string;
-  source: string;
-}
+/** A version as it comes out of SQL: the question's fields, keyed by question_id. */
+type VersionRow = Omit<Question, 'id'> & { question_id: string; version: number };
 
 const VERSION_COLUMNS = 'v.question_id, v.version, v.type, v.rule, v.topic, v.stem, v.options, v.answer, v.explanation, v.source';
 

@@ -1,7 +1,7 @@
 import { UserError } from '../../errors.js';
 import { appendAudit, auditTrail, type AuditRow } from '../../store/audit.js';
 import type { Db, Queryable } from '../../store/db.js';
-import { saveFile } from '../../store/files.js';
+import { readFiles, saveFile, type StoredFile } from '../../store/files.js';
 import {
   appendAttachments,
   getDeclaration,
@@ -145,6 +145,21 @@ export async function addAttachments(
     }
     await appendAudit(tx, { actor: author.staffId, action: 'declaration.attach', entityType: ENTITY, entityId: id, fromState: 'draft', toState: 'draft', detail: { count: files.length } });
     return (await getDeclaration(tx, id))!;
+  });
+}
+
+/**
+ * The kept copies of a declaration's photos and files, for someone allowed to see it; the view
+ * is audited (how many, never what) in the same transaction that reads them.
+ */
+export async function openAttachments(db: Db, viewer: Staff, id: string): Promise<StoredFile[]> {
+  return db.transaction(async (tx) => {
+    const d = await getDeclaration(tx, id);
+    if (!d || !(await canView(tx, d, viewer))) throw new UserError('您无权查看这份申报的附件。申报仅限申报人、审批人和纪检监察室查看。');
+    const files = await readFiles(tx, d.attachments.flatMap((a) => (a.fileId ? [a.fileId] : [])));
+    if (files.length === 0) throw new UserError('这份申报没有保存在系统中的附件。');
+    await appendAudit(tx, { actor: viewer.staffId, action: 'declaration.files_viewed', entityType: ENTITY, entityId: d.id, fromState: d.state, toState: d.state, detail: { count: files.length } });
+    return files;
   });
 }
 
