@@ -16,11 +16,10 @@ import {
   stepOfState,
   type Step,
 } from '../src/domain/declaration.js';
-import { approversFor, decide, ENTITY, isApproverOf, type DecideResult, type Moved } from '../src/domain/declaration/workflow.js';
+import { approversFor, claimDueDeadlines, decide, isApproverOf, type DecideResult, type Moved } from '../src/domain/declaration/workflow.js';
 import { UserError } from '../src/errors.js';
 import type { CommandContext } from '../src/bot/context.js';
-import { appendAudit } from '../src/store/audit.js';
-import { cardsFor, claimDeadline, getDeclaration, listPending, recordCard, type Declaration } from '../src/store/declarations.js';
+import { cardsFor, getDeclaration, listPending, recordCard, type Declaration } from '../src/store/declarations.js';
 import { getStaff, listActiveStaff, type Staff } from '../src/store/staff.js';
 
 /**
@@ -340,20 +339,17 @@ export interface DeadlineRun {
  * UPDATE, so running this twice (or on two instances) sends each once.
  */
 export async function runApprovalDeadlines(bot: Bot, now: Date = bot.now()): Promise<DeadlineRun> {
-  const hours = bot.deps.settings.declaration.reminderHours;
   const out: DeadlineRun = { reminded: [], escalated: [] };
-  for (const d of await listPending(bot.db)) {
-    const step = stepOfState(d.state);
-    if (!step || !d.stepStartedAt) continue;
-    const waited = (now.getTime() - d.stepStartedAt.getTime()) / 3_600_000;
+  for (const due of await claimDueDeadlines(bot.db, now, bot.deps.settings.declaration.reminderHours)) {
+    const { declaration: d, step, waitedHours } = due;
     const ref = declarationRef(d);
-    if (waited >= hours && !d.remindedAt && (await claim(bot, d, 'reminded_at', now))) {
-      const text = `提醒：上缴申报 ${ref} 等待您（${STEP_NAMES[step]}）处理已超过 ${Math.floor(waited)} 小时，请在之前收到的审批卡片上尽快处理。`;
+    if (due.remind) {
+      const text = `提醒：上缴申报 ${ref} 等待您（${STEP_NAMES[step]}）处理已超过 ${waitedHours} 小时，请在之前收到的审批卡片上尽快处理，或直接回复“${step === 'finance' ? '确认收款' : '同意'} ${ref}”或“驳回 ${ref} 理由”。`;
       for (const a of await approversFor(bot.db, d, step)) await bot.sendToStaff(a, text, `decl:${d.id}:v${d.version}:remind:${a.staffId}`).catch(() => undefined);
       out.reminded.push(d.id);
     }
-    if (waited >= 2 * hours && !d.escalatedAt && (await claim(bot, d, 'escalated_at', now))) {
-      const text = `督办：上缴申报 ${ref} 在“${STEP_NAMES[step]}”环节已等待 ${Math.floor(waited)} 小时仍未处理，请督促办理。`;
+    if (due.escalate) {
+      const text = `督办：上缴申报 ${ref} 在“${STEP_NAMES[step]}”环节已等待 ${waitedHours} 小时仍未处理，请督促办理。`;
       const to = new Map<string, Staff>();
       for (const role of ['discipline', 'leader'] as const) for (const s of await listActiveStaff(bot.db, { role })) if (s.staffId !== d.declarantId) to.set(s.staffId, s);
       for (const s of to.values()) await bot.sendToStaff(s, text, `decl:${d.id}:v${d.version}:escalate:${s.staffId}`).catch(() => undefined);
@@ -363,17 +359,3 @@ export async function runApprovalDeadlines(bot: Bot, now: Date = bot.now()): Pro
   return out;
 }
 
-async function claim(bot: Bot, d: Declaration, which: 'reminded_at' | 'escalated_at', now: Date): Promise<boolean> {
-  return bot.db.transaction(async (tx) => {
-    if (!(await claimDeadline(tx, d.id, d.version, which, now))) return false;
-    await appendAudit(tx, {
-      actor: 'system',
-      action: which === 'reminded_at' ? 'declaration.remind' : 'declaration.escalate',
-      entityType: ENTITY,
-      entityId: d.id,
-      fromState: d.state,
-      toState: d.state,
-    });
-    return true;
-  });
-}

@@ -4,8 +4,10 @@ import type { Db, Queryable } from '../../store/db.js';
 import { readFiles, saveFile, type StoredFile } from '../../store/files.js';
 import {
   appendAttachments,
+  claimDeadline,
   getDeclaration,
   insertDraft,
+  listPending,
   MAX_ATTACHMENTS,
   nextReceiptNumber,
   setReceiptNo,
@@ -160,6 +162,40 @@ export async function openAttachments(db: Db, viewer: Staff, id: string): Promis
     if (files.length === 0) throw new UserError('这份申报没有保存在系统中的附件。');
     await appendAudit(tx, { actor: viewer.staffId, action: 'declaration.files_viewed', entityType: ENTITY, entityId: d.id, fromState: d.state, toState: d.state, detail: { count: files.length } });
     return files;
+  });
+}
+
+export interface DueDeadline {
+  declaration: Declaration;
+  step: Step;
+  waitedHours: number;
+  remind: boolean;
+  escalate: boolean;
+}
+
+/**
+ * The approval deadlines now due, each claimed here once: a step pending `hours` reminds its
+ * approvers, twice that escalates. The claim is a guarded UPDATE with its audit row, so a rerun
+ * (or a second instance) gets nothing twice.
+ */
+export async function claimDueDeadlines(db: Db, now: Date, hours: number): Promise<DueDeadline[]> {
+  const out: DueDeadline[] = [];
+  for (const d of await listPending(db)) {
+    const step = stepOfState(d.state);
+    if (!step || !d.stepStartedAt) continue;
+    const waited = (now.getTime() - d.stepStartedAt.getTime()) / 3_600_000;
+    const remind = waited >= hours && !d.remindedAt && (await claimOnce(db, d, 'reminded_at', now));
+    const escalate = waited >= 2 * hours && !d.escalatedAt && (await claimOnce(db, d, 'escalated_at', now));
+    if (remind || escalate) out.push({ declaration: d, step, waitedHours: Math.floor(waited), remind, escalate });
+  }
+  return out;
+}
+
+async function claimOnce(db: Db, d: Declaration, which: 'reminded_at' | 'escalated_at', now: Date): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    if (!(await claimDeadline(tx, d.id, d.version, which, now))) return false;
+    await appendAudit(tx, { actor: 'system', action: which === 'reminded_at' ? 'declaration.remind' : 'declaration.escalate', entityType: ENTITY, entityId: d.id, fromState: d.state, toState: d.state });
+    return true;
   });
 }
 
