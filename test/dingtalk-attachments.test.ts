@@ -39,6 +39,10 @@ describe('declaration attachments over DingTalk (dingtalk-stream against the fak
     h.fake.userSays({ staffId: USER, text: '', picture: { downloadCode: 'dl_photo_0002' }, data: { bytes: randomBytes(10), mime: 'image/jpeg', codeTtlMs: -1 } });
     expect(await waitFor('refused', () => textsTo().find((t) => t.includes('暂时无法从钉钉取回')))).toMatch(/^暂时无法从钉钉取回“图片”，没有添加。请稍后重新发送。/);
 
+    // Larger than the 20 MB kept per file: refused with the reason, nothing added.
+    h.fake.userSays({ staffId: USER, text: '', picture: { downloadCode: 'dl_photo_0003' }, data: { bytes: Buffer.alloc(20 * 1024 * 1024 + 1), mime: 'image/jpeg' } });
+    expect(await waitFor('too large', () => textsTo().find((t) => t.includes('超过 20 MB')))).toMatch(/^“图片”超过 20 MB，没有添加。请压缩或分开拍照后重新发送。/);
+
     h.fake.userSays({ staffId: USER, text: '完成' });
     const done = await waitFor('preview with the photo', () => {
       const c = cardTo('请核对');
@@ -48,6 +52,7 @@ describe('declaration attachments over DingTalk (dingtalk-stream against the fak
     const d = (await getDeclaration(h.t.app.db, id))!;
     expect(d.attachments.map((a) => [a.platform, a.size, a.sha256])).toEqual([['dingtalk', photo.length, createHash('sha256').update(photo).digest('hex')]]);
     expect(h.fake.received.filter((r) => r.path === '/v1.0/robot/messageFiles/download').map((r) => (r.body as { robotCode: string }).robotCode)).toEqual([
+      h.adapter.robotCode,
       h.adapter.robotCode,
       h.adapter.robotCode,
     ]);
