@@ -213,6 +213,24 @@ describe('Feishu adapter through the real SDK against the fake Feishu', () => {
     expect(second.data ?? {}).toEqual({});
   });
 
+  it('13.14 the same message id under two event ids is handled once: one draft, one reply', async () => {
+    const drafts = async () =>
+      Number((await t.app.db.query<{ n: string }>(`SELECT count(*)::text AS n FROM declarations WHERE declarant_id = 'S0001' AND state = 'draft'`)).rows[0].n);
+    const draftsBefore = await drafts();
+    const messageId = 'om_dup_message_00000001';
+    const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date());
+    const line = `上缴 礼金 500 患者家属 ${today} 存入住院账户`;
+    const [reply] = await converse({ senderOpenId: S0001, text: line, eventId: 'dup_msg_event_a', messageId }, S0001);
+    expect(JSON.stringify(JSON.parse(reply.content))).toContain('500');
+    const again = fake.deliverMessage({ senderOpenId: S0001, text: line, eventId: 'dup_msg_event_b', messageId });
+    expect((await again.answer).code).toBe(200);
+    const before = fake.sentTo(S0001).length;
+    // A later, different message proves the queue moved on without handling the redelivery.
+    await converse({ senderOpenId: S0001, text: '帮助' }, S0001);
+    expect(fake.sentTo(S0001).length).toBe(before + 1);
+    expect(await drafts()).toBe(draftsBefore + 1);
+  });
+
   it('retries a send with the same uuid: after a 5xx, and when the bot sends the same key again', async () => {
     const calls = fake.calls('message.create').length;
     fake.fail('message.create', { status: 500 });

@@ -149,9 +149,9 @@ export class Bot implements EventSink {
   async onMessage(msg: IncomingMessage): Promise<void> {
     if (!this.accepting) throw new Error('bot is shutting down');
     this.metrics.eventsReceived.inc({ platform: msg.platform, kind: 'message' });
-    if (!(await this.dedupe.first(msg.platform, msg.eventId))) {
+    if (!(await this.dedupe.first(msg.platform, msg.eventId, msg.platformMessageId))) {
       this.metrics.eventsDuplicate.inc({ platform: msg.platform, kind: 'message' });
-      this.log.info({ platform: msg.platform, eventId: msg.eventId }, 'duplicate message dropped');
+      this.log.info({ platform: msg.platform, eventId: msg.eventId, platformMessageId: msg.platformMessageId }, 'duplicate message dropped');
       return;
     }
     const userKey = `${msg.platform}:${msg.platformUserId}`;
@@ -160,7 +160,7 @@ export class Bot implements EventSink {
         await this.handleMessage(msg);
       } catch (e) {
         // A crash must not eat the event: let the platform's redelivery try again.
-        await this.dedupe.release(msg.platform, msg.eventId).catch(() => {});
+        await this.dedupe.release(msg.platform, msg.eventId, msg.platformMessageId).catch(() => {});
         throw e;
       }
     });

@@ -16,6 +16,11 @@ export interface IncomingMessage {
   platform: PlatformName;
   /** The platform's own id for this delivery, used to drop redeliveries. */
   eventId: string;
+  /**
+   * The platform's own id for the message itself (Feishu message_id, DingTalk msgId), which
+   * stays the same when the platform redelivers it under a new event id.
+   */
+  platformMessageId?: string;
   platformUserId: string;
   /** The sender's staff id when the platform tells it (DingTalk staffId), else undefined. */
   staffIdHint?: string;

@@ -207,6 +207,7 @@ export class DingTalkPlatform implements ChatPlatform {
       kind: 'message',
       platform: 'dingtalk',
       eventId: m.msgId,
+      platformMessageId: m.msgId,
       platformUserId: userId,
       ...(m.senderStaffId ? { staffIdHint: m.senderStaffId } : {}),
       conversation,

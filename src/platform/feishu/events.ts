@@ -89,6 +89,7 @@ export function normaliseMessage(data: unknown, botOpenId: string | undefined, r
     kind: 'message',
     platform: 'feishu',
     eventId: event_id,
+    platformMessageId: message.message_id,
     platformUserId: openId,
     conversation: message.chat_type === 'p2p' ? { type: 'direct', platformUserId: openId } : { type: 'group', chatId: message.chat_id },
     text,

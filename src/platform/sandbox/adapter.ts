@@ -124,6 +124,7 @@ export class SandboxPlatform implements ChatPlatform {
       kind: 'message',
       platform: 'sandbox',
       eventId,
+      platformMessageId: eventId,
       platformUserId: userId,
       conversation: { type: 'direct', platformUserId: userId },
       text,
