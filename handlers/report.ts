@@ -5,7 +5,7 @@ import type { Card, FormInput } from '../cards/model.js';
 import { dailyAt, hasScheduling, scheduling } from '../scheduler/index.js';
 import type { CampaignResult, Preview } from '../scheduler/outbound.js';
 import type { Bot } from '../src/bot/bot.js';
-import { addMonths, monthKey, monthOf, type Month } from '../src/domain/month.js';
+import { addMonths, MONTH_KEY, monthKey, monthOf, type Month } from '../src/domain/month.js';
 import {
   currentSubmission,
   deadlineOf,
@@ -21,7 +21,7 @@ import {
   type ReportDraft,
   type Submission,
 } from '../src/domain/report.js';
-import { dateLabel, daysBetween, localDate, shortDateLabel } from '../src/domain/study.js';
+import { dateLabel, daysBetween, localDate, monthFromKey, shortDateLabel } from '../src/domain/study.js';
 import { UserError } from '../src/errors.js';
 import { listActiveStaff, type Staff } from '../src/store/staff.js';
 
@@ -35,8 +35,8 @@ import { listActiveStaff, type Staff } from '../src/store/staff.js';
 const OPEN = 'report.open';
 const SUBMIT = 'report.submit';
 const CONFIRM = 'report.confirm';
-const monthSchema = z.object({ m: z.string().regex(/^\d{4}-\d{2}$/) });
-const submitSchema = z.object({ m: z.string().regex(/^\d{4}-\d{2}$/), d: z.coerce.number().int().positive() });
+const monthSchema = z.object({ m: z.string().regex(MONTH_KEY) });
+const submitSchema = z.object({ m: z.string().regex(MONTH_KEY), d: z.coerce.number().int().positive() });
 const confirmSchema = z.object({ id: z.string().uuid() });
 
 const monthTitle = (key: string): string => `${Number(key.slice(0, 4))}年${Number(key.slice(5, 7))}月`;
@@ -96,6 +96,21 @@ async function reportFormCard(bot: Bot, staff: Staff, month: Month, now: Date): 
     ],
     'blue',
   );
+}
+
+/**
+ * The months a report can be filed for now: this month, and last month (late) because its
+ * reminder or form may be clicked after the 1st. A card value is never trusted for more.
+ */
+function reportableMonths(bot: Bot, now: Date): string[] {
+  const current = monthOf(now, tz(bot));
+  return [monthKey(addMonths(current, -1)), monthKey(current)];
+}
+
+function checkReportMonth(bot: Bot, month: string, now: Date): void {
+  if (!reportableMonths(bot, now).includes(month)) {
+    throw new UserError(`这份表单对应${monthTitle(month)}，该月的报告现在不能提交。请发送“上报”打开本月的报告。`);
+  }
 }
 
 async function reporterFor(bot: Bot, staff: Staff): Promise<Department> {
@@ -227,9 +242,8 @@ export function registerReport(bot: Bot): void {
     async (ctx) => {
       await reporterFor(bot, ctx.staff);
       const month = String(ctx.value.m);
-      const current = monthKey(monthOf(ctx.now, tz(bot)));
-      // A reminder from last month clicked today opens that month's report.
-      const target = month <= current ? { year: Number(month.slice(0, 4)), month: Number(month.slice(5, 7)) } : monthOf(ctx.now, tz(bot));
+      // A reminder from last month clicked today opens that month's report; any other month, this one.
+      const target = reportableMonths(bot, ctx.now).includes(month) ? monthFromKey(month) : monthOf(ctx.now, tz(bot));
       const c = await reportFormCard(bot, ctx.staff, target, ctx.now);
       // Sent as a new message so the reminder stays readable; the form is what matters.
       await ctx.reply(c);
@@ -244,6 +258,7 @@ export function registerReport(bot: Bot): void {
       const dept = await reporterFor(bot, ctx.staff);
       const { m, d } = ctx.value as { m: string; d: number };
       if (d !== dept.id) throw new UserError('这张表单不属于您所在的科室，请发送“上报”重新打开。');
+      checkReportMonth(bot, m, ctx.now);
       const draft = draftFromForm(ctx.form, bot.deps.settings.report.figures, m, d);
       const id = randomUUID();
       await bot.deps.redis.set(await draftKey(bot, id), JSON.stringify(draft), 'EX', 24 * 3600);
@@ -274,6 +289,8 @@ export function registerReport(bot: Bot): void {
       if (!raw) return { toast: '这份待确认的报告已过期或已提交，请发送“上报”查看。' };
       const draft = JSON.parse(raw) as ReportDraft;
       if (draft.departmentId !== dept.id) return { toast: '这份报告不属于您所在的科室。' };
+      // The draft may have waited past a month's end.
+      checkReportMonth(bot, draft.month, ctx.now);
       const timeZone = tz(bot);
       const { submission, replaced } = await submitReport(bot.db, draft, ctx.staff, ctx.now, bot.deps.settings.report, timeZone);
       await bot.deps.redis.del(await draftKey(bot, String(ctx.value.id)));

@@ -5,7 +5,7 @@ import type { Card } from '../cards/model.js';
 import { dailyAt, hasScheduling, scheduling } from '../scheduler/index.js';
 import type { CampaignResult, Preview } from '../scheduler/outbound.js';
 import type { Bot } from '../src/bot/bot.js';
-import { addMonths, monthKey, monthOf, zonedTime, type Month } from '../src/domain/month.js';
+import { addMonths, MONTH_KEY, monthKey, monthOf, zonedTime, type Month } from '../src/domain/month.js';
 import { ROLE_NAMES } from '../src/domain/roles.js';
 import {
   audienceOf,
@@ -34,7 +34,7 @@ import { listActiveStaff, type Staff } from '../src/store/staff.js';
 
 const DONE_ACTION = 'study.done';
 const DONE_WORDS = new Set(['完成', '已完成', '已学习', '学完了', 'done']);
-const doneSchema = z.object({ m: z.string().regex(/^\d{4}-\d{2}$/) });
+const doneSchema = z.object({ m: z.string().regex(MONTH_KEY) });
 
 const monthTitle = (key: string): string => `${Number(key.slice(0, 4))}年${Number(key.slice(5, 7))}月`;
 
@@ -256,6 +256,11 @@ export function registerStudy(bot: Bot): void {
       const current = monthKey(monthOf(ctx.now, timeZone));
       if (month > current) throw new UserError('这项学习任务还没有开始。');
       const plan = await studyPlanFor(bot, monthFromKey(month));
+      // The card's month is only a claim: it must name a task open to this person today.
+      if (!inAudience(plan, ctx.staff)) throw new UserError(`${monthTitle(month)}的学习任务“${plan.topic}”面向${describeAudience(plan)}，您不在本次学习范围内。`);
+      if (month < current && localDate(ctx.now, timeZone) > plan.dueOn) {
+        throw new UserError(`${monthTitle(month)}的学习任务已于${dateLabel(plan.dueOn)}截止，不能再确认。发送“学习”可查看本月的任务。`);
+      }
       const r = await recordCompletion(bot.db, month, ctx.staff.staffId);
       return {
         toast: completedText(r, month, timeZone),

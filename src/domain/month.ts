@@ -7,6 +7,9 @@ export interface Month {
   month: number; // 1..12
 }
 
+/** A month key as cards carry it: YYYY-MM with a real month; anything else is stale or forged. */
+export const MONTH_KEY = /^20\d{2}-(0[1-9]|1[0-2])$/;
+
 export const monthKey = (m: Month): string => `${m.year}-${String(m.month).padStart(2, '0')}`;
 export const monthLabel = (m: Month): string => `${m.year}年${m.month}月`;
 
