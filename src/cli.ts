@@ -155,11 +155,10 @@ const commands: Record<string, Command> = {
   'study import': async (args, flags) => {
     const input = inputFile(args, 'study import 学习计划.yaml');
     if (!input) return 2;
-    const { file } = input;
-    const text = input.data.toString('utf8');
+    const { file, data } = input;
     let plans;
     try {
-      plans = parsePlanFile(file, text);
+      plans = parsePlanFile(file, data);
     } catch (e) {
       if (e instanceof PlanImportError) {
         console.error(`导入失败，学习计划没有任何改动。共 ${e.problems.length} 处问题：\n${e.message}`);

@@ -9,6 +9,7 @@ import { appendAudit } from '../store/audit.js';
 import { listActiveStaff, type Staff } from '../store/staff.js';
 import { localDate, monthKey, type Month } from './month.js';
 import type { Role } from './roles.js';
+import { decodeText, FileFormatError } from './tabular.js';
 
 /**
  * Monthly study tasks: which plan applies to a month, who must study, who has, and what the
@@ -118,7 +119,14 @@ export class PlanImportError extends Error {
 const importFileSchema = z.object({ plans: z.array(studyPlanSchema).min(1) }).strict();
 
 /** Parses a plan file (JSON or YAML: a list of plans, or {plans: [...]}); throws with every problem. */
-export function parsePlanFile(fileName: string, text: string): PlanInput[] {
+export function parsePlanFile(fileName: string, data: Buffer | string): PlanInput[] {
+  let text: string;
+  try {
+    text = typeof data === 'string' ? data : decodeText(data);
+  } catch (e) {
+    if (e instanceof FileFormatError) throw new PlanImportError([`${fileName}：${e.message}`]);
+    throw e;
+  }
   let raw: unknown;
   try {
     raw = /\.json$/i.test(fileName) ? JSON.parse(text) : parseYaml(text);

@@ -1,4 +1,5 @@
 import type ExcelJS from 'exceljs';
+import iconv from 'iconv-lite';
 
 /**
  * Reading CSV and XLSX files into rows of strings, with the 1-based line number of each row
@@ -12,6 +13,56 @@ export interface TabularRow {
 export const MAX_IMPORT_BYTES = 4 * 1024 * 1024;
 
 export class FileFormatError extends Error {}
+
+const REPLACEMENT = '\ufffd';
+const lineAt = (text: string, at: number): number => text.slice(0, at).split('\n').length;
+const refusal = (line: number): string => `第 ${line} 行无法识别编码，请用 Excel“另存为 CSV UTF-8”后重新导入`;
+
+/**
+ * The text of an imported file, whatever Excel or Notepad saved it as: UTF-8 with or without a
+ * BOM, UTF-16 with a BOM, or GBK/GB18030 (Excel's "CSV" on Chinese Windows). GB18030 is only
+ * accepted when every byte decodes, since reading a UTF-8 file as GBK "succeeds" as mojibake.
+ * Anything else is refused, naming the first line that does not decode.
+ */
+export function decodeText(data: Buffer): string {
+  if (data[0] === 0xff && data[1] === 0xfe) return strict(iconv.decode(data.subarray(2), 'utf16le'));
+  if (data[0] === 0xfe && data[1] === 0xff) return strict(iconv.decode(data.subarray(2), 'utf16be'));
+  const bom = data[0] === 0xef && data[1] === 0xbb && data[2] === 0xbf;
+  const body = bom ? data.subarray(3) : data;
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(body);
+  } catch {
+    // A UTF-8 BOM says what the file meant to be: point at the line that breaks it.
+    if (bom) return strict(new TextDecoder('utf-8').decode(body));
+  }
+  const gb = iconv.decode(body, 'gb18030');
+  if (!gb.includes(REPLACEMENT)) return gb;
+  throw new FileFormatError(refusal(undecodableLine(body) ?? lineAt(gb, gb.indexOf(REPLACEMENT))));
+}
+
+/** The first line that is neither UTF-8 nor GB18030 on its own: where the file really breaks. */
+function undecodableLine(body: Buffer): number | undefined {
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
+  let start = 0;
+  for (let line = 1; start <= body.length; line++) {
+    const end = body.indexOf(0x0a, start);
+    const bytes = body.subarray(start, end < 0 ? body.length : end);
+    try {
+      utf8.decode(bytes);
+    } catch {
+      if (iconv.decode(bytes, 'gb18030').includes(REPLACEMENT)) return line;
+    }
+    if (end < 0) return undefined;
+    start = end + 1;
+  }
+  return undefined;
+}
+
+function strict(text: string): string {
+  const at = text.indexOf(REPLACEMENT);
+  if (at >= 0) throw new FileFormatError(refusal(lineAt(text, at)));
+  return text;
+}
 
 /** RFC 4180 CSV: quoted fields, doubled quotes, CRLF or LF, an optional UTF-8 BOM. */
 export function parseCsv(text: string): TabularRow[] {
@@ -92,6 +143,6 @@ export async function readTabular(name: string, data: Buffer): Promise<TabularRo
     throw new FileFormatError(`文件过大（${(data.length / 1024 / 1024).toFixed(1)} MB），上限为 ${MAX_IMPORT_BYTES / 1024 / 1024} MB；请拆分后分批导入`);
   }
   if (/\.xlsx$/i.test(name)) return parseXlsx(data);
-  if (/\.csv$/i.test(name)) return parseCsv(data.toString('utf8'));
+  if (/\.csv$/i.test(name)) return parseCsv(decodeText(data));
   throw new FileFormatError(`不支持的文件类型：${name}（请使用 .csv 或 .xlsx）`);
 }

@@ -1,6 +1,6 @@
 import { buildWorkbook } from '../workbook.js';
 import { formatProblem, type RowProblem } from '../roster.js';
-import { FileFormatError, MAX_IMPORT_BYTES, readTabular, type TabularRow } from '../tabular.js';
+import { decodeText, FileFormatError, MAX_IMPORT_BYTES, readTabular, type TabularRow } from '../tabular.js';
 import { bankProblems, JUDGE_OPTIONS, MAX_OPTIONS, normaliseQuestion, OPTION_LETTERS, type Question, type QuestionType } from './question.js';
 
 /**
@@ -54,7 +54,14 @@ const JUDGE_ANSWERS: Record<string, number> = { 正确: 0, 对: 0, '√': 0, '�
 export async function parseQuestionFile(name: string, data: Buffer): Promise<ParsedQuestion[]> {
   if (/\.json$/i.test(name)) {
     if (data.length > MAX_IMPORT_BYTES) throw new QuestionImportError([{ line: 0, column: '', reason: `文件过大，上限为 ${MAX_IMPORT_BYTES / 1024 / 1024} MB` }]);
-    return parseQuestionJson(data.toString('utf8'));
+    let text: string;
+    try {
+      text = decodeText(data);
+    } catch (e) {
+      if (e instanceof FileFormatError) throw new QuestionImportError([{ line: 0, column: '', reason: e.message }]);
+      throw e;
+    }
+    return parseQuestionJson(text);
   }
   let rows: TabularRow[];
   try {
