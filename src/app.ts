@@ -66,7 +66,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     throw e;
   });
   await checkRedisDurability(redis, { production: env.NODE_ENV === 'production', allowVolatile: env.ALLOW_VOLATILE_REDIS === 'true', logger });
-  const db = opts.db ?? (await withBackoff('database', () => openStore(env), { logger }));
+  const db = opts.db ?? (await withBackoff('database', () => openStore(env, { logger }), { logger }));
   const metrics = new Metrics({ defaults: true });
   const bot = new Bot({ db, redis, settings: config.settings, redisPrefix: env.REDIS_PREFIX, logger, metrics, timeZone: env.BOT_TIMEZONE, ...(opts.now ? { now: opts.now } : {}) });
   // Attached before handlers register, so features can declare their periodic jobs.

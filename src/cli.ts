@@ -10,12 +10,15 @@ import { QuestionImportError } from './domain/quiz/transfer.js';
 import { parseMonth } from './domain/month.js';
 import { AREA_ALIASES } from './domain/progress.js';
 import { progressWorkbook } from './domain/progress-export.js';
+import { createLogger } from './logger.js';
+import { DataDirBusy } from './store/lock.js';
 import { openStore } from './store/open.js';
 import { exportData, importData, TransferError } from './store/transfer.js';
 
 /**
  * Administrator commands run on the server: `npm run cli -- <area> <verb> [args]`.
- * Exit codes: 0 done, 1 the input was refused (reasons printed), 2 bad usage or config.
+ * Exit codes: 0 done, 1 the input was refused (reasons printed), 2 bad usage or config,
+ * 3 the PGlite data directory is held by a running bot (nothing was opened or changed).
  */
 
 const USAGE = `用法：npm run cli -- <命令>
@@ -30,6 +33,11 @@ const USAGE = `用法：npm run cli -- <命令>
   data export 文件.jsonl                        导出全部数据（备份，或从 PGlite 迁移到 PostgreSQL）
   data import 文件.jsonl                        导入到一个空的数据库
 `;
+
+/** The store, marked as the CLI's in the PGlite lock; a stale lock's takeover is logged to stderr. */
+function openForCli(env: Parameters<typeof openStore>[0] & { LOG_LEVEL: string }) {
+  return openStore(env, { role: 'cli', logger: createLogger(env.LOG_LEVEL, process.stderr) });
+}
 
 type Command = (args: string[], flags: Set<string>) => Promise<number>;
 
@@ -61,7 +69,7 @@ const commands: Record<string, Command> = {
       console.error(month.message);
       return 2;
     }
-    const db = await openStore(config.env);
+    const db = await openForCli(config.env);
     try {
       const file = await progressWorkbook({ db, settings: config.settings, timeZone: config.env.BOT_TIMEZONE }, area, month.month);
       const out = [...flags].find((f) => f.startsWith('--out='))?.slice('--out='.length) ?? file.name;
@@ -76,7 +84,7 @@ const commands: Record<string, Command> = {
     const input = inputFile(args, 'questions import 题库.xlsx');
     if (!input) return 2;
     const { file, data } = input;
-    const db = await openStore(loadConfig().env);
+    const db = await openForCli(loadConfig().env);
     try {
       console.log(describeImport(await importQuestionFile(db, file, data, { dryRun: flags.has('--dry-run'), actor: 'cli' })));
       return 0;
@@ -96,7 +104,7 @@ const commands: Record<string, Command> = {
       console.error('请指定输出文件（.json、.csv 或 .xlsx），例如：npm run cli -- questions export 题库.xlsx');
       return 2;
     }
-    const db = await openStore(loadConfig().env);
+    const db = await openForCli(loadConfig().env);
     try {
       const { data, count, retired } = await exportQuestionFile(db, file);
       writeFileSync(file, data);
@@ -113,7 +121,7 @@ const commands: Record<string, Command> = {
       console.error('请指定输出文件，例如：npm run cli -- data export backup.jsonl');
       return 2;
     }
-    const db = await openStore(loadConfig().env);
+    const db = await openForCli(loadConfig().env);
     const out = createWriteStream(args[0]);
     let n = 0;
     try {
@@ -134,7 +142,7 @@ const commands: Record<string, Command> = {
       console.error('请指定导出文件，例如：npm run cli -- data import backup.jsonl');
       return 2;
     }
-    const db = await openStore(loadConfig().env);
+    const db = await openForCli(loadConfig().env);
     try {
       // readline drops lines emitted before its iterator exists, so create the iterator now,
       // before the transaction's first await.
@@ -170,7 +178,7 @@ const commands: Record<string, Command> = {
       console.log(`检查通过：${plans.length} 个月的学习计划（${plans.map((p) => p.month).join('、')}），未写入。`);
       return 0;
     }
-    const db = await openStore(loadConfig().env);
+    const db = await openForCli(loadConfig().env);
     try {
       const months = await importPlans(db, plans, 'cli');
       console.log(`已导入 ${months.length} 个月的学习计划：${months.join('、')}。`);
@@ -183,7 +191,7 @@ const commands: Record<string, Command> = {
     const input = inputFile(args, 'roster import examples/roster.csv');
     if (!input) return 2;
     const { file, data } = input;
-    const db = await openStore(loadConfig().env);
+    const db = await openForCli(loadConfig().env);
     try {
       const summary = await importRosterFile(db, file, data, { dryRun: flags.has('--dry-run'), actor: 'cli' });
       console.log(describeSummary(summary));
@@ -201,7 +209,7 @@ const commands: Record<string, Command> = {
 };
 
 async function retireCommand(ids: string[], restore: boolean): Promise<number> {
-  const db = await openStore(loadConfig().env);
+  const db = await openForCli(loadConfig().env);
   try {
     console.log(describeRetire(await retireQuestions(db, ids, { restore, actor: 'cli' })));
     return 0;
@@ -231,7 +239,8 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
     if (err instanceof ConfigError) console.error(`配置有误：\n${err.message}`);
+    else if (err instanceof DataDirBusy) console.error(`没有执行：${err.message}`);
     else console.error('执行失败：', err instanceof Error ? err.message : err);
-    process.exit(err instanceof ConfigError ? 2 : 1);
+    process.exit(err instanceof ConfigError ? 2 : err instanceof DataDirBusy ? 3 : 1);
   },
 );
