@@ -124,7 +124,7 @@ async function routeText(bot: Bot, d: Declaration): Promise<string> {
 }
 
 export async function previewCard(bot: Bot, d: Declaration, masking?: MaskResult): Promise<Card> {
-  const notice = masking ? maskingNotice(masking) : undefined;
+  const notice = masking ? maskingNotice(masking, '情况说明') : undefined;
   const v = { id: d.id, v: d.version };
   return card(
     `请核对您的上缴申报 · SB-${d.id}`,

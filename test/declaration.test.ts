@@ -100,7 +100,7 @@ describe('masking of personal numbers', () => {
 
   it('leaves amounts, dates and other long numbers alone', () => {
     const s = '金额 500 元，日期 20261120，住院号 12345678901234567890，发票 23456789012';
-    expect(maskPersonalNumbers(s)).toEqual({ text: s, idCards: 0, mobiles: 0 });
+    expect(maskPersonalNumbers(s)).toEqual({ text: s, idCards: 0, mobiles: 0, landlines: 0 });
     expect(maskingNotice(maskPersonalNumbers(s))).toBeUndefined();
   });
 

@@ -15,6 +15,7 @@ import type { ActionContext, ActionReply, CommandContext, CommandReply, HandlerC
 import { Dedupe } from './dedupe.js';
 import { CANCEL_WORDS, DialogueStore, firstOpenStep, type DialogueSpec, type DialogueState } from './dialogue.js';
 import { stepsFromForm } from './form-dialogue.js';
+import { cleanAction, cleanMessage, noticeOnFirstReply, noticeOnResult } from './incoming-text.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { TypedButtons, TYPED_CLICK_WORDS } from './typed-buttons.js';
 import { Metrics } from '../metrics.js';
@@ -195,7 +196,8 @@ export class Bot implements EventSink {
     return findStaffByPlatformId(this.db, platform, platformUserId);
   }
 
-  private async handleMessage(msg: IncomingMessage): Promise<void> {
+  private async handleMessage(incoming: IncomingMessage): Promise<void> {
+    const { msg, notice } = cleanMessage(incoming);
     const platform = this.requirePlatform(msg.platform);
     const target = { conversation: msg.conversation };
     if (msg.conversation.type === 'group' && !msg.mentioned) return;
@@ -212,6 +214,7 @@ export class Bot implements EventSink {
       return;
     }
     const ctx = this.baseContext(staff, msg.platform, msg.conversation, msg.eventId);
+    const flushNotice = noticeOnFirstReply(ctx, notice);
     const started = Date.now();
     try {
       const state = await this.dialogueStore.get(staff.staffId);
@@ -247,10 +250,13 @@ export class Bot implements EventSink {
       this.log.info({ platform: msg.platform, command: entry.spec.names[0], staffId: staff.staffId, ms: Date.now() - started }, 'command handled');
     } catch (e) {
       await this.replyError(ctx, e, { eventId: msg.eventId });
+    } finally {
+      await flushNotice().catch(() => {});
     }
   }
 
-  private async handleAction(action: CardAction): Promise<ActionResult> {
+  private async handleAction(incoming: CardAction): Promise<ActionResult> {
+    const { action, notice } = cleanAction(incoming);
     let staff: Staff | undefined;
     try {
       staff = await this.identify(action.platform, action.platformUserId);
@@ -282,7 +288,7 @@ export class Bot implements EventSink {
     try {
       const out = await entry.handler({ ...ctx, messageId: action.messageId, actionId: action.actionId, value, form: action.form });
       timer({ outcome: 'ok' });
-      return out ?? {};
+      return noticeOnResult(out ?? {}, notice);
     } catch (e) {
       timer({ outcome: e instanceof UserError ? 'refused' : 'error' });
       if (e instanceof UserError) return { toast: e.message };

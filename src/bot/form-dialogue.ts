@@ -1,4 +1,5 @@
 import type { FormInput } from '../../cards/model.js';
+import { stripThousands } from '../domain/numbers.js';
 import type { DialogueStep, StepResult } from './dialogue.js';
 
 /**
@@ -49,11 +50,13 @@ export function parseAnswer(input: FormInput, text: string, today: Date): StepRe
     case 'date':
       return parseDateAnswer(t, today);
     case 'number': {
-      const n = Number(t.replace(/[,，元]/g, ''));
+      const grouped = stripThousands(t.replace(/元$/, ''), input.label);
+      if (!grouped.ok) return grouped;
+      const n = grouped.value === '' ? NaN : Number(grouped.value);
       if (!Number.isFinite(n)) return { ok: false, message: `${input.label}需要是一个数字，例如 500。` };
       if (input.min !== undefined && n < input.min) return { ok: false, message: `${input.label}不能小于 ${input.min}。` };
       if (input.max !== undefined && n > input.max) return { ok: false, message: `${input.label}不能大于 ${input.max}。` };
-      return { ok: true, value: t.replace(/[,，元]/g, '') };
+      return { ok: true, value: grouped.value };
     }
     default:
       if (input.maxLength && t.length > input.maxLength) {

@@ -1,5 +1,7 @@
 import { maskPersonalNumbers, type MaskResult } from './masking.js';
 import { localDate } from './month.js';
+import { stripThousands } from './numbers.js';
+import { cleanText } from './text.js';
 
 /**
  * 红包/回扣 主动上缴登记: the fields of a declaration, the checks on them (shared by the form
@@ -123,8 +125,11 @@ export function checkHandling(raw: string | undefined): Check<Handling> {
 
 export function checkAmount(raw: string | undefined, maxYuan: number, kind?: Kind): Check<string> {
   const label = amountLabel(kind);
-  const t = (raw ?? '').trim().replace(/^[¥￥]/, '').replace(/元$/, '').replace(/[,，]/g, '').trim();
-  if (!t) return { ok: false, message: `请填写${label}（元），例如 500。` };
+  const bare = (raw ?? '').trim().replace(/^[¥￥]/, '').replace(/元$/, '').trim();
+  if (!bare) return { ok: false, message: `请填写${label}（元），例如 500。` };
+  const grouped = stripThousands(bare, label);
+  if (!grouped.ok) return grouped;
+  const t = grouped.value;
   if (!/^\d+(\.\d+)?$/.test(t)) return { ok: false, message: `${label}“${raw!.trim()}”不是有效的数字，请填写以元为单位的正数，例如 500 或 199.50。` };
   if (!/^\d+(\.\d{1,2})?$/.test(t)) return { ok: false, message: `${label}最多保留两位小数（精确到分），例如 199.50。` };
   const [int, frac = ''] = t.split('.');
@@ -166,7 +171,7 @@ export function descriptionRequired(v: { kind?: Kind; giver?: Giver; handling?: 
 }
 
 export function checkDescription(raw: string | undefined, required: boolean): Check<string> {
-  const t = (raw ?? '').replace(/\r\n/g, '\n').trim();
+  const t = cleanText(raw ?? '').trim();
   if (!t && required) return { ok: false, message: '选择了“其他”时，请在情况说明中写明具体是什么。' };
   const n = [...t].length;
   if (n > DESCRIPTION_MAX) return { ok: false, message: `情况说明最多 ${DESCRIPTION_MAX} 字，现在是 ${n} 字，请精简后重新填写。` };

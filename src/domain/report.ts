@@ -5,6 +5,7 @@ import { appendAudit } from '../store/audit.js';
 import type { Db, Queryable } from '../store/db.js';
 import { listActiveStaff, listDepartments, type Staff } from '../store/staff.js';
 import { addMonths, monthKey, zonedTime, type Month } from './month.js';
+import { stripThousands } from './numbers.js';
 import { addDays, daysBetween, monthFromKey } from './study.js';
 
 /**
@@ -113,16 +114,23 @@ export async function missingDepartments(q: Queryable, settings: ReportSettings,
 
 /** The form's values, as a platform (or the step-by-step dialogue) hands them over. */
 export function reportFormSchema(figureNames: string[]) {
-  const figure = z
-    .string()
-    .trim()
-    .transform((s) => s.replace(/[,，]/g, ''))
-    .refine((s) => s === '' || /^\d{1,9}$/.test(s), '请填写不小于 0 的整数')
-    .optional();
+  // Each figure's messages name it: with several figures, "请填写整数" alone says not which.
+  const figure = (name: string) =>
+    z
+      .string()
+      .trim()
+      .transform((s, ctx) => {
+        const grouped = stripThousands(s, name);
+        if (grouped.ok) return grouped.value;
+        ctx.addIssue({ code: 'custom', message: grouped.message.replace(/。$/, '') });
+        return z.NEVER;
+      })
+      .refine((s) => s === '' || /^\d{1,9}$/.test(s), `${name}请填写不小于 0 的整数`)
+      .optional();
   return z.object({
     summary: z.string().trim().min(1, '请填写本月工作进展').max(SUMMARY_MAX, `工作进展最多 ${SUMMARY_MAX} 字`),
     attachment: z.string().trim().max(500, '附件说明最多 500 字').optional(),
-    ...Object.fromEntries(figureNames.map((_, i) => [`f${i}`, figure])),
+    ...Object.fromEntries(figureNames.map((name, i) => [`f${i}`, figure(name)])),
   });
 }
 

@@ -66,6 +66,8 @@ export async function parseQuestionFile(name: string, data: Buffer): Promise<Par
   let rows: TabularRow[];
   try {
     rows = await readTabular(name, data);
+    // Only our CSV export adds the quote; in XLSX a cell's text is what it says.
+    if (/\.csv$/i.test(name)) rows = rows.map((r) => ({ ...r, cells: r.cells.map(restoreCsvCell) }));
   } catch (e) {
     if (e instanceof FileFormatError) throw new QuestionImportError([{ line: 0, column: '', reason: /不支持的文件类型/.test(e.message) ? `不支持的文件类型：${name}（请使用 .json、.csv 或 .xlsx）` : e.message }]);
     throw e;
@@ -197,7 +199,19 @@ function toRow(q: Question): string[] {
   return [q.id, q.type, q.rule === null ? '' : String(q.rule), q.topic, q.stem, ...opts, q.answer.map((a) => OPTION_LETTERS[a]).join(''), q.explanation, q.source];
 }
 
-const csvCell = (v: string): string => (/[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+// A spreadsheet opening the CSV runs a cell starting with = + - @ tab or CR as a formula
+// (OWASP "CSV injection"): such a cell gets a leading quote, which Excel and LibreOffice show
+// as text. Cells already starting with quotes before such a character get one more, so the
+// importer can take exactly one off and every text survives export → import unchanged.
+const FORMULA_START = /^'*[=+\-@\t\r]/;
+export const neutraliseCsvCell = (v: string): string => (FORMULA_START.test(v) ? `'${v}` : v);
+/** The importer's half: undoes neutraliseCsvCell, and only that. */
+export const restoreCsvCell = (v: string): string => (/^'+[=+\-@\t\r]/.test(v) ? v.slice(1) : v);
+
+const csvCell = (raw: string): string => {
+  const v = neutraliseCsvCell(raw);
+  return /[",\r\n\t]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
+};
 
 /** Writes questions in the format the file name asks for; the output re-imports unchanged. */
 export async function writeQuestionFile(name: string, questions: Question[]): Promise<Buffer> {
