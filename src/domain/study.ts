@@ -10,6 +10,7 @@ import { listActiveStaff, type Staff } from '../store/staff.js';
 import { localDate, monthKey, type Month } from './month.js';
 import type { Role } from './roles.js';
 import { decodeText, FileFormatError } from './tabular.js';
+import { cleanDeep } from './text.js';
 
 /**
  * Monthly study tasks: which plan applies to a month, who must study, who has, and what the
@@ -129,7 +130,7 @@ export function parsePlanFile(fileName: string, data: Buffer | string): PlanInpu
   }
   let raw: unknown;
   try {
-    raw = /\.json$/i.test(fileName) ? JSON.parse(text) : parseYaml(text);
+    raw = cleanDeep(/\.json$/i.test(fileName) ? JSON.parse(text) : parseYaml(text));
   } catch (e) {
     throw new PlanImportError([`${fileName}：不是有效的 ${/\.json$/i.test(fileName) ? 'JSON' : 'YAML'}（${(e as Error).message.split('\n')[0]}）`]);
   }

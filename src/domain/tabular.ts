@@ -1,4 +1,5 @@
 import type ExcelJS from 'exceljs';
+import { cleanText } from './text.js';
 import iconv from 'iconv-lite';
 
 /**
@@ -142,7 +143,9 @@ export async function readTabular(name: string, data: Buffer): Promise<TabularRo
   if (data.length > MAX_IMPORT_BYTES) {
     throw new FileFormatError(`文件过大（${(data.length / 1024 / 1024).toFixed(1)} MB），上限为 ${MAX_IMPORT_BYTES / 1024 / 1024} MB；请拆分后分批导入`);
   }
-  if (/\.xlsx$/i.test(name)) return parseXlsx(data);
-  if (/\.csv$/i.test(name)) return parseCsv(decodeText(data));
+  // Imported cells are stored as typed; control characters would fail the insert (22021).
+  const clean = (rows: TabularRow[]) => rows.map((r) => ({ ...r, cells: r.cells.map(cleanText) }));
+  if (/\.xlsx$/i.test(name)) return clean(await parseXlsx(data));
+  if (/\.csv$/i.test(name)) return clean(parseCsv(decodeText(data)));
   throw new FileFormatError(`不支持的文件类型：${name}（请使用 .csv 或 .xlsx）`);
 }

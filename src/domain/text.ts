@@ -17,3 +17,14 @@ const BIDI = /[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/g;
 export function cleanText(s: string): string {
   return s.replace(/\r\n?/g, '\n').replace(CONTROLS, '').replace(BIDI, '');
 }
+
+/**
+ * Every string inside a parsed file (JSON or YAML), cleaned: an escaped `\u0000` in a JSON
+ * file reaches the parser's output even though the file's bytes held no control character.
+ */
+export function cleanDeep<T>(value: T): T {
+  if (typeof value === 'string') return cleanText(value) as T;
+  if (Array.isArray(value)) return value.map(cleanDeep) as T;
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, cleanDeep(v)])) as T;
+  return value;
+}

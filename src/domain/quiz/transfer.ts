@@ -1,5 +1,6 @@
 import { buildWorkbook } from '../workbook.js';
 import { formatProblem, type RowProblem } from '../roster.js';
+import { cleanDeep } from '../text.js';
 import { decodeText, FileFormatError, MAX_IMPORT_BYTES, readTabular, type TabularRow } from '../tabular.js';
 import { bankProblems, JUDGE_OPTIONS, MAX_OPTIONS, normaliseQuestion, OPTION_LETTERS, type Question, type QuestionType } from './question.js';
 
@@ -104,7 +105,7 @@ function elementLines(text: string): number[] {
 export function parseQuestionJson(text: string): ParsedQuestion[] {
   let raw: unknown;
   try {
-    raw = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+    raw = cleanDeep(JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text));
   } catch (e) {
     const m = /position (\d+)/.exec((e as Error).message);
     const line = m ? text.slice(0, Number(m[1])).split('\n').length : 0;
