@@ -13,11 +13,11 @@ import { createLogger, type Logger } from './logger.js';
 import { platformFactories } from './platform/factories.js';
 import { SandboxPlatform } from './platform/sandbox/adapter.js';
 import { registerSandboxRoutes } from './platform/sandbox/routes.js';
-import { selectPlatforms } from './platform/select.js';
+import { SANDBOX_IN_PRODUCTION, sandboxRefusal, selectPlatforms } from './platform/select.js';
 import type { ChatPlatform } from './platform/types.js';
 import type { Db } from './store/db.js';
 import { Metrics } from './metrics.js';
-import { checkRedisDurability, waitForRedis, withBackoff } from './startup-checks.js';
+import { checkRedisDurability, StartupRefused, waitForRedis, withBackoff } from './startup-checks.js';
 import { openStore } from './store/open.js';
 import { pendingApprovalsByStep, pendingSendsByPlatform } from './store/operational-counts.js';
 import { countStaff } from './store/staff.js';
@@ -58,6 +58,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const { config } = opts;
   const { env } = config;
   const logger = opts.logger ?? createLogger(env.LOG_LEVEL);
+  const refusal = sandboxRefusal(env);
+  if (refusal) throw new StartupRefused(refusal);
   // ioredis keeps reconnecting with its own backoff; start-up waits for it, then gives up clearly.
   const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 2 });
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
@@ -76,10 +78,13 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const platforms = opts.platforms ?? (await selectPlatforms(env, platformFactories(logger)));
   for (const p of platforms) bot.addPlatform(p);
   const sandbox = platforms.find((p): p is SandboxPlatform => p instanceof SandboxPlatform);
+  const sandboxInProduction = Boolean(sandbox) && env.NODE_ENV === 'production';
+  if (sandboxInProduction) logger.warn(`WARNING: ${SANDBOX_IN_PRODUCTION}`);
 
   metrics.addGauge('qinglian_outbound_pending', 'Sends waiting in the outbound queue, by platform', () => pendingSendsByPlatform(db), 'platform');
   metrics.addGauge('qinglian_approvals_pending', 'Declarations waiting for a decision, by approval step', () => pendingApprovalsByStep(db), 'step');
-  const http = createHttp({ db, redis, platforms: () => platforms, metrics });
+  const warnings = (): Record<string, string> => (sandboxInProduction ? { sandbox: SANDBOX_IN_PRODUCTION } : {});
+  const http = createHttp({ db, redis, platforms: () => platforms, metrics, warnings });
   if (sandbox) registerSandboxRoutes(http, sandbox, db);
 
   let started = false;
