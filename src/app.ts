@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { registerHandlers } from '../handlers/index.js';
 import { attachScheduling } from '../scheduler/index.js';
+import { describeRedisLoss } from '../scheduler/redis-loss.js';
 import { Bot } from './bot/bot.js';
 import type { Config } from './config.js';
 import { describeSummary, importRosterFile } from './domain/roster.js';
@@ -38,6 +39,8 @@ export interface AppOptions {
   platforms?: ChatPlatform[];
   db?: Db;
   now?: () => Date;
+  /** How often to check that Redis still holds the bot's data (default a minute; tests shorten it). */
+  redisCheckMs?: number;
 }
 
 export interface App {
@@ -72,7 +75,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const metrics = new Metrics({ defaults: true });
   const bot = new Bot({ db, redis, settings: config.settings, redisPrefix: env.REDIS_PREFIX, logger, metrics, timeZone: env.BOT_TIMEZONE, ...(opts.now ? { now: opts.now } : {}) });
   // Attached before handlers register, so features can declare their periodic jobs.
-  const jobs = attachScheduling(bot, { redisUrl: env.REDIS_URL, timeZone: env.BOT_TIMEZONE, logger, calendarJobs: env.SCHEDULED_JOBS === 'on' });
+  const jobs = attachScheduling(bot, { redisUrl: env.REDIS_URL, timeZone: env.BOT_TIMEZONE, logger, calendarJobs: env.SCHEDULED_JOBS === 'on', ...(opts.redisCheckMs ? { sentinelIntervalMs: opts.redisCheckMs } : {}) });
   registerHandlers(bot);
 
   const platforms = opts.platforms ?? (await selectPlatforms(env, platformFactories(logger)));
@@ -83,7 +86,10 @@ export async function createApp(opts: AppOptions): Promise<App> {
 
   metrics.addGauge('qinglian_outbound_pending', 'Sends waiting in the outbound queue, by platform', () => pendingSendsByPlatform(db), 'platform');
   metrics.addGauge('qinglian_approvals_pending', 'Declarations waiting for a decision, by approval step', () => pendingApprovalsByStep(db), 'step');
-  const warnings = (): Record<string, string> => (sandboxInProduction ? { sandbox: SANDBOX_IN_PRODUCTION } : {});
+  const warnings = (): Record<string, string> => {
+    const lost = describeRedisLoss(jobs.redisLoss(), new Date(), env.BOT_TIMEZONE);
+    return { ...(sandboxInProduction ? { sandbox: SANDBOX_IN_PRODUCTION } : {}), ...(lost ? { redis: lost } : {}) };
+  };
   const http = createHttp({ db, redis, platforms: () => platforms, metrics, warnings });
   if (sandbox) registerSandboxRoutes(http, sandbox, db);
 
