@@ -18,7 +18,7 @@ import { SANDBOX_IN_PRODUCTION, sandboxRefusal, selectPlatforms } from './platfo
 import type { ChatPlatform } from './platform/types.js';
 import type { Db } from './store/db.js';
 import { Metrics } from './metrics.js';
-import { checkRedisDurability, StartupRefused, waitForRedis, withBackoff } from './startup-checks.js';
+import { checkRedisDurability, portInUse, StartupRefused, waitForRedis, withBackoff } from './startup-checks.js';
 import { openStore } from './store/open.js';
 import { pendingApprovalsByStep, pendingSendsByPlatform } from './store/operational-counts.js';
 import { countStaff } from './store/staff.js';
@@ -52,7 +52,7 @@ export interface App {
   logger: Logger;
   platforms: ChatPlatform[];
   sandbox?: SandboxPlatform;
-  /** Starts the platforms and the HTTP server; resolves with the base URL. */
+  /** Binds the HTTP port, then starts the platforms and the queues; resolves with the base URL. */
   start(): Promise<string>;
   stop(): Promise<void>;
 }
@@ -64,7 +64,9 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const refusal = sandboxRefusal(env);
   if (refusal) throw new StartupRefused(refusal);
   // ioredis keeps reconnecting with its own backoff; start-up waits for it, then gives up clearly.
-  const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 2 });
+  // While it is away, a command fails at once (no offline queue) or after commandTimeout, so
+  // a user's message is answered "temporarily unavailable" instead of hanging unanswered.
+  const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 3_000 });
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   await waitForRedis(redis, env.REDIS_URL, 45_000).catch((e: unknown) => {
     redis.disconnect();
@@ -93,7 +95,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const http = createHttp({ db, redis, platforms: () => platforms, metrics, warnings });
   if (sandbox) registerSandboxRoutes(http, sandbox, db);
 
-  let started = false;
+  let listening = false;
   return {
     config,
     bot,
@@ -104,6 +106,13 @@ export async function createApp(opts: AppOptions): Promise<App> {
     platforms,
     sandbox,
     async start() {
+      // The port first: a second instance started by mistake must fail here, before it takes
+      // a single platform event or queue job from the first.
+      const url = await http.listen({ port: env.PORT, host: env.HOST }).catch((e: unknown) => {
+        if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new StartupRefused(portInUse(env.HOST, env.PORT));
+        throw e;
+      });
+      listening = true;
       if (sandbox && (await countStaff(db)) === 0) {
         // A fresh sandbox gets the sample hospital so every feature can be tried at once.
         const summary = await importRosterFile(db, SAMPLE_ROSTER, readFileSync(SAMPLE_ROSTER), { actor: 'system' });
@@ -111,8 +120,6 @@ export async function createApp(opts: AppOptions): Promise<App> {
       }
       for (const p of platforms) await p.start(bot);
       await jobs.start();
-      const url = await http.listen({ port: env.PORT, host: env.HOST });
-      started = true;
       logger.info({ url, platforms: platforms.map((p) => p.name) }, 'qinglian started');
       return url;
     },
@@ -121,7 +128,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
       bot.stopAccepting();
       await jobs.stop();
       for (const p of platforms) await p.stop().catch((err: unknown) => logger.warn({ err }, 'platform stop failed'));
-      if (started) await http.close();
+      if (listening) await http.close();
       await bot.drain();
       redis.disconnect();
       if (!opts.db) await db.close();
