@@ -52,7 +52,9 @@ export class RedisSentinel {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
-    await this.checking;
+    // A check waiting on an unreachable Redis must not hold up shutdown; closing the
+    // connection afterwards ends it.
+    await Promise.race([this.checking, new Promise((r) => setTimeout(r, 2_000).unref())]);
   }
 
   private async write(): Promise<void> {

@@ -18,7 +18,7 @@ describe('13.15 Redis down while users write', () => {
   }, 60_000);
   afterAll(async () => {
     // Back up first, so stopping the queues does not wait on a Redis that is gone.
-    if (redis.port) await redis.start().catch(() => {});
+    if (redis.port && !redis.running) await redis.start().catch(() => {});
     await t?.dispose();
     await redis.kill();
   });

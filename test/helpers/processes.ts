@@ -22,7 +22,13 @@ export class PrivateRedis {
     return `redis://127.0.0.1:${this.port}`;
   }
 
+  get running(): boolean {
+    return this.proc !== undefined && this.proc.exitCode === null && this.proc.signalCode === null;
+  }
+
   async start(): Promise<this> {
+    // A second server on the same port would exit at once and orphan the first.
+    if (this.running) return this;
     if (!this.port) this.port = await freePort();
     this.proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
     const probe = new Redis(this.port, '127.0.0.1', { retryStrategy: (n) => (n > 100 ? null : 50) });
