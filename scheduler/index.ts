@@ -1,6 +1,8 @@
 import type { Bot } from '../src/bot/bot.js';
 import type { Logger } from '../src/logger.js';
+import { Counter } from 'prom-client';
 import { Outbound } from './outbound.js';
+import { RedisSentinel, type RedisLoss } from './redis-loss.js';
 import { bullConnection, Scheduler } from './scheduler.js';
 
 /**
@@ -17,13 +19,24 @@ export interface Scheduling {
   scheduler: Scheduler;
   outbound: Outbound;
   timeZone: string;
+  /** The last Redis data loss this process noticed and repaired, if any. */
+  redisLoss(): RedisLoss | undefined;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
 
 const attached = new WeakMap<Bot, Scheduling>();
 
-export function attachScheduling(bot: Bot, opts: { redisUrl: string; timeZone: string; logger: Logger; calendarJobs?: boolean }): Scheduling {
+export interface SchedulingOptions {
+  redisUrl: string;
+  timeZone: string;
+  logger: Logger;
+  calendarJobs?: boolean;
+  /** How often to look for the Redis sentinel key (default a minute; shorter in tests). */
+  sentinelIntervalMs?: number;
+}
+
+export function attachScheduling(bot: Bot, opts: SchedulingOptions): Scheduling {
   const existing = attached.get(bot);
   if (existing) return existing;
   const connection = bullConnection(opts.redisUrl);
@@ -36,16 +49,30 @@ export function attachScheduling(bot: Bot, opts: { redisUrl: string; timeZone: s
     await outbound.recover(60_000);
     await outbound.finishIdle();
   });
+  const losses = new Counter({ name: 'qinglian_redis_data_lost_total', help: 'Times Redis was found to have lost its data (sentinel key missing) and schedulers and sends were restored', registers: [bot.metrics.registry] });
+  const sentinel = new RedisSentinel({
+    connection,
+    prefix,
+    intervalMs: opts.sentinelIntervalMs ?? 60_000,
+    logger: opts.logger,
+    recover: async () => {
+      await scheduler.declare();
+      return outbound.recover();
+    },
+    onLoss: () => losses.inc(),
+  });
   let running = false;
   const s: Scheduling = {
     scheduler,
     outbound,
     timeZone: opts.timeZone,
+    redisLoss: () => sentinel.last,
     async start() {
       if (running) return;
       running = true;
       await outbound.start();
       await scheduler.start();
+      await sentinel.start();
     },
     async stop() {
       if (!running) {
@@ -53,6 +80,7 @@ export function attachScheduling(bot: Bot, opts: { redisUrl: string; timeZone: s
         return;
       }
       running = false;
+      await sentinel.stop();
       await scheduler.stop();
       await outbound.stop();
       await connection.quit().catch(() => connection.disconnect());

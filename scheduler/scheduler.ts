@@ -107,6 +107,20 @@ export class Scheduler {
 
   /** Declares the schedulers (idempotent) and starts the worker. */
   async start(): Promise<void> {
+    await this.declare();
+    this.worker = new Worker(CRON_QUEUE, (job) => this.process(job), {
+      connection: this.opts.connection.duplicate(),
+      prefix: this.opts.prefix,
+      concurrency: 4,
+      // Study pushes of a few thousand rows take seconds; keep the lock well beyond that.
+      lockDuration: 120_000,
+    });
+    this.worker.on('failed', (job, err) => this.opts.logger.error({ err, job: job?.name }, 'scheduled job failed'));
+    this.worker.on('error', (err) => this.opts.logger.warn({ err: err.message }, 'scheduler worker error'));
+  }
+
+  /** Upserts one job scheduler per registered job; also after Redis lost them (scheduler/redis-loss.ts). */
+  async declare(): Promise<void> {
     const queue = this.requireQueue();
     const calendar = this.opts.calendarJobs !== false;
     if (!calendar) this.opts.logger.info({ jobs: this.names().filter((n) => this.periodic.get(n)?.pattern) }, 'calendar jobs off (SCHEDULED_JOBS=off)');
@@ -131,15 +145,6 @@ export class Scheduler {
         if (s && !this.periodic.has(s.key)) await queue.removeJobScheduler(s.key);
       }
     }
-    this.worker = new Worker(CRON_QUEUE, (job) => this.process(job), {
-      connection: this.opts.connection.duplicate(),
-      prefix: this.opts.prefix,
-      concurrency: 4,
-      // Study pushes of a few thousand rows take seconds; keep the lock well beyond that.
-      lockDuration: 120_000,
-    });
-    this.worker.on('failed', (job, err) => this.opts.logger.error({ err, job: job?.name }, 'scheduled job failed'));
-    this.worker.on('error', (err) => this.opts.logger.warn({ err: err.message }, 'scheduler worker error'));
   }
 
   private async process(job: Job): Promise<void> {

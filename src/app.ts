@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { registerHandlers } from '../handlers/index.js';
 import { attachScheduling } from '../scheduler/index.js';
+import { describeRedisLoss } from '../scheduler/redis-loss.js';
 import { Bot } from './bot/bot.js';
 import type { Config } from './config.js';
 import { describeSummary, importRosterFile } from './domain/roster.js';
@@ -13,11 +14,11 @@ import { createLogger, type Logger } from './logger.js';
 import { platformFactories } from './platform/factories.js';
 import { SandboxPlatform } from './platform/sandbox/adapter.js';
 import { registerSandboxRoutes } from './platform/sandbox/routes.js';
-import { selectPlatforms } from './platform/select.js';
+import { SANDBOX_IN_PRODUCTION, sandboxRefusal, selectPlatforms } from './platform/select.js';
 import type { ChatPlatform } from './platform/types.js';
 import type { Db } from './store/db.js';
 import { Metrics } from './metrics.js';
-import { checkRedisDurability, waitForRedis, withBackoff } from './startup-checks.js';
+import { checkRedisDurability, portInUse, StartupRefused, waitForRedis, withBackoff } from './startup-checks.js';
 import { openStore } from './store/open.js';
 import { pendingApprovalsByStep, pendingSendsByPlatform } from './store/operational-counts.js';
 import { countStaff } from './store/staff.js';
@@ -38,6 +39,8 @@ export interface AppOptions {
   platforms?: ChatPlatform[];
   db?: Db;
   now?: () => Date;
+  /** How often to check that Redis still holds the bot's data (default a minute; tests shorten it). */
+  redisCheckMs?: number;
 }
 
 export interface App {
@@ -49,7 +52,7 @@ export interface App {
   logger: Logger;
   platforms: ChatPlatform[];
   sandbox?: SandboxPlatform;
-  /** Starts the platforms and the HTTP server; resolves with the base URL. */
+  /** Binds the HTTP port, then starts the platforms and the queues; resolves with the base URL. */
   start(): Promise<string>;
   stop(): Promise<void>;
 }
@@ -58,8 +61,12 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const { config } = opts;
   const { env } = config;
   const logger = opts.logger ?? createLogger(env.LOG_LEVEL);
+  const refusal = sandboxRefusal(env);
+  if (refusal) throw new StartupRefused(refusal);
   // ioredis keeps reconnecting with its own backoff; start-up waits for it, then gives up clearly.
-  const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 2 });
+  // While it is away, a command fails at once (no offline queue) or after commandTimeout, so
+  // a user's message is answered "temporarily unavailable" instead of hanging unanswered.
+  const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 3_000 });
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   await waitForRedis(redis, env.REDIS_URL, 45_000).catch((e: unknown) => {
     redis.disconnect();
@@ -70,19 +77,25 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const metrics = new Metrics({ defaults: true });
   const bot = new Bot({ db, redis, settings: config.settings, redisPrefix: env.REDIS_PREFIX, logger, metrics, timeZone: env.BOT_TIMEZONE, ...(opts.now ? { now: opts.now } : {}) });
   // Attached before handlers register, so features can declare their periodic jobs.
-  const jobs = attachScheduling(bot, { redisUrl: env.REDIS_URL, timeZone: env.BOT_TIMEZONE, logger, calendarJobs: env.SCHEDULED_JOBS === 'on' });
+  const jobs = attachScheduling(bot, { redisUrl: env.REDIS_URL, timeZone: env.BOT_TIMEZONE, logger, calendarJobs: env.SCHEDULED_JOBS === 'on', ...(opts.redisCheckMs ? { sentinelIntervalMs: opts.redisCheckMs } : {}) });
   registerHandlers(bot);
 
   const platforms = opts.platforms ?? (await selectPlatforms(env, platformFactories(logger)));
   for (const p of platforms) bot.addPlatform(p);
   const sandbox = platforms.find((p): p is SandboxPlatform => p instanceof SandboxPlatform);
+  const sandboxInProduction = Boolean(sandbox) && env.NODE_ENV === 'production';
+  if (sandboxInProduction) logger.warn(`WARNING: ${SANDBOX_IN_PRODUCTION}`);
 
   metrics.addGauge('qinglian_outbound_pending', 'Sends waiting in the outbound queue, by platform', () => pendingSendsByPlatform(db), 'platform');
   metrics.addGauge('qinglian_approvals_pending', 'Declarations waiting for a decision, by approval step', () => pendingApprovalsByStep(db), 'step');
-  const http = createHttp({ db, redis, platforms: () => platforms, metrics });
+  const warnings = (): Record<string, string> => {
+    const lost = describeRedisLoss(jobs.redisLoss(), new Date(), env.BOT_TIMEZONE);
+    return { ...(sandboxInProduction ? { sandbox: SANDBOX_IN_PRODUCTION } : {}), ...(lost ? { redis: lost } : {}) };
+  };
+  const http = createHttp({ db, redis, platforms: () => platforms, metrics, warnings });
   if (sandbox) registerSandboxRoutes(http, sandbox, db);
 
-  let started = false;
+  let listening = false;
   return {
     config,
     bot,
@@ -93,6 +106,13 @@ export async function createApp(opts: AppOptions): Promise<App> {
     platforms,
     sandbox,
     async start() {
+      // The port first: a second instance started by mistake must fail here, before it takes
+      // a single platform event or queue job from the first.
+      const url = await http.listen({ port: env.PORT, host: env.HOST }).catch((e: unknown) => {
+        if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new StartupRefused(portInUse(env.HOST, env.PORT));
+        throw e;
+      });
+      listening = true;
       if (sandbox && (await countStaff(db)) === 0) {
         // A fresh sandbox gets the sample hospital so every feature can be tried at once.
         const summary = await importRosterFile(db, SAMPLE_ROSTER, readFileSync(SAMPLE_ROSTER), { actor: 'system' });
@@ -100,8 +120,6 @@ export async function createApp(opts: AppOptions): Promise<App> {
       }
       for (const p of platforms) await p.start(bot);
       await jobs.start();
-      const url = await http.listen({ port: env.PORT, host: env.HOST });
-      started = true;
       logger.info({ url, platforms: platforms.map((p) => p.name) }, 'qinglian started');
       return url;
     },
@@ -110,7 +128,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
       bot.stopAccepting();
       await jobs.stop();
       for (const p of platforms) await p.stop().catch((err: unknown) => logger.warn({ err }, 'platform stop failed'));
-      if (started) await http.close();
+      if (listening) await http.close();
       await bot.drain();
       redis.disconnect();
       if (!opts.db) await db.close();

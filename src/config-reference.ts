@@ -21,7 +21,7 @@ export const ENV_HELP: Record<string, string> = {
   LOG_LEVEL: '日志级别',
   CONFIG_FILE: '医院设置文件（YAML）的路径；文件不存在时使用全部默认值',
   PUBLIC_URL: '外部可访问的地址（沙盒下载链接等）',
-  SANDBOX: '本地沙盒：auto = 没有平台凭据时启用',
+  SANDBOX: '本地沙盒（无需登录）：auto = 没有平台凭据时启用，但 NODE_ENV=production 时没有凭据则拒绝启动；on = 总是启用（生产环境中警告并在 /healthz 注明）',
   SCHEDULED_JOBS: '按日历运行的任务（学习推送、提醒、催报）；off = 本进程不登记这些任务（试运行环境、测试），内部维护任务照常',
   ALLOW_VOLATILE_REDIS: '生产环境中 Redis 不持久化或会淘汰键时仍然启动（不建议）',
   SHUTDOWN_TIMEOUT_SECONDS: '收到 SIGTERM 后等待进行中工作的最长秒数',

@@ -83,3 +83,8 @@ export function waitForRedis(redis: Redis, url: string, timeoutMs: number): Prom
     redis.once('ready', onReady);
   });
 }
+
+/** Why a second instance stops: the port is taken, most likely by the bot already running. */
+export function portInUse(host: string, port: number): string {
+  return `端口 ${host}:${port} 已被占用，很可能已有一个清廉助手在运行。本进程已退出，没有接收任何消息或任务。如需同时运行多个副本，请为每个副本设置不同的 PORT。`;
+}

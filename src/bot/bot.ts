@@ -150,7 +150,19 @@ export class Bot implements EventSink {
   async onMessage(msg: IncomingMessage): Promise<void> {
     if (!this.accepting) throw new Error('bot is shutting down');
     this.metrics.eventsReceived.inc({ platform: msg.platform, kind: 'message' });
-    if (!(await this.dedupe.first(msg.platform, msg.eventId, msg.platformMessageId))) {
+    let first: boolean;
+    try {
+      first = await this.dedupe.first(msg.platform, msg.eventId, msg.platformMessageId);
+    } catch (e) {
+      // Redis is away: without dedupe and dialogue state nothing can be handled safely, so
+      // nothing is; the user is told so and retries. Acknowledged rather than thrown, so a
+      // late redelivery does not act on a message the user was told did not take effect.
+      if (msg.conversation.type === 'group' && !msg.mentioned) return;
+      this.log.error({ err: (e as Error).message, platform: msg.platform, eventId: msg.eventId }, 'Redis unavailable; message answered as temporarily unavailable');
+      await this.platforms.get(msg.platform)?.sendText({ conversation: msg.conversation }, TEMPORARILY_UNAVAILABLE).catch(() => {});
+      return;
+    }
+    if (!first) {
       this.metrics.eventsDuplicate.inc({ platform: msg.platform, kind: 'message' });
       this.log.info({ platform: msg.platform, eventId: msg.eventId, platformMessageId: msg.platformMessageId }, 'duplicate message dropped');
       return;
@@ -170,7 +182,15 @@ export class Bot implements EventSink {
   async onAction(action: CardAction): Promise<ActionResult> {
     if (!this.accepting) return { toast: '系统正在重启，请稍后再点一次。' };
     this.metrics.eventsReceived.inc({ platform: action.platform, kind: 'action' });
-    if (!(await this.dedupe.first(action.platform, action.eventId))) {
+    let first: boolean;
+    try {
+      first = await this.dedupe.first(action.platform, action.eventId);
+    } catch (e) {
+      // As for messages: nothing has been done, and the click can simply be repeated.
+      this.log.error({ err: (e as Error).message, platform: action.platform, eventId: action.eventId }, 'Redis unavailable; card action answered as temporarily unavailable');
+      return { toast: TEMPORARILY_UNAVAILABLE };
+    }
+    if (!first) {
       this.metrics.eventsDuplicate.inc({ platform: action.platform, kind: 'action' });
       this.log.info({ platform: action.platform, eventId: action.eventId }, 'duplicate action dropped');
       return {};
@@ -216,8 +236,16 @@ export class Bot implements EventSink {
     const ctx = this.baseContext(staff, msg.platform, msg.conversation, msg.eventId);
     const flushNotice = noticeOnFirstReply(ctx, notice);
     const started = Date.now();
+    let state: DialogueState | undefined;
     try {
-      const state = await this.dialogueStore.get(staff.staffId);
+      state = await this.dialogueStore.get(staff.staffId);
+    } catch (e) {
+      // Redis went away after the dedupe check; nothing has happened yet.
+      this.log.error({ err: (e as Error).message, platform: msg.platform, eventId: msg.eventId }, 'Redis unavailable; message answered as temporarily unavailable');
+      await platform.sendText(target, TEMPORARILY_UNAVAILABLE).catch(() => {});
+      return;
+    }
+    try {
       if (state) {
         await this.continueDialogue(ctx, state, msg.text, msg.files);
         return;
