@@ -92,7 +92,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
     const lost = describeRedisLoss(jobs.redisLoss(), new Date(), env.BOT_TIMEZONE);
     return { ...(sandboxInProduction ? { sandbox: SANDBOX_IN_PRODUCTION } : {}), ...(lost ? { redis: lost } : {}) };
   };
-  const http = createHttp({ db, redis, platforms: () => platforms, metrics, warnings });
+  let ready = false;
+  const http = createHttp({ db, redis, platforms: () => platforms, metrics, warnings, ready: () => ready });
   if (sandbox) registerSandboxRoutes(http, sandbox, db);
 
   let listening = false;
@@ -120,6 +121,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
       }
       for (const p of platforms) await p.start(bot);
       await jobs.start();
+      ready = true;
       logger.info({ url, platforms: platforms.map((p) => p.name) }, 'qinglian started');
       return url;
     },

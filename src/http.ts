@@ -14,6 +14,8 @@ export interface HealthDeps {
   metrics?: Metrics;
   /** The app's own warnings (sandbox in production, Redis data lost and restored), by topic. */
   warnings?: () => Record<string, string>;
+  /** False until start-up has finished: the port is bound first, so it answers before the bot can serve. */
+  ready?: () => boolean;
 }
 
 export async function checkHealth(deps: HealthDeps): Promise<{ ok: boolean; body: Record<string, unknown> }> {
@@ -30,8 +32,9 @@ export async function checkHealth(deps: HealthDeps): Promise<{ ok: boolean; body
     if (h.ok && h.detail) warnings[p.name] = h.detail;
   }
   const failing = [...(db === 'ok' ? [] : ['db']), ...(redis === 'ok' ? [] : ['redis']), ...Object.entries(platforms).filter(([, v]) => v !== 'ok').map(([k]) => k)];
-  const ok = failing.length === 0;
-  return { ok, body: { status: ok ? 'ok' : 'down', ...(ok ? {} : { failing }), db, redis, platforms, ...(Object.keys(warnings).length ? { warnings } : {}) } };
+  const starting = deps.ready ? !deps.ready() : false;
+  const ok = failing.length === 0 && !starting;
+  return { ok, body: { status: ok ? 'ok' : starting && failing.length === 0 ? 'starting' : 'down', ...(ok ? {} : { failing }), db, redis, platforms, ...(Object.keys(warnings).length ? { warnings } : {}) } };
 }
 
 export function createHttp(deps: HealthDeps): FastifyInstance {

@@ -27,6 +27,10 @@ describe('/healthz', () => {
     const up = await checkHealth({ db, redis, platforms });
     expect(up).toEqual({ ok: true, body: { status: 'ok', db: 'ok', redis: 'ok', platforms: { sandbox: 'ok' } } });
 
+    // The port is bound before start-up finishes (13.15): until then a balancer must not send traffic.
+    const starting = await checkHealth({ db, redis, platforms, ready: () => false });
+    expect(starting).toMatchObject({ ok: false, body: { status: 'starting', db: 'ok', redis: 'ok' } });
+
     const noRedis = await checkHealth({ db, redis: deadRedis, platforms });
     expect(noRedis.ok).toBe(false);
     expect(noRedis.body).toMatchObject({ status: 'down', failing: ['redis'], db: 'ok' });
