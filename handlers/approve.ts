@@ -268,7 +268,7 @@ async function applyDecision(
 export function registerApprove(bot: Bot): void {
   const approvers = ['dept_head', 'discipline', 'finance'] as const;
   bot.command(
-    { names: ['待审批', 'pending', '审批'], usage: '待审批', summary: '列出等待您审批或确认收款的上缴申报', roles: [...approvers], group: '上缴申报' },
+    { names: ['待审批', 'pending', '审批'], usage: '待审批', summary: '列出等待您审批或确认收款的上缴申报', roles: [...approvers], group: '上缴申报', confidential: true },
     async (ctx) => {
       const mine = await pendingFor(bot, ctx.staff);
       if (mine.length === 0) return '目前没有等待您处理的上缴申报。';
@@ -287,11 +287,11 @@ export function registerApprove(bot: Bot): void {
     },
   );
   bot.command(
-    { names: ['同意', 'approve', '确认收款'], usage: '同意 SB-编号', summary: '同意一条待您审批的上缴申报（财务科为确认收款）', roles: [...approvers], group: '上缴申报' },
+    { names: ['同意', 'approve', '确认收款'], usage: '同意 SB-编号', summary: '同意一条待您审批的上缴申报（财务科为确认收款）', roles: [...approvers], group: '上缴申报', confidential: true },
     (ctx) => decideByText(bot, ctx, 'approve'),
   );
   bot.command(
-    { names: ['驳回', 'reject'], usage: '驳回 SB-编号 理由', summary: '驳回一条待您审批的上缴申报，理由必填', roles: [...approvers], group: '上缴申报' },
+    { names: ['驳回', 'reject'], usage: '驳回 SB-编号 理由', summary: '驳回一条待您审批的上缴申报，理由必填', roles: [...approvers], group: '上缴申报', confidential: true },
     (ctx) => decideByText(bot, ctx, 'reject'),
   );
 
@@ -314,7 +314,7 @@ export function registerApprove(bot: Bot): void {
         if (out.stale) return staleReply(bot, out.stale, ref.step, ctx.staff);
         return { toast: out.message, ...(out.card ? { card: out.card } : {}) };
       },
-      { schema: refSchema as never },
+      { schema: refSchema as never, confidential: true },
     );
   }
 }

@@ -311,7 +311,7 @@ export function registerDeclare(bot: Bot): void {
   });
 
   bot.command(
-    { names: ['上缴', '申报', 'declare'], usage: '上缴 [类别 金额 送礼人 日期 处理方式 说明]', summary: '红包、礼品等主动上缴申报（保密）；“申报 编号”查看一条申报', group: '上缴申报' },
+    { names: ['上缴', '申报', 'declare'], usage: '上缴 [类别 金额 送礼人 日期 处理方式 说明]', summary: '红包、礼品等主动上缴申报（保密）；“申报 编号”查看一条申报', group: '上缴申报', confidential: true },
     async (ctx) => {
       if (ctx.args.length === 1 && parseRef(ctx.args[0])) return showDeclaration(bot, ctx, ctx.args[0]);
       if (ctx.args.length === 0) return openForm(bot, ctx, {});
@@ -321,7 +321,7 @@ export function registerDeclare(bot: Bot): void {
     },
   );
 
-  bot.command({ names: ['我的申报', 'mydeclarations'], usage: '我的申报', summary: '查看自己的上缴申报及其进度', group: '上缴申报' }, async (ctx) => {
+  bot.command({ names: ['我的申报', 'mydeclarations'], usage: '我的申报', summary: '查看自己的上缴申报及其进度', group: '上缴申报', confidential: true }, async (ctx) => {
     const mine = await listByDeclarant(bot.db, ctx.staff.staffId);
     if (mine.length === 0) return '您还没有上缴申报记录。需要申报时发送“上缴”。';
     return card(
@@ -338,7 +338,7 @@ export function registerDeclare(bot: Bot): void {
   });
 
   bot.command(
-    { names: ['申报列表', 'declarations'], usage: '申报列表', summary: '查看全部上缴申报（纪检监察室）', roles: ['discipline'], group: '上缴申报' },
+    { names: ['申报列表', 'declarations'], usage: '申报列表', summary: '查看全部上缴申报（纪检监察室）', roles: ['discipline'], group: '上缴申报', confidential: true },
     async () => {
       const all = await listSubmitted(bot.db, { limit: 50 });
       if (all.length === 0) return '目前还没有已提交的上缴申报。';
@@ -357,15 +357,12 @@ export function registerDeclare(bot: Bot): void {
   );
 
   bot.command(
-    { names: ['导出申报', 'exportdeclarations'], usage: '导出申报', summary: '导出全部上缴申报及处理记录为 Excel（纪检监察室）', roles: ['discipline'], group: '上缴申报' },
+    { names: ['导出申报', 'exportdeclarations'], usage: '导出申报', summary: '导出全部上缴申报及处理记录为 Excel（纪检监察室）', roles: ['discipline'], group: '上缴申报', confidential: true },
     async (ctx) => {
-      const platform = bot.platform(ctx.platform);
-      if (!platform) throw new Error(`platform ${ctx.platform} not running`);
       const { buffer, count } = await exportWorkbook(bot);
       // Who took a copy of confidential records is itself on record.
       await appendAudit(bot.db, { actor: ctx.staff.staffId, action: 'declaration.export', entityType: 'declaration_export', detail: { count } });
-      await platform.sendFile(
-        { conversation: ctx.conversation },
+      await ctx.replyFile(
         { name: `上缴申报-${localDate(bot.now(), bot.timeZone)}.xlsx`, data: buffer, mime: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' },
       );
       return `已导出 ${count} 条申报及其处理记录。文件含申报人信息，请妥善保管，勿外传。`;
@@ -373,7 +370,7 @@ export function registerDeclare(bot: Bot): void {
   );
 
   bot.command(
-    { names: ['申报统计', 'declarationstats'], usage: '申报统计', summary: '按月份和科室统计上缴申报件数和金额（不含姓名）', roles: ['leader', 'discipline'], group: '上缴申报' },
+    { names: ['申报统计', 'declarationstats'], usage: '申报统计', summary: '按月份和科室统计上缴申报件数和金额（不含姓名）', roles: ['leader', 'discipline'], group: '上缴申报' /* counts and sums only: may be shown in a group */ },
     async (ctx) => {
       const rows = await monthlyTotals(bot.db);
       if (rows.length === 0) return '目前还没有已提交的上缴申报。';
@@ -407,7 +404,7 @@ export function registerDeclare(bot: Bot): void {
       if ('errors' in out) return { toast: `请修改后再提交：\n${out.errors}` };
       return out;
     },
-    { schema: formTarget as never },
+    { schema: formTarget as never, confidential: true },
   );
 
   bot.action(
@@ -422,7 +419,7 @@ export function registerDeclare(bot: Bot): void {
         card: card(`上缴申报已提交 · SB-${id}`, [text('已提交，每一步处理后都会通知您。'), ...detailElements(moved.declaration, { withDeclarant: false }), note(CONFIDENTIAL)], 'green'),
       };
     },
-    { schema: draftRef as never },
+    { schema: draftRef as never, confidential: true },
   );
 
   bot.action(
@@ -435,7 +432,7 @@ export function registerDeclare(bot: Bot): void {
       const body = await openForm(bot, ctx, { id, v }, rawOf(d), `修改上缴申报 · SB-${id}`);
       return body ? { card: body } : { toast: '请在对话中逐项修改。' };
     },
-    { schema: draftRef as never },
+    { schema: draftRef as never, confidential: true },
   );
 
   // One step that keeps itself open: every message with files is saved at once, "完成" ends it.
@@ -483,7 +480,7 @@ export function registerDeclare(bot: Bot): void {
       await ctx.startDialogue(ATTACH_DIALOGUE, { id, staffId: ctx.staff.staffId, data: { id } });
       return { toast: '请在对话中发送照片或文件。' };
     },
-    { schema: draftRef as never },
+    { schema: draftRef as never, confidential: true },
   );
 
   bot.action(
@@ -498,7 +495,7 @@ export function registerDeclare(bot: Bot): void {
       for (const f of stored) await platform.sendFile({ conversation: reach.conversation }, { name: f.name, data: f.data, mime: f.mime });
       return { toast: `已把 ${stored.length} 个附件私聊发送给您。附件涉及保密信息，请勿转发。` };
     },
-    { schema: idRef as never },
+    { schema: idRef as never, confidential: true },
   );
 
   bot.action(
@@ -508,7 +505,7 @@ export function registerDeclare(bot: Bot): void {
       await cancelDraft(bot.db, ctx.staff, id, v, bot.now());
       return { toast: '已取消。', card: card(`上缴申报已取消 · SB-${id}`, [text('这份申报已取消，没有提交。需要时可重新发送“上缴”。')], 'grey') };
     },
-    { schema: draftRef as never },
+    { schema: draftRef as never, confidential: true },
   );
 
   bot.action(
@@ -524,6 +521,6 @@ export function registerDeclare(bot: Bot): void {
       if (body) await ctx.reply(body);
       return { toast: body ? '请在新卡片中修改后重新提交。' : '请在对话中逐项修改。' };
     },
-    { schema: idRef as never },
+    { schema: idRef as never, confidential: true },
   );
 }
