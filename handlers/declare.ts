@@ -41,7 +41,7 @@ import { appendAudit, type AuditRow } from '../src/store/audit.js';
 import { getDeclaration, getDeclarationByReceipt, MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS, listByDeclarant, listSubmitted, monthlyTotals, type Declaration } from '../src/store/declarations.js';
 import { getStaff } from '../src/store/staff.js';
 import { PLATFORM_LABELS, type PlatformName } from '../src/platform/types.js';
-import { afterMove, detailElements, formatTime } from './approve.js';
+import { afterMove, detailElements, formatTime, NO_SUCH_DECLARATION } from './approve.js';
 
 /**
  * 上缴申报: `上缴`/`申报` opens a form card (or, where the platform has no forms, a dialogue
@@ -230,11 +230,18 @@ async function trailTable(bot: Bot, id: string) {
   );
 }
 
+/** The asker's own declaration; someone else's gets the same answer as a missing one. */
+async function ownDeclaration(bot: Bot, ctx: HandlerContext, id: string): Promise<Declaration> {
+  const d = await getDeclaration(bot.db, id);
+  if (!d || d.declarantId !== ctx.staff.staffId) throw new UserError(NO_SUCH_DECLARATION);
+  return d;
+}
+
 async function showDeclaration(bot: Bot, ctx: HandlerContext, refText: string): Promise<Card> {
   const q = parseRef(refText);
   const d = q ? ('receiptNo' in q ? await getDeclarationByReceipt(bot.db, q.receiptNo) : await getDeclaration(bot.db, q.id)) : undefined;
   // The same answer for "no such" and "not yours": existence itself is confidential.
-  if (!d || !(await canView(bot.db, d, ctx.staff))) throw new UserError(`找不到编号为 ${refText} 的申报，或您无权查看。申报仅限申报人、审批人和纪检监察室查看。`);
+  if (!d || !(await canView(bot.db, d, ctx.staff))) throw new UserError(`${NO_SUCH_DECLARATION}申报仅限申报人、审批人和纪检监察室查看。`);
   return card(`上缴申报 · ${declarationRef(d)}`, [...detailElements(d), note('处理记录（不可修改）：'), await trailTable(bot, d.id), note(CONFIDENTIAL)], 'blue');
 }
 
@@ -399,6 +406,7 @@ export function registerDeclare(bot: Bot): void {
     'decl.form',
     async (ctx) => {
       const target = formTarget.parse(ctx.value) as Target;
+      if ('id' in target || 'amends' in target) await ownDeclaration(bot, ctx, 'id' in target ? target.id : target.amends);
       const f = ctx.form ?? {};
       const out = await draftCard(ctx, target, { kind: f.kind, amount: f.amount, receivedOn: f.receivedOn, giver: f.giver, handling: f.handling, description: f.description });
       if ('errors' in out) return { toast: `请修改后再提交：\n${out.errors}` };
@@ -411,6 +419,7 @@ export function registerDeclare(bot: Bot): void {
     'decl.confirm',
     async (ctx) => {
       const { id, v } = draftRef.parse(ctx.value);
+      await ownDeclaration(bot, ctx, id);
       const moved = await submitDraft(bot.db, ctx.staff, id, v, bot.now());
       bot.log.info({ declarationId: id, to: moved.to, staffId: ctx.staff.staffId }, 'declaration submitted');
       await afterMove(bot, moved);
@@ -426,8 +435,7 @@ export function registerDeclare(bot: Bot): void {
     'decl.edit',
     async (ctx) => {
       const { id, v } = draftRef.parse(ctx.value);
-      const d = await getDeclaration(bot.db, id);
-      if (!d || d.declarantId !== ctx.staff.staffId) throw new UserError('只能修改您本人的申报。');
+      const d = await ownDeclaration(bot, ctx, id);
       if (d.state !== 'draft' || d.version !== v) throw new UserError('这份申报已提交或已有更新，不能再按这张卡片修改。');
       const body = await openForm(bot, ctx, { id, v }, rawOf(d), `修改上缴申报 · SB-${id}`);
       return body ? { card: body } : { toast: '请在对话中逐项修改。' };
@@ -472,8 +480,7 @@ export function registerDeclare(bot: Bot): void {
     'decl.attach',
     async (ctx) => {
       const { id, v } = draftRef.parse(ctx.value);
-      const d = await getDeclaration(bot.db, id);
-      if (!d || d.declarantId !== ctx.staff.staffId) throw new UserError('只能为您本人的申报添加照片或文件。');
+      const d = await ownDeclaration(bot, ctx, id);
       if (d.state !== 'draft' || d.version !== v) throw new UserError('这份申报已提交或已有更新，不能再按这张卡片添加。');
       if (d.attachments.length >= MAX_ATTACHMENTS) throw new UserError(`每份申报最多附 ${MAX_ATTACHMENTS} 个照片或文件，已经附满。`);
       // Who and which draft ride in the dialogue: its steps see no handler context.
@@ -487,6 +494,8 @@ export function registerDeclare(bot: Bot): void {
     'decl.files',
     async (ctx) => {
       const { id } = idRef.parse(ctx.value);
+      const d = await getDeclaration(bot.db, id);
+      if (!d || !(await canView(bot.db, d, ctx.staff))) throw new UserError(NO_SUCH_DECLARATION);
       // Privately, on the platform clicked from; a group chat gets nothing.
       const reach = ctx.conversation.type === 'direct' ? { platform: ctx.platform, conversation: ctx.conversation } : bot.reachFor(ctx.staff);
       const platform = reach && bot.platform(reach.platform);
@@ -502,6 +511,7 @@ export function registerDeclare(bot: Bot): void {
     'decl.cancel',
     async (ctx) => {
       const { id, v } = draftRef.parse(ctx.value);
+      await ownDeclaration(bot, ctx, id);
       await cancelDraft(bot.db, ctx.staff, id, v, bot.now());
       return { toast: '已取消。', card: card(`上缴申报已取消 · SB-${id}`, [text('这份申报已取消，没有提交。需要时可重新发送“上缴”。')], 'grey') };
     },
@@ -512,8 +522,7 @@ export function registerDeclare(bot: Bot): void {
     'decl.amend',
     async (ctx) => {
       const { id } = idRef.parse(ctx.value);
-      const d = await getDeclaration(bot.db, id);
-      if (!d || d.declarantId !== ctx.staff.staffId) throw new UserError('只能修改您本人的申报。');
+      const d = await ownDeclaration(bot, ctx, id);
       if (d.state !== 'rejected') throw new UserError('只有被驳回的申报可以修改后重新提交。');
       await refuseSecondAmendment(bot.db, id);
       const body = await openForm(bot, ctx, { amends: id }, rawOf(d), `修改后重新提交 · 原申报 SB-${id}`);
