@@ -261,7 +261,8 @@ async function applyDecision(
 ): Promise<{ stale: Extract<DecideResult, { outcome: 'stale' }> } | { stale?: undefined; message: string; card?: Card }> {
   const r = await decide(bot.db, actor, ref, decision, { now: bot.now(), timeZone: bot.timeZone, ...(reason !== undefined ? { reason } : {}) });
   if (r.outcome === 'stale') return { stale: r };
-  bot.log.info({ declarationId: r.declaration.id, from: r.from, to: r.to, staffId: actor.staffId }, 'declaration decided');
+  // Who decided is in the audit log; a log line names the declaration and the step only.
+  bot.log.info({ declarationId: r.declaration.id, action: decision, step: ref.step, to: r.to }, 'declaration decided');
   const card = await afterMove(bot, r, { actor, decision, cardVersion: ref.v });
   const label = `SB-${r.declaration.id}`;
   const message =

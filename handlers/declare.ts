@@ -296,7 +296,8 @@ export function registerDeclare(bot: Bot): void {
     const v = validate(bot, raw);
     if (!v.ok) return { errors: describeErrors(v.errors) };
     const d = await saveDraft(bot, ctx, target, v.value);
-    bot.log.info({ declarationId: d.id, staffId: ctx.staff.staffId }, 'declaration draft saved');
+    // The declaration id and the action only: who filed is confidential, in logs too.
+    bot.log.info({ declarationId: d.id, action: 'draft' }, 'declaration draft saved');
     return { card: await previewCard(bot, d, v.masking) };
   };
 
@@ -421,7 +422,7 @@ export function registerDeclare(bot: Bot): void {
       const { id, v } = draftRef.parse(ctx.value);
       await ownDeclaration(bot, ctx, id);
       const moved = await submitDraft(bot.db, ctx.staff, id, v, bot.now());
-      bot.log.info({ declarationId: id, to: moved.to, staffId: ctx.staff.staffId }, 'declaration submitted');
+      bot.log.info({ declarationId: id, action: 'submit', to: moved.to }, 'declaration submitted');
       await afterMove(bot, moved);
       return {
         toast: '已提交。',
