@@ -7,7 +7,7 @@ import { getStaff, listActiveStaff } from '../src/store/staff.js';
 /** Administrator commands that do not belong to one feature. */
 export function registerAdmin(bot: Bot): void {
   bot.command(
-    { names: ['名单', 'roster'], usage: '名单 [工号]', summary: '查看人员名单统计，或某位人员的科室、角色和平台账号', roles: ['admin'], group: '管理员' },
+    { names: ['名单', 'roster'], usage: '名单 [工号]', summary: '查看人员名单统计，或某位人员的科室、角色和平台账号', roles: ['admin'], group: '管理员', confidential: true },
     async (ctx) => {
       if (ctx.args[0]) {
         const s = await getStaff(bot.db, ctx.args[0]);

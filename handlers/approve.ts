@@ -16,7 +16,7 @@ import {
   stepOfState,
   type Step,
 } from '../src/domain/declaration.js';
-import { approversFor, claimDueDeadlines, decide, isApproverOf, type DecideResult, type Moved } from '../src/domain/declaration/workflow.js';
+import { approversFor, canView, claimDueDeadlines, decide, isApproverOf, type DecideResult, type Moved } from '../src/domain/declaration/workflow.js';
 import { UserError } from '../src/errors.js';
 import type { CommandContext } from '../src/bot/context.js';
 import { cardsFor, getDeclaration, listPending, recordCard, type Declaration } from '../src/store/declarations.js';
@@ -26,6 +26,12 @@ import { getStaff, listActiveStaff, type Staff } from '../src/store/staff.js';
  * Approval cards for 上缴申报: sending them to each step's approvers, deciding, updating every
  * card of a decided step in place, telling the declarant, and the deadline reminders.
  */
+
+/**
+ * One answer for "no such declaration" and "not yours to see or to decide": whether a
+ * declaration exists is itself confidential.
+ */
+export const NO_SUCH_DECLARATION = '没有找到这条申报，或您无权查看。';
 
 /** A time as shown on cards and exports, in the bot's zone (BOT_TIMEZONE). */
 export function formatTime(d: Date | null | undefined, timeZone: string): string {
@@ -200,6 +206,8 @@ export async function afterMove(bot: Bot, m: Moved, decided?: { actor: Staff; de
 }
 
 async function staleReply(bot: Bot, r: Extract<DecideResult, { outcome: 'stale' }>, step: Step, actor: Staff) {
+  // The decided card shows the content: only to someone who may see it.
+  if (!(await canView(bot.db, r.declaration, actor))) return { toast: NO_SUCH_DECLARATION };
   const who = r.last?.actor ? await getStaff(bot.db, r.last.actor) : undefined;
   if (!r.last || !who) return { toast: '这张卡片已过期（申报已有更新），操作没有生效。' };
   const decision = r.last.to_state === 'rejected' ? ('reject' as const) : ('approve' as const);
@@ -253,7 +261,8 @@ async function applyDecision(
 ): Promise<{ stale: Extract<DecideResult, { outcome: 'stale' }> } | { stale?: undefined; message: string; card?: Card }> {
   const r = await decide(bot.db, actor, ref, decision, { now: bot.now(), timeZone: bot.timeZone, ...(reason !== undefined ? { reason } : {}) });
   if (r.outcome === 'stale') return { stale: r };
-  bot.log.info({ declarationId: r.declaration.id, from: r.from, to: r.to, staffId: actor.staffId }, 'declaration decided');
+  // Who decided is in the audit log; a log line names the declaration and the step only.
+  bot.log.info({ declarationId: r.declaration.id, action: decision, step: ref.step, to: r.to }, 'declaration decided');
   const card = await afterMove(bot, r, { actor, decision, cardVersion: ref.v });
   const label = `SB-${r.declaration.id}`;
   const message =
@@ -268,7 +277,7 @@ async function applyDecision(
 export function registerApprove(bot: Bot): void {
   const approvers = ['dept_head', 'discipline', 'finance'] as const;
   bot.command(
-    { names: ['待审批', 'pending', '审批'], usage: '待审批', summary: '列出等待您审批或确认收款的上缴申报', roles: [...approvers], group: '上缴申报' },
+    { names: ['待审批', 'pending', '审批'], usage: '待审批', summary: '列出等待您审批或确认收款的上缴申报', roles: [...approvers], group: '上缴申报', confidential: true },
     async (ctx) => {
       const mine = await pendingFor(bot, ctx.staff);
       if (mine.length === 0) return '目前没有等待您处理的上缴申报。';
@@ -287,11 +296,11 @@ export function registerApprove(bot: Bot): void {
     },
   );
   bot.command(
-    { names: ['同意', 'approve', '确认收款'], usage: '同意 SB-编号', summary: '同意一条待您审批的上缴申报（财务科为确认收款）', roles: [...approvers], group: '上缴申报' },
+    { names: ['同意', 'approve', '确认收款'], usage: '同意 SB-编号', summary: '同意一条待您审批的上缴申报（财务科为确认收款）', roles: [...approvers], group: '上缴申报', confidential: true },
     (ctx) => decideByText(bot, ctx, 'approve'),
   );
   bot.command(
-    { names: ['驳回', 'reject'], usage: '驳回 SB-编号 理由', summary: '驳回一条待您审批的上缴申报，理由必填', roles: [...approvers], group: '上缴申报' },
+    { names: ['驳回', 'reject'], usage: '驳回 SB-编号 理由', summary: '驳回一条待您审批的上缴申报，理由必填', roles: [...approvers], group: '上缴申报', confidential: true },
     (ctx) => decideByText(bot, ctx, 'reject'),
   );
 
@@ -309,12 +318,16 @@ export function registerApprove(bot: Bot): void {
       `decl.${decision}`,
       async (ctx) => {
         const ref = refSchema.parse(ctx.value);
+        // A forged or old click by someone who may not decide this step learns nothing, not even
+        // that it exists; the declarant already knows it, and decide() tells them why not.
+        const d = await getDeclaration(bot.db, ref.id);
+        if (!d || (d.declarantId !== ctx.staff.staffId && !(await isApproverOf(bot.db, d, ctx.staff, ref.step)))) throw new UserError(NO_SUCH_DECLARATION);
         const reason = decision === 'reject' ? (ctx.form?.reason ?? '') : undefined;
         const out = await applyDecision(bot, ctx.staff, ref, decision, reason);
         if (out.stale) return staleReply(bot, out.stale, ref.step, ctx.staff);
         return { toast: out.message, ...(out.card ? { card: out.card } : {}) };
       },
-      { schema: refSchema as never },
+      { schema: refSchema as never, confidential: true },
     );
   }
 }

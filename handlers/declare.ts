@@ -41,7 +41,7 @@ import { appendAudit, type AuditRow } from '../src/store/audit.js';
 import { getDeclaration, getDeclarationByReceipt, MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS, listByDeclarant, listSubmitted, monthlyTotals, type Declaration } from '../src/store/declarations.js';
 import { getStaff } from '../src/store/staff.js';
 import { PLATFORM_LABELS, type PlatformName } from '../src/platform/types.js';
-import { afterMove, detailElements, formatTime } from './approve.js';
+import { afterMove, detailElements, formatTime, NO_SUCH_DECLARATION } from './approve.js';
 
 /**
  * 上缴申报: `上缴`/`申报` opens a form card (or, where the platform has no forms, a dialogue
@@ -230,11 +230,18 @@ async function trailTable(bot: Bot, id: string) {
   );
 }
 
+/** The asker's own declaration; someone else's gets the same answer as a missing one. */
+async function ownDeclaration(bot: Bot, ctx: HandlerContext, id: string): Promise<Declaration> {
+  const d = await getDeclaration(bot.db, id);
+  if (!d || d.declarantId !== ctx.staff.staffId) throw new UserError(NO_SUCH_DECLARATION);
+  return d;
+}
+
 async function showDeclaration(bot: Bot, ctx: HandlerContext, refText: string): Promise<Card> {
   const q = parseRef(refText);
   const d = q ? ('receiptNo' in q ? await getDeclarationByReceipt(bot.db, q.receiptNo) : await getDeclaration(bot.db, q.id)) : undefined;
   // The same answer for "no such" and "not yours": existence itself is confidential.
-  if (!d || !(await canView(bot.db, d, ctx.staff))) throw new UserError(`找不到编号为 ${refText} 的申报，或您无权查看。申报仅限申报人、审批人和纪检监察室查看。`);
+  if (!d || !(await canView(bot.db, d, ctx.staff))) throw new UserError(`${NO_SUCH_DECLARATION}申报仅限申报人、审批人和纪检监察室查看。`);
   return card(`上缴申报 · ${declarationRef(d)}`, [...detailElements(d), note('处理记录（不可修改）：'), await trailTable(bot, d.id), note(CONFIDENTIAL)], 'blue');
 }
 
@@ -289,7 +296,8 @@ export function registerDeclare(bot: Bot): void {
     const v = validate(bot, raw);
     if (!v.ok) return { errors: describeErrors(v.errors) };
     const d = await saveDraft(bot, ctx, target, v.value);
-    bot.log.info({ declarationId: d.id, staffId: ctx.staff.staffId }, 'declaration draft saved');
+    // The declaration id and the action only: who filed is confidential, in logs too.
+    bot.log.info({ declarationId: d.id, action: 'draft' }, 'declaration draft saved');
     return { card: await previewCard(bot, d, v.masking) };
   };
 
@@ -311,7 +319,7 @@ export function registerDeclare(bot: Bot): void {
   });
 
   bot.command(
-    { names: ['上缴', '申报', 'declare'], usage: '上缴 [类别 金额 送礼人 日期 处理方式 说明]', summary: '红包、礼品等主动上缴申报（保密）；“申报 编号”查看一条申报', group: '上缴申报' },
+    { names: ['上缴', '申报', 'declare'], usage: '上缴 [类别 金额 送礼人 日期 处理方式 说明]', summary: '红包、礼品等主动上缴申报（保密）；“申报 编号”查看一条申报', group: '上缴申报', confidential: true },
     async (ctx) => {
       if (ctx.args.length === 1 && parseRef(ctx.args[0])) return showDeclaration(bot, ctx, ctx.args[0]);
       if (ctx.args.length === 0) return openForm(bot, ctx, {});
@@ -321,7 +329,7 @@ export function registerDeclare(bot: Bot): void {
     },
   );
 
-  bot.command({ names: ['我的申报', 'mydeclarations'], usage: '我的申报', summary: '查看自己的上缴申报及其进度', group: '上缴申报' }, async (ctx) => {
+  bot.command({ names: ['我的申报', 'mydeclarations'], usage: '我的申报', summary: '查看自己的上缴申报及其进度', group: '上缴申报', confidential: true }, async (ctx) => {
     const mine = await listByDeclarant(bot.db, ctx.staff.staffId);
     if (mine.length === 0) return '您还没有上缴申报记录。需要申报时发送“上缴”。';
     return card(
@@ -338,7 +346,7 @@ export function registerDeclare(bot: Bot): void {
   });
 
   bot.command(
-    { names: ['申报列表', 'declarations'], usage: '申报列表', summary: '查看全部上缴申报（纪检监察室）', roles: ['discipline'], group: '上缴申报' },
+    { names: ['申报列表', 'declarations'], usage: '申报列表', summary: '查看全部上缴申报（纪检监察室）', roles: ['discipline'], group: '上缴申报', confidential: true },
     async () => {
       const all = await listSubmitted(bot.db, { limit: 50 });
       if (all.length === 0) return '目前还没有已提交的上缴申报。';
@@ -357,15 +365,12 @@ export function registerDeclare(bot: Bot): void {
   );
 
   bot.command(
-    { names: ['导出申报', 'exportdeclarations'], usage: '导出申报', summary: '导出全部上缴申报及处理记录为 Excel（纪检监察室）', roles: ['discipline'], group: '上缴申报' },
+    { names: ['导出申报', 'exportdeclarations'], usage: '导出申报', summary: '导出全部上缴申报及处理记录为 Excel（纪检监察室）', roles: ['discipline'], group: '上缴申报', confidential: true },
     async (ctx) => {
-      const platform = bot.platform(ctx.platform);
-      if (!platform) throw new Error(`platform ${ctx.platform} not running`);
       const { buffer, count } = await exportWorkbook(bot);
       // Who took a copy of confidential records is itself on record.
       await appendAudit(bot.db, { actor: ctx.staff.staffId, action: 'declaration.export', entityType: 'declaration_export', detail: { count } });
-      await platform.sendFile(
-        { conversation: ctx.conversation },
+      await ctx.replyFile(
         { name: `上缴申报-${localDate(bot.now(), bot.timeZone)}.xlsx`, data: buffer, mime: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' },
       );
       return `已导出 ${count} 条申报及其处理记录。文件含申报人信息，请妥善保管，勿外传。`;
@@ -373,7 +378,7 @@ export function registerDeclare(bot: Bot): void {
   );
 
   bot.command(
-    { names: ['申报统计', 'declarationstats'], usage: '申报统计', summary: '按月份和科室统计上缴申报件数和金额（不含姓名）', roles: ['leader', 'discipline'], group: '上缴申报' },
+    { names: ['申报统计', 'declarationstats'], usage: '申报统计', summary: '按月份和科室统计上缴申报件数和金额（不含姓名）', roles: ['leader', 'discipline'], group: '上缴申报' /* counts and sums only: may be shown in a group */ },
     async (ctx) => {
       const rows = await monthlyTotals(bot.db);
       if (rows.length === 0) return '目前还没有已提交的上缴申报。';
@@ -402,40 +407,41 @@ export function registerDeclare(bot: Bot): void {
     'decl.form',
     async (ctx) => {
       const target = formTarget.parse(ctx.value) as Target;
+      if ('id' in target || 'amends' in target) await ownDeclaration(bot, ctx, 'id' in target ? target.id : target.amends);
       const f = ctx.form ?? {};
       const out = await draftCard(ctx, target, { kind: f.kind, amount: f.amount, receivedOn: f.receivedOn, giver: f.giver, handling: f.handling, description: f.description });
       if ('errors' in out) return { toast: `请修改后再提交：\n${out.errors}` };
       return out;
     },
-    { schema: formTarget as never },
+    { schema: formTarget as never, confidential: true },
   );
 
   bot.action(
     'decl.confirm',
     async (ctx) => {
       const { id, v } = draftRef.parse(ctx.value);
+      await ownDeclaration(bot, ctx, id);
       const moved = await submitDraft(bot.db, ctx.staff, id, v, bot.now());
-      bot.log.info({ declarationId: id, to: moved.to, staffId: ctx.staff.staffId }, 'declaration submitted');
+      bot.log.info({ declarationId: id, action: 'submit', to: moved.to }, 'declaration submitted');
       await afterMove(bot, moved);
       return {
         toast: '已提交。',
         card: card(`上缴申报已提交 · SB-${id}`, [text('已提交，每一步处理后都会通知您。'), ...detailElements(moved.declaration, { withDeclarant: false }), note(CONFIDENTIAL)], 'green'),
       };
     },
-    { schema: draftRef as never },
+    { schema: draftRef as never, confidential: true },
   );
 
   bot.action(
     'decl.edit',
     async (ctx) => {
       const { id, v } = draftRef.parse(ctx.value);
-      const d = await getDeclaration(bot.db, id);
-      if (!d || d.declarantId !== ctx.staff.staffId) throw new UserError('只能修改您本人的申报。');
+      const d = await ownDeclaration(bot, ctx, id);
       if (d.state !== 'draft' || d.version !== v) throw new UserError('这份申报已提交或已有更新，不能再按这张卡片修改。');
       const body = await openForm(bot, ctx, { id, v }, rawOf(d), `修改上缴申报 · SB-${id}`);
       return body ? { card: body } : { toast: '请在对话中逐项修改。' };
     },
-    { schema: draftRef as never },
+    { schema: draftRef as never, confidential: true },
   );
 
   // One step that keeps itself open: every message with files is saved at once, "完成" ends it.
@@ -475,21 +481,22 @@ export function registerDeclare(bot: Bot): void {
     'decl.attach',
     async (ctx) => {
       const { id, v } = draftRef.parse(ctx.value);
-      const d = await getDeclaration(bot.db, id);
-      if (!d || d.declarantId !== ctx.staff.staffId) throw new UserError('只能为您本人的申报添加照片或文件。');
+      const d = await ownDeclaration(bot, ctx, id);
       if (d.state !== 'draft' || d.version !== v) throw new UserError('这份申报已提交或已有更新，不能再按这张卡片添加。');
       if (d.attachments.length >= MAX_ATTACHMENTS) throw new UserError(`每份申报最多附 ${MAX_ATTACHMENTS} 个照片或文件，已经附满。`);
       // Who and which draft ride in the dialogue: its steps see no handler context.
       await ctx.startDialogue(ATTACH_DIALOGUE, { id, staffId: ctx.staff.staffId, data: { id } });
       return { toast: '请在对话中发送照片或文件。' };
     },
-    { schema: draftRef as never },
+    { schema: draftRef as never, confidential: true },
   );
 
   bot.action(
     'decl.files',
     async (ctx) => {
       const { id } = idRef.parse(ctx.value);
+      const d = await getDeclaration(bot.db, id);
+      if (!d || !(await canView(bot.db, d, ctx.staff))) throw new UserError(NO_SUCH_DECLARATION);
       // Privately, on the platform clicked from; a group chat gets nothing.
       const reach = ctx.conversation.type === 'direct' ? { platform: ctx.platform, conversation: ctx.conversation } : bot.reachFor(ctx.staff);
       const platform = reach && bot.platform(reach.platform);
@@ -498,25 +505,25 @@ export function registerDeclare(bot: Bot): void {
       for (const f of stored) await platform.sendFile({ conversation: reach.conversation }, { name: f.name, data: f.data, mime: f.mime });
       return { toast: `已把 ${stored.length} 个附件私聊发送给您。附件涉及保密信息，请勿转发。` };
     },
-    { schema: idRef as never },
+    { schema: idRef as never, confidential: true },
   );
 
   bot.action(
     'decl.cancel',
     async (ctx) => {
       const { id, v } = draftRef.parse(ctx.value);
+      await ownDeclaration(bot, ctx, id);
       await cancelDraft(bot.db, ctx.staff, id, v, bot.now());
       return { toast: '已取消。', card: card(`上缴申报已取消 · SB-${id}`, [text('这份申报已取消，没有提交。需要时可重新发送“上缴”。')], 'grey') };
     },
-    { schema: draftRef as never },
+    { schema: draftRef as never, confidential: true },
   );
 
   bot.action(
     'decl.amend',
     async (ctx) => {
       const { id } = idRef.parse(ctx.value);
-      const d = await getDeclaration(bot.db, id);
-      if (!d || d.declarantId !== ctx.staff.staffId) throw new UserError('只能修改您本人的申报。');
+      const d = await ownDeclaration(bot, ctx, id);
       if (d.state !== 'rejected') throw new UserError('只有被驳回的申报可以修改后重新提交。');
       await refuseSecondAmendment(bot.db, id);
       const body = await openForm(bot, ctx, { amends: id }, rawOf(d), `修改后重新提交 · 原申报 SB-${id}`);
@@ -524,6 +531,6 @@ export function registerDeclare(bot: Bot): void {
       if (body) await ctx.reply(body);
       return { toast: body ? '请在新卡片中修改后重新提交。' : '请在对话中逐项修改。' };
     },
-    { schema: idRef as never },
+    { schema: idRef as never, confidential: true },
   );
 }

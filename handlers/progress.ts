@@ -165,7 +165,9 @@ export function registerProgress(bot: Bot): void {
   const deps = (): ProgressDeps => ({ db: bot.db, settings: bot.deps.settings, timeZone: bot.timeZone });
 
   bot.command(
-    { names: ['进度', 'progress'], usage: '进度 [学习|考试|上报|上缴] [月份] [科室]', summary: '查看全院或本科室的学习、考试、上报和上缴进度', roles: ['leader', 'discipline', 'dept_head'], group: '进度与导出' },
+    { names: ['进度', 'progress'], usage: '进度 [学习|考试|上报|上缴] [月份] [科室]', summary: '查看全院或本科室的学习、考试、上报和上缴进度', roles: ['leader', 'discipline', 'dept_head'], group: '进度与导出',
+      // A department's detail lists each person (工号, 姓名, 状态), and 上报 names who submitted.
+      confidential: true },
     async (ctx) => {
       const req = await parseRequest(bot, ctx);
       const scope = scopeFor(ctx, req.department);
@@ -180,7 +182,7 @@ export function registerProgress(bot: Bot): void {
   );
 
   bot.command(
-    { names: ['我的进度', 'myprogress'], usage: '我的进度', summary: '查看自己本月的学习、考试和申报情况', group: '进度与导出' },
+    { names: ['我的进度', 'myprogress'], usage: '我的进度', summary: '查看自己本月的学习、考试和申报情况', group: '进度与导出', confidential: true },
     async (ctx) => {
       const month = monthOf(ctx.now, bot.timeZone);
       const d = deps();
@@ -200,15 +202,13 @@ export function registerProgress(bot: Bot): void {
   );
 
   bot.command(
-    { names: ['导出', 'export'], usage: '导出 学习|考试|上报|上缴 [月份]', summary: '把某月的进度导出为 Excel 表格', roles: ['leader', 'discipline', 'dept_head'], group: '进度与导出' },
+    { names: ['导出', 'export'], usage: '导出 学习|考试|上报|上缴 [月份]', summary: '把某月的进度导出为 Excel 表格', roles: ['leader', 'discipline', 'dept_head'], group: '进度与导出', confidential: true },
     async (ctx) => {
       const req = await parseRequest(bot, ctx);
       if (!req.area) throw new UserError('请说明要导出哪一项，例如“导出 学习 2026-11”（可选：学习、考试、上报、上缴）。');
       const scope = scopeFor(ctx, req.department);
-      const platform = bot.platform(ctx.platform);
-      if (!platform) throw new Error(`platform ${ctx.platform} missing`);
       const file = await progressWorkbook(deps(), req.area, req.month, scope, ctx.now);
-      await platform.sendFile({ conversation: ctx.conversation }, { name: file.name, data: file.data, mime: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' });
+      await ctx.replyFile({ name: file.name, data: file.data, mime: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' });
       bot.log.info({ area: req.area, month: monthKey(req.month), staffId: ctx.staff.staffId }, 'progress exported');
       return `已生成 ${file.name}，请查收。`;
     },

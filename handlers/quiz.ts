@@ -164,7 +164,9 @@ export function registerQuiz(bot: Bot, service = new QuizService(bot.db, bot.dep
   const finalCard = async (view: AttemptView) => scoreCard(view, view.attempt.passed ? undefined : await service.attemptsLeft(view));
 
   bot.command(
-    { names: ['考试', 'quiz', '测验', '答题'], usage: '考试 [考试编号 | 交卷]', summary: '做一次廉洁从业知识测验（默认 10 题，每题附解析）；带编号则参加当月考试', group: '学习与考试' },
+    { names: ['考试', 'quiz', '测验', '答题'], usage: '考试 [考试编号 | 交卷]', summary: '做一次廉洁从业知识测验（默认 10 题，每题附解析）；带编号则参加当月考试', group: '学习与考试',
+      // A quiz card in a group shows the asker's answers as they go and ends with their score.
+      confidential: true },
     async (ctx) => {
       const arg = ctx.args[0];
       if (arg === '交卷' || arg?.toLowerCase() === 'submit') {
@@ -204,7 +206,7 @@ export function registerQuiz(bot: Bot, service = new QuizService(bot.db, bot.dep
   };
 
   // The buttons' twin for clients where card clicks do not arrive: 答 B / 答 ACD / 答 对.
-  bot.command({ names: ['答', 'answer'], usage: '答 选项', summary: '用消息回答当前测验题，例如“答 B”“答 ACD”“答 对”', group: '学习与考试' }, async (ctx) => {
+  bot.command({ names: ['答', 'answer'], usage: '答 选项', summary: '用消息回答当前测验题，例如“答 B”“答 ACD”“答 对”', group: '学习与考试', confidential: true }, async (ctx) => {
     const r = await service.answerTyped(ctx.staff, ctx.rest, ctx.now);
     if (!r) return '您当前没有进行中的测验。发送“考试”开始一次测验。';
     const { view } = r;
@@ -220,7 +222,7 @@ export function registerQuiz(bot: Bot, service = new QuizService(bot.db, bot.dep
       const v = answerSchema.parse(ctx.value);
       return after(ctx, await service.answer(ctx.staff, v.t, v.q, v.o, ctx.now));
     },
-    { schema: answerSchema },
+    { schema: answerSchema, confidential: true },
   );
   bot.action(
     'quiz.tick',
@@ -228,7 +230,7 @@ export function registerQuiz(bot: Bot, service = new QuizService(bot.db, bot.dep
       const v = tickSchema.parse(ctx.value);
       return after(ctx, await service.tick(ctx.staff, v.t, v.q, v.o, v.s === 1, ctx.now));
     },
-    { schema: tickSchema },
+    { schema: tickSchema, confidential: true },
   );
   bot.action(
     'quiz.submit',
@@ -236,7 +238,7 @@ export function registerQuiz(bot: Bot, service = new QuizService(bot.db, bot.dep
       const v = submitSchema.parse(ctx.value);
       return after(ctx, await service.submit(ctx.staff, v.t, v.q, ctx.now));
     },
-    { schema: submitSchema },
+    { schema: submitSchema, confidential: true },
   );
 
   const wrongCard = async (ctx: { staff: ActionContext['staff']; now: Date }, page: number): Promise<Card | string> => {
@@ -263,17 +265,17 @@ export function registerQuiz(bot: Bot, service = new QuizService(bot.db, bot.dep
     return card(`错题回顾 · 第 ${p + 1}/${pages} 页（共 ${wrong.length} 题）`, [...elements, nav.length > 0 && actions(...nav), note('选项按题库原顺序列出。')], 'orange');
   };
 
-  bot.command({ names: ['错题', 'mistakes', '错题本'], usage: '错题', summary: '回顾自己答错的题目、正确答案和解析', group: '学习与考试' }, (ctx) => wrongCard(ctx, 0));
+  bot.command({ names: ['错题', 'mistakes', '错题本'], usage: '错题', summary: '回顾自己答错的题目、正确答案和解析', group: '学习与考试', confidential: true }, (ctx) => wrongCard(ctx, 0));
   bot.action(
     'quiz.wrong',
     async (ctx) => {
       const out = await wrongCard(ctx, pageSchema.parse(ctx.value).p);
       return typeof out === 'string' ? { toast: out } : { card: out };
     },
-    { schema: pageSchema },
+    { schema: pageSchema, confidential: true },
   );
 
-  bot.command({ names: ['成绩', 'scores', '考试成绩'], usage: '成绩', summary: '查看自己的历次测验成绩和每场考试的最好成绩', group: '学习与考试' }, async (ctx) => {
+  bot.command({ names: ['成绩', 'scores', '考试成绩'], usage: '成绩', summary: '查看自己的历次测验成绩和每场考试的最好成绩', group: '学习与考试', confidential: true }, async (ctx) => {
     const { attempts, best } = await service.results(ctx.staff, ctx.now);
     const open = service.openExamsFor(ctx.staff, ctx.now).filter((e) => !best.some((b) => b.examId === e.id));
     if (attempts.length === 0) {
@@ -297,7 +299,7 @@ export function registerQuiz(bot: Bot, service = new QuizService(bot.db, bot.dep
   });
 
   bot.command(
-    { names: ['考试情况', 'exams'], usage: '考试情况 [考试编号]', summary: '查看月度考试的参加和通过情况（按科室）', roles: ['leader', 'discipline', 'admin'], group: '学习与考试' },
+    { names: ['考试情况', 'exams'], usage: '考试情况 [考试编号]', summary: '查看月度考试的参加和通过情况（按科室）', roles: ['leader', 'discipline', 'admin'], group: '学习与考试' /* per-department counts and means, no names */ },
     async (ctx) => {
       const exams = service.settings.exams;
       if (!ctx.args[0]) {

@@ -229,7 +229,9 @@ function completedText(r: { first: boolean; at: Date }, month: string, timeZone:
 
 export function registerStudy(bot: Bot): void {
   bot.command(
-    { names: ['学习', 'study'], usage: '学习 [完成]', summary: '查看本月的廉洁学习任务和自己的完成情况；“学习 完成”确认已学习', group: '学习与上报' },
+    { names: ['学习', 'study'], usage: '学习 [完成]', summary: '查看本月的廉洁学习任务和自己的完成情况；“学习 完成”确认已学习', group: '学习与上报',
+      // The card carries the asker's own completion record.
+      confidential: true },
     async (ctx) => {
       const timeZone = hasScheduling(bot) ? scheduling(bot).timeZone : 'Asia/Shanghai';
       const month = monthOf(ctx.now, timeZone);
@@ -267,7 +269,7 @@ export function registerStudy(bot: Bot): void {
         card: studyTaskCard(plan, { doneAt: r.at, timeZone }),
       };
     },
-    { schema: doneSchema },
+    { schema: doneSchema, confidential: true },
   );
 
   if (!hasScheduling(bot)) return;

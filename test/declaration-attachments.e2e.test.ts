@@ -136,7 +136,7 @@ describe('上缴申报 attachments through the sandbox (real Redis + PostgreSQL)
     const [own] = await ask(t, 'S0009', '完成');
     const forgedBefore = (await t.inbox('S0009')).length;
     const forged = await t.click('S0009', own.id, 'decl.files', { id });
-    expect(forged.body.toast).toBe('您无权查看这份申报的附件。申报仅限申报人、审批人和纪检监察室查看。');
+    expect(forged.body.toast).toBe('没有找到这条申报，或您无权查看。');
     expect(await t.inbox('S0009')).toHaveLength(forgedBefore);
 
     // Who opened the evidence is on record, with how many files and nothing of their content.
@@ -163,7 +163,7 @@ describe('上缴申报 attachments through the sandbox (real Redis + PostgreSQL)
     expect(r.status).toBe(404);
     const mine = await draft('S0001');
     const forged = await t.click('S0001', mine.id, 'decl.attach', button(preview.card!, 'decl.attach').value);
-    expect(forged.body.toast).toContain('只能为您本人的申报添加照片或文件');
+    expect(forged.body.toast).toBe('没有找到这条申报，或您无权查看。');
   });
 
   it('carries the attachments into an amended resubmission and the XLSX export', async () => {

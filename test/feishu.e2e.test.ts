@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { actions, button, card, fields, form, markdown, text } from '../cards/builders.js';
-import { NOT_ON_ROSTER } from '../src/bot/bot.js';
+import { NOT_ON_ROSTER, SENT_PRIVATELY } from '../src/bot/bot.js';
 import { FileTooLargeError, PlatformError } from '../src/errors.js';
 import { createLogger } from '../src/logger.js';
 import { FeishuPlatform, feishuUuid } from '../src/platform/feishu/adapter.js';
@@ -152,6 +152,22 @@ describe('Feishu adapter through the real SDK against the fake Feishu', () => {
     );
     expect(reply.receive_id_type).toBe('chat_id');
     expect(cardOf(reply).header.title.content).toContain('帮助');
+    expect(fake.sentTo(chat)).toHaveLength(1);
+  });
+
+  it('13.1 answers a confidential command asked in a Feishu group with a note there and the content to the asker by open_id', async () => {
+    const chat = 'oc_group_cardiology_0002';
+    fake.addChat(chat);
+    const before = fake.sentTo(S0001).length;
+    const [note] = await converse(
+      { senderOpenId: S0001, text: '@_user_1 我的申报', chatType: 'group', chatId: chat, mentions: [{ key: '@_user_1', openId: fake.botOpenId, name: '清廉助手' }] },
+      chat,
+    );
+    expect(note.receive_id_type).toBe('chat_id');
+    expect(JSON.parse(note.history[note.history.length - 1])).toEqual({ text: SENT_PRIVATELY });
+    const [mine] = await waitFor('the private answer', () => fake.sentTo(S0001).length > before && fake.sentTo(S0001).slice(before));
+    expect(mine.receive_id_type).toBe('open_id');
+    expect(mine.history.join('')).toContain('上缴申报');
     expect(fake.sentTo(chat)).toHaveLength(1);
   });
 

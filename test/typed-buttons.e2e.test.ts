@@ -45,7 +45,7 @@ describe('pressing card buttons by message (点 CODE N)', () => {
     // Someone else typing the head's code is refused by the action's own checks; nothing moves.
     const headCard = await newest('S0003', `SB-${id}`);
     const [stranger] = await ask(t, 'S0006', typed(headCard.card, '同意'));
-    expect(stranger.text).toBe('您不是这条申报当前步骤的审批人，无权处理。');
+    expect(stranger.text).toBe('没有找到这条申报，或您无权查看。');
     expect((await getDeclaration(t.app.db, id))!.state).toBe('pending_dept');
 
     // The reject form became a "fill in step by step" button; its typed twin asks for the reason.

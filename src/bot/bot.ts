@@ -29,14 +29,24 @@ export interface CommandSpec {
   roles?: Role[];
   /** Help groups commands under these headings. */
   group: string;
+  /**
+   * Its answers are personal or confidential (declarations, scores, personal data): asked in a
+   * group, the group gets a short note and the answer goes to the asker's one-to-one chat.
+   */
+  confidential?: boolean;
 }
 
 type CommandHandler = (ctx: CommandContext) => Promise<CommandReply>;
 type ActionHandler = (ctx: ActionContext) => Promise<ActionReply>;
 
-interface ActionEntry {
+interface ActionOptions {
   schema?: ZodType<Record<string, unknown>>;
   roles?: Role[];
+  /** Like CommandSpec.confidential: clicked in a group, the group card is left as it was. */
+  confidential?: boolean;
+}
+
+interface ActionEntry extends ActionOptions {
   handler: ActionHandler;
 }
 
@@ -44,6 +54,8 @@ export const NOT_ON_ROSTER =
   '您好，我是清廉助手。系统的人员名单里还没有您的账号，暂时无法为您服务。请联系医院的管理员（通常在信息科或医务科），把您加入人员名单后再试。';
 export const TEMPORARILY_UNAVAILABLE = '抱歉，系统暂时无法处理您的请求，您的操作没有生效，请稍后再试。';
 export const STALE_ACTION = '这个按钮已失效或不属于您，请重新发起（发送“帮助”查看可用命令）。';
+/** What a group sees when someone there asks for confidential content. */
+export const SENT_PRIVATELY = '该内容涉及个人或保密信息，已通过私聊发送给您，请在与清廉助手的单聊中查看。';
 
 /** The form-filling dialogue every platform without form inputs falls back to. */
 export const FORM_DIALOGUE = 'form';
@@ -124,7 +136,7 @@ export class Bot implements EventSink {
     return this;
   }
 
-  action(actionId: string, handler: ActionHandler, opts: { schema?: ZodType<Record<string, unknown>>; roles?: Role[] } = {}): this {
+  action(actionId: string, handler: ActionHandler, opts: ActionOptions = {}): this {
     if (this.actions.has(actionId)) throw new Error(`action registered twice: ${actionId}`);
     this.actions.set(actionId, { handler, ...opts });
     return this;
@@ -133,6 +145,11 @@ export class Bot implements EventSink {
   dialogue(spec: DialogueSpec): this {
     this.dialogues.set(spec.name, spec);
     return this;
+  }
+
+  /** Whether a card action was declared confidential (for tests and the form dialogue). */
+  isConfidentialAction(actionId: string): boolean {
+    return this.actions.get(actionId)?.confidential === true;
   }
 
   /** Commands a staff member may run, for help. */
@@ -234,7 +251,15 @@ export class Bot implements EventSink {
       return;
     }
     const ctx = this.baseContext(staff, msg.platform, msg.conversation, msg.eventId);
-    const flushNotice = noticeOnFirstReply(ctx, notice);
+    // Where answers and errors go: the conversation asked in, or the asker's private chat.
+    let run = ctx;
+    let confidential = false;
+    // What masking changed is said with the first answer, wherever the answers go.
+    let flushNotice = async (): Promise<void> => {};
+    const answering = (c: HandlerContext): HandlerContext => {
+      flushNotice = noticeOnFirstReply(c, notice);
+      return c;
+    };
     const started = Date.now();
     let state: DialogueState | undefined;
     try {
@@ -247,7 +272,9 @@ export class Bot implements EventSink {
     }
     try {
       if (state) {
-        await this.continueDialogue(ctx, state, msg.text, msg.files);
+        confidential = state.confidential === true;
+        run = answering(await this.contextFor(ctx, msg.platformUserId, confidential));
+        await this.continueDialogue(run, state, msg.text, msg.files);
         return;
       }
       if (msg.files?.length && !msg.text.trim()) {
@@ -268,16 +295,19 @@ export class Bot implements EventSink {
         await ctx.reply(`抱歉，“${entry.spec.names[0]}”仅限${entry.spec.roles.map((r) => ROLE_NAMES[r]).join('、')}使用。发送“帮助”查看您可以使用的命令。`);
         return;
       }
+      confidential = entry.spec.confidential === true;
+      run = answering(await this.contextFor(ctx, msg.platformUserId, confidential));
       const timer = this.metrics.handlerSeconds.startTimer({ kind: 'command', name: entry.spec.names[0] });
-      const out = await entry.handler({ ...ctx, word: parsed.word, args: parsed.args, rest: parsed.rest }).catch((e: unknown) => {
+      const out = await entry.handler({ ...run, word: parsed.word, args: parsed.args, rest: parsed.rest }).catch((e: unknown) => {
         timer({ outcome: e instanceof UserError ? 'refused' : 'error' });
         throw e;
       });
-      if (out) await ctx.reply(out);
+      if (out) await run.reply(out);
       timer({ outcome: 'ok' });
-      this.log.info({ platform: msg.platform, command: entry.spec.names[0], staffId: staff.staffId, ms: Date.now() - started }, 'command handled');
+      // Who asked for confidential content is itself confidential (a declarant, a score).
+      this.log.info({ platform: msg.platform, command: entry.spec.names[0], ...(confidential ? {} : { staffId: staff.staffId }), ms: Date.now() - started }, 'command handled');
     } catch (e) {
-      await this.replyError(ctx, e, { eventId: msg.eventId });
+      await this.replyError(run, e, { eventId: msg.eventId }, confidential);
     } finally {
       await flushNotice().catch(() => {});
     }
@@ -311,14 +341,27 @@ export class Bot implements EventSink {
       }
       value = parsed.data;
     }
-    const ctx = this.baseContext(staff, action.platform, action.conversation, action.eventId);
+    const confidential = entry.confidential === true;
+    const privately = confidential && action.conversation.type === 'group';
+    const base = this.baseContext(staff, action.platform, action.conversation, action.eventId, confidential);
+    const ctx = privately ? this.privateContext(base, action.platformUserId) : base;
     const timer = this.metrics.handlerSeconds.startTimer({ kind: 'action', name: action.actionId });
     try {
       const out = await entry.handler({ ...ctx, messageId: action.messageId, actionId: action.actionId, value, form: action.form });
       timer({ outcome: 'ok' });
-      return noticeOnResult(out ?? {}, notice);
+      const shown = noticeOnResult(out ?? {}, notice);
+      if (!privately) return shown;
+      // The group's card stays as it was; what the click shows goes to the clicker alone (a
+      // toast too: typed clicks turn it into a group message).
+      if (shown.toast) await ctx.reply(shown.toast);
+      if (shown.card) await ctx.reply(shown.card);
+      return { toast: SENT_PRIVATELY };
     } catch (e) {
       timer({ outcome: e instanceof UserError ? 'refused' : 'error' });
+      if (e instanceof UserError && privately) {
+        await ctx.reply(e.message);
+        return { toast: SENT_PRIVATELY };
+      }
       if (e instanceof UserError) return { toast: e.message };
       if (e instanceof ZodError) {
         // A payload that passed the action's schema but not the handler's own parse: stale or forged.
@@ -326,7 +369,7 @@ export class Bot implements EventSink {
         return { toast: STALE_ACTION };
       }
       const ref = randomUUID().slice(0, 8);
-      this.log.error({ err: e, ref, actionId: action.actionId, staffId: staff.staffId }, 'card action failed');
+      this.log.error({ err: e, ref, actionId: action.actionId, ...(confidential ? {} : { staffId: staff.staffId }) }, 'card action failed');
       return { toast: `抱歉，处理时出现问题（参考编号 ${ref}），请稍后再试或联系管理员。` };
     }
   }
@@ -337,13 +380,13 @@ export class Bot implements EventSink {
     return guess ? `没有“${word}”这个命令。您是想发送“${guess}”吗？发送“帮助”可查看全部命令。` : `没有“${word}”这个命令。发送“帮助”可查看您可以使用的全部命令。`;
   }
 
-  private async replyError(ctx: HandlerContext, e: unknown, logCtx: Record<string, unknown>): Promise<void> {
+  private async replyError(ctx: HandlerContext, e: unknown, logCtx: Record<string, unknown>, confidential: boolean): Promise<void> {
     if (e instanceof UserError) {
       await ctx.reply(e.message);
       return;
     }
     const ref = randomUUID().slice(0, 8);
-    this.log.error({ err: e, ref, ...logCtx, staffId: ctx.staff.staffId }, 'handler failed');
+    this.log.error({ err: e, ref, ...logCtx, ...(confidential ? {} : { staffId: ctx.staff.staffId }) }, 'handler failed');
     await ctx.reply(`抱歉，处理时出现问题（参考编号 ${ref}），请稍后再试或联系管理员。`);
   }
 
@@ -385,7 +428,7 @@ export class Bot implements EventSink {
     if (out) await ctx.reply(out);
   }
 
-  async startDialogue(ctx: HandlerContext, name: string, initial: Record<string, unknown> = {}): Promise<void> {
+  async startDialogue(ctx: HandlerContext, name: string, initial: Record<string, unknown> = {}, confidential = false): Promise<void> {
     const spec = this.dialogues.get(name);
     if (!spec) throw new Error(`unknown dialogue ${name}`);
     const steps = spec.steps(initial);
@@ -396,7 +439,7 @@ export class Bot implements EventSink {
       if (out) await ctx.reply(out);
       return;
     }
-    await this.dialogueStore.set(ctx.staff.staffId, { name, step: first, data, initial });
+    await this.dialogueStore.set(ctx.staff.staffId, { name, step: first, data, initial, ...(confidential ? { confidential } : {}) });
     await ctx.reply(`${steps[first].prompt(data)}\n（逐项填写，随时回复“取消”可结束）`);
   }
 
@@ -451,11 +494,14 @@ export class Bot implements EventSink {
       const form = await this.deps.redis.get(`${this.deps.redisPrefix}:form:${String(ctx.value.f ?? '')}`);
       if (!form) return { toast: '这张表单已过期，请重新发起。' };
       const spec = JSON.parse(form) as { actionId: string; value?: Record<string, unknown>; inputs: FormInput[] };
-      await this.startDialogue(ctx, FORM_DIALOGUE, {
+      // The form's own action decides: a confidential form is filled in privately.
+      const confidential = this.isConfidentialAction(spec.actionId);
+      const privately = confidential && ctx.conversation.type === 'group';
+      await this.startDialogue(privately ? this.privateContext(ctx, platformUserIdOf(ctx)) : ctx, FORM_DIALOGUE, {
         inputs: spec.inputs,
         data: { __actionId: spec.actionId, __value: spec.value ?? {} },
-      });
-      return { toast: '请在对话中逐项填写。' };
+      }, confidential);
+      return { toast: privately ? '这张表单涉及保密信息，请在与清廉助手的单聊中逐项填写。' : '请在对话中逐项填写。' };
     });
   }
 
@@ -531,7 +577,7 @@ export class Bot implements EventSink {
     return { ...card, elements };
   }
 
-  private baseContext(staff: Staff, platform: PlatformName, conversation: Conversation, eventId: string): HandlerContext {
+  private baseContext(staff: Staff, platform: PlatformName, conversation: Conversation, eventId: string, confidential = false): HandlerContext {
     const ctx: HandlerContext = {
       staff,
       platform,
@@ -539,10 +585,27 @@ export class Bot implements EventSink {
       eventId,
       now: this.now(),
       reply: (content) => this.send(platform, conversation, content),
+      replyFile: (file) => this.requirePlatform(platform).sendFile({ conversation }, file),
       hasRole: (...roles) => roles.some((r) => staff.roles.includes(r)),
-      startDialogue: (name, initial) => this.startDialogue(ctx, name, initial),
+      startDialogue: (name, initial) => this.startDialogue(ctx, name, initial, confidential),
     };
     return ctx;
+  }
+
+  /**
+   * The same asker, answered in their one-to-one chat on the same platform. Handlers see a
+   * direct conversation, so everything they send (cards, files, dialogue prompts) goes there.
+   */
+  private privateContext(ctx: HandlerContext, platformUserId: string): HandlerContext {
+    return this.baseContext(ctx.staff, ctx.platform, { type: 'direct', platformUserId }, ctx.eventId, true);
+  }
+
+  /** Decided once here for every command: confidential content asked in a group goes privately. */
+  private async contextFor(ctx: HandlerContext, platformUserId: string, confidential: boolean): Promise<HandlerContext> {
+    if (!confidential) return ctx;
+    if (ctx.conversation.type !== 'group') return this.baseContext(ctx.staff, ctx.platform, ctx.conversation, ctx.eventId, true);
+    await ctx.reply(SENT_PRIVATELY);
+    return this.privateContext(ctx, platformUserId);
   }
 }
 

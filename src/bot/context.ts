@@ -12,6 +12,8 @@ export interface HandlerContext {
   eventId: string;
   now: Date;
   reply(content: Card | string): Promise<SentMessage>;
+  /** Sends a file where `reply` sends: privately when the command is confidential and asked in a group. */
+  replyFile(file: { name: string; data: Buffer; mime: string }): Promise<SentMessage>;
   hasRole(...roles: Role[]): boolean;
   startDialogue(name: string, initial?: Record<string, unknown>): Promise<void>;
 }

@@ -33,6 +33,8 @@ export interface DialogueState {
   step: number;
   data: Record<string, unknown>;
   initial: Record<string, unknown>;
+  /** Started by confidential content: answers typed in a group are still answered privately. */
+  confidential?: boolean;
 }
 
 export const CANCEL_WORDS = new Set(['取消', 'cancel', '退出', '算了']);

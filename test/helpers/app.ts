@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createApp, SAMPLE_ROSTER, type App } from '../../src/app.js';
 import { fileSchema, loadConfig, type Config, type Settings } from '../../src/config.js';
 import { importRosterFile } from '../../src/domain/roster.js';
-import { createLogger } from '../../src/logger.js';
+import { createLogger, type Logger } from '../../src/logger.js';
 import { SandboxPlatform, type SandboxMessage } from '../../src/platform/sandbox/adapter.js';
 import type { ChatPlatform } from '../../src/platform/types.js';
 import { scheduling } from '../../scheduler/index.js';
@@ -33,6 +33,8 @@ export interface TestAppOptions {
   /** Load the sample hospital (default true). */
   roster?: boolean;
   now?: () => Date;
+  /** Where the bot logs (default: silent, or TEST_LOG_LEVEL). */
+  logger?: Logger;
 }
 
 /** A whole bot on real Redis and a real database, isolated by key prefix and schema. */
@@ -43,7 +45,7 @@ export async function startTestApp(opts: TestAppOptions): Promise<TestApp> {
   const config: Config = { env: base.env, settings: fileSchema.parse(opts.settings ?? {}) };
   if (opts.roster !== false) await importRosterFile(db, SAMPLE_ROSTER, readFileSync(SAMPLE_ROSTER));
   const platforms = opts.platforms ?? [new SandboxPlatform()];
-  const app = await createApp({ config, db, platforms, logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'), ...(opts.now ? { now: opts.now } : {}) });
+  const app = await createApp({ config, db, platforms, logger: opts.logger ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'), ...(opts.now ? { now: opts.now } : {}) });
   const url = await app.start();
   const json = { 'content-type': 'application/json' };
   const t: TestApp = {
