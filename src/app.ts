@@ -17,7 +17,8 @@ import { selectPlatforms } from './platform/select.js';
 import type { ChatPlatform } from './platform/types.js';
 import type { Db } from './store/db.js';
 import { Metrics } from './metrics.js';
-import { checkRedisDurability, waitForRedis, withBackoff } from './startup-checks.js';
+import { checkDatabaseRole, checkRedisDurability, waitForRedis, withBackoff } from './startup-checks.js';
+import { chainHead } from './store/audit-chain.js';
 import { openStore } from './store/open.js';
 import { pendingApprovalsByStep, pendingSendsByPlatform } from './store/operational-counts.js';
 import { countStaff } from './store/staff.js';
@@ -67,6 +68,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   });
   await checkRedisDurability(redis, { production: env.NODE_ENV === 'production', allowVolatile: env.ALLOW_VOLATILE_REDIS === 'true', logger });
   const db = opts.db ?? (await withBackoff('database', () => openStore(env), { logger }));
+  const dbRoleWarning = await checkDatabaseRole(db, logger);
   const metrics = new Metrics({ defaults: true });
   const bot = new Bot({ db, redis, settings: config.settings, redisPrefix: env.REDIS_PREFIX, logger, metrics, timeZone: env.BOT_TIMEZONE, ...(opts.now ? { now: opts.now } : {}) });
   // Attached before handlers register, so features can declare their periodic jobs.
@@ -79,7 +81,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
 
   metrics.addGauge('qinglian_outbound_pending', 'Sends waiting in the outbound queue, by platform', () => pendingSendsByPlatform(db), 'platform');
   metrics.addGauge('qinglian_approvals_pending', 'Declarations waiting for a decision, by approval step', () => pendingApprovalsByStep(db), 'step');
-  const http = createHttp({ db, redis, platforms: () => platforms, metrics });
+  metrics.addAuditChain(() => chainHead(db));
+  const http = createHttp({ db, redis, platforms: () => platforms, metrics, ...(dbRoleWarning ? { warnings: { database: dbRoleWarning } } : {}) });
   if (sandbox) registerSandboxRoutes(http, sandbox, db);
 
   let started = false;

@@ -12,6 +12,8 @@ export interface HealthDeps {
   redis: Redis;
   platforms: () => ChatPlatform[];
   metrics?: Metrics;
+  /** Found once at start-up (e.g. the database role can rewrite the audit log). */
+  warnings?: Record<string, string>;
 }
 
 export async function checkHealth(deps: HealthDeps): Promise<{ ok: boolean; body: Record<string, unknown> }> {
@@ -21,7 +23,7 @@ export async function checkHealth(deps: HealthDeps): Promise<{ ok: boolean; body
   ]);
   const platforms: Record<string, string> = {};
   // Working, but not as well as it should (e.g. DingTalk cards going out as markdown).
-  const warnings: Record<string, string> = {};
+  const warnings: Record<string, string> = { ...deps.warnings };
   for (const p of deps.platforms()) {
     const h = p.health();
     platforms[p.name] = h.ok ? 'ok' : `down${h.detail ? `: ${h.detail}` : ''}`;
