@@ -18,7 +18,8 @@ import { SANDBOX_IN_PRODUCTION, sandboxRefusal, selectPlatforms } from './platfo
 import type { ChatPlatform } from './platform/types.js';
 import type { Db } from './store/db.js';
 import { Metrics } from './metrics.js';
-import { checkRedisDurability, portInUse, StartupRefused, waitForRedis, withBackoff } from './startup-checks.js';
+import { checkDatabaseRole, checkRedisDurability, portInUse, StartupRefused, waitForRedis, withBackoff } from './startup-checks.js';
+import { chainHead } from './store/audit-chain.js';
 import { openStore } from './store/open.js';
 import { pendingApprovalsByStep, pendingSendsByPlatform } from './store/operational-counts.js';
 import { countStaff } from './store/staff.js';
@@ -74,6 +75,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   });
   await checkRedisDurability(redis, { production: env.NODE_ENV === 'production', allowVolatile: env.ALLOW_VOLATILE_REDIS === 'true', logger });
   const db = opts.db ?? (await withBackoff('database', () => openStore(env, { logger }), { logger }));
+  const dbRoleWarning = await checkDatabaseRole(db, logger);
   const metrics = new Metrics({ defaults: true });
   const bot = new Bot({ db, redis, settings: config.settings, redisPrefix: env.REDIS_PREFIX, logger, metrics, timeZone: env.BOT_TIMEZONE, ...(opts.now ? { now: opts.now } : {}) });
   // Attached before handlers register, so features can declare their periodic jobs.
@@ -88,9 +90,10 @@ export async function createApp(opts: AppOptions): Promise<App> {
 
   metrics.addGauge('qinglian_outbound_pending', 'Sends waiting in the outbound queue, by platform', () => pendingSendsByPlatform(db), 'platform');
   metrics.addGauge('qinglian_approvals_pending', 'Declarations waiting for a decision, by approval step', () => pendingApprovalsByStep(db), 'step');
+  metrics.addAuditChain(() => chainHead(db));
   const warnings = (): Record<string, string> => {
     const lost = describeRedisLoss(jobs.redisLoss(), new Date(), env.BOT_TIMEZONE);
-    return { ...(sandboxInProduction ? { sandbox: SANDBOX_IN_PRODUCTION } : {}), ...(lost ? { redis: lost } : {}) };
+    return { ...(sandboxInProduction ? { sandbox: SANDBOX_IN_PRODUCTION } : {}), ...(lost ? { redis: lost } : {}), ...(dbRoleWarning ? { database: dbRoleWarning } : {}) };
   };
   let ready = false;
   const http = createHttp({ db, redis, platforms: () => platforms, metrics, warnings, ready: () => ready });

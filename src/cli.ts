@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { auditHead, auditVerify } from './audit-cli.js';
 import { ConfigError, loadConfig } from './config.js';
 import { describeSummary, importRosterFile, RosterImportError } from './domain/roster.js';
 import { importPlans, parsePlanFile, PlanImportError } from './domain/study.js';
@@ -32,6 +33,8 @@ const USAGE = `用法：npm run cli -- <命令>
   export 学习|考试|上报|上缴 [月份] [--out=文件.xlsx]  导出某月进度表（与聊天中“导出”相同）
   data export 文件.jsonl                        导出全部数据（备份，或从 PGlite 迁移到 PostgreSQL）
   data import 文件.jsonl                        导入到一个空的数据库
+  audit verify [--head=哈希或文件]              核对审计日志的哈希链，指出第一条被改动的记录
+  audit head [--out=文件]                       输出链头（一行 JSON），--out 时追加保存到文件
 `;
 
 /** The store, marked as the CLI's in the PGlite lock; a stale lock's takeover is logged to stderr. */
@@ -57,6 +60,8 @@ function inputFile(args: string[], example: string): { file: string; data: Buffe
 }
 
 const commands: Record<string, Command> = {
+  'audit verify': auditVerify,
+  'audit head': auditHead,
   export: async (args, flags) => {
     const area = AREA_ALIASES[(args[0] ?? '').toLowerCase()];
     if (!area) {

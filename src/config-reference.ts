@@ -13,6 +13,7 @@ export const ENV_HELP: Record<string, string> = {
   REDIS_URL: 'Redis 地址（队列、去重、对话状态）',
   REDIS_PREFIX: 'Redis 键前缀；多套部署共用一个 Redis 时各自设置',
   DATABASE_URL: 'PostgreSQL 连接串；不设置时使用内嵌 PGlite（保存在 DATA_DIR）',
+  DATABASE_OWNER_URL: '表所有者角色的 PostgreSQL 连接串；设置后迁移以它执行，并授予 DATABASE_URL 的角色所需权限（审计日志只可读和追加），见 docs/operations.md“数据库角色”',
   DATABASE_SCHEMA: 'PostgreSQL schema；多家医院共用一个数据库时各自设置',
   DATA_DIR: 'PGlite 数据目录',
   PORT: 'HTTP 端口（健康检查、指标、沙盒）；0 表示随机端口',

@@ -12,7 +12,7 @@ export interface HealthDeps {
   redis: Redis;
   platforms: () => ChatPlatform[];
   metrics?: Metrics;
-  /** The app's own warnings (sandbox in production, Redis data lost and restored), by topic. */
+  /** The app's warnings (sandbox in production, Redis data lost and restored, a database role that can rewrite the audit log), by topic. */
   warnings?: () => Record<string, string>;
   /** False until start-up has finished: the port is bound first, so it answers before the bot can serve. */
   ready?: () => boolean;

@@ -25,6 +25,34 @@ export class Metrics {
     this.sends = new Counter({ name: 'qinglian_sends_total', help: 'Outbound sends by platform and outcome (ok, retried, throttled, failed)', labelNames: ['platform', 'outcome'], registers: [this.registry] });
   }
 
+  /**
+   * The audit log's hash-chain head, so a monitoring system keeps an independent copy of it:
+   * a later head that does not extend an earlier one means the past was rewritten.
+   */
+  addAuditChain(read: () => Promise<{ seq: number; hash: string } | undefined>): void {
+    new Gauge({
+      name: 'qinglian_audit_chain_length',
+      help: 'Rows in the audit log hash chain (the head sequence number)',
+      registers: [this.registry],
+      async collect() {
+        const h = await read().catch(() => null);
+        if (h !== null) this.set(h?.seq ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'qinglian_audit_chain_head',
+      help: 'Hash of the audit log chain head (always 1; the hash and seq are labels)',
+      labelNames: ['hash', 'seq'],
+      registers: [this.registry],
+      async collect() {
+        const h = await read().catch(() => undefined);
+        // One series only: the previous head must not linger beside the new one.
+        this.reset();
+        if (h) this.set({ hash: h.hash, seq: String(h.seq) }, 1);
+      },
+    });
+  }
+
   /** A gauge whose value is read when Prometheus scrapes (queue depth, approvals pending). */
   addGauge(name: string, help: string, read: () => Promise<number | Record<string, number>>, labelName = 'kind'): void {
     new Gauge({

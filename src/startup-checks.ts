@@ -1,5 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from './logger.js';
+import type { Db } from './store/db.js';
+import { readDatabaseRole } from './store/privileges.js';
 
 /**
  * Redis holds the job queues: a Redis that forgets on restart (no AOF, no RDB) or evicts keys
@@ -47,6 +49,24 @@ export async function checkRedisDurability(redis: Redis, opts: { production: boo
   if (opts.production && !opts.allowVolatile) {
     throw new StartupRefused(`Refusing to start in production: ${problems.join(' ')} (set ALLOW_VOLATILE_REDIS=true to start anyway)`);
   }
+}
+
+/**
+ * The append-only triggers on audit_log only bind a role that can neither disable them (the
+ * table's owner) nor bypass them (a superuser). Such a connection still works, so this warns
+ * (log and /healthz) instead of refusing; the hash chain then is the only protection.
+ */
+export async function checkDatabaseRole(db: Db, logger: Logger): Promise<string | undefined> {
+  let problem: string | undefined;
+  if (db.kind === 'pglite') {
+    problem = 'embedded PGlite always runs as superuser: audit_log triggers can be disabled, only the hash chain (npm run cli -- audit verify) shows tampering; use PostgreSQL with DATABASE_OWNER_URL in production';
+  } else {
+    const r = await readDatabaseRole(db).catch(() => undefined);
+    if (r?.superuser) problem = `database role ${r.role} is a superuser: it can disable audit_log's triggers; run the bot as a role with only INSERT and SELECT on audit_log (DATABASE_OWNER_URL, docs/operations.md)`;
+    else if (r?.ownsAuditLog) problem = `database role ${r.role} owns audit_log: it can disable the table's triggers; run migrations as a separate owner (DATABASE_OWNER_URL, docs/operations.md)`;
+  }
+  if (problem) logger.warn(`WARNING: ${problem}`);
+  return problem;
 }
 
 /** Retries a connection step with exponential backoff, logging each failure. */

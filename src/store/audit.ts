@@ -30,10 +30,14 @@ export interface AuditRow {
   reason: string | null;
 }
 
+/**
+ * One record's history in the order it happened. id is taken before the chain lock, so it
+ * can disagree with both; rows of one transaction share `at`, and seq orders those.
+ */
 export async function auditTrail(q: Queryable, entityType: string, entityId: string): Promise<AuditRow[]> {
   const r = await q.query<AuditRow>(
     `SELECT id::text, at, actor, action, from_state, to_state, reason FROM audit_log
-     WHERE entity_type = $1 AND entity_id = $2 ORDER BY id`,
+     WHERE entity_type = $1 AND entity_id = $2 ORDER BY at, seq`,
     [entityType, entityId],
   );
   return r.rows;

@@ -26,14 +26,20 @@ export function loadMigrations(dir = migrationsDir): Migration[] {
 export async function migrate(db: Db, migrations = loadMigrations()): Promise<string[]> {
   return db.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`qinglian.migrate.${db.schema}`]);
-    await db.exec(`CREATE SCHEMA IF NOT EXISTS ${db.schema}`, tx);
-    await db.exec(
-      `CREATE TABLE IF NOT EXISTS ${db.schema}.schema_migrations (
-         version integer PRIMARY KEY,
-         name text NOT NULL,
-         applied_at timestamptz NOT NULL DEFAULT now())`,
-      tx,
-    );
+    // Checked before any DDL: "IF NOT EXISTS" still needs the right to create, and a role
+    // given only its schema (the owner) or only its tables (the bot) must get past these.
+    const schemaExists = await tx.query(`SELECT 1 FROM pg_namespace WHERE nspname = $1`, [db.schema]);
+    if (schemaExists.rows.length === 0) await db.exec(`CREATE SCHEMA ${db.schema}`, tx);
+    const table = await tx.query<{ present: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS present`, [`${db.schema}.schema_migrations`]);
+    if (!table.rows[0].present) {
+      await db.exec(
+        `CREATE TABLE ${db.schema}.schema_migrations (
+           version integer PRIMARY KEY,
+           name text NOT NULL,
+           applied_at timestamptz NOT NULL DEFAULT now())`,
+        tx,
+      );
+    }
     const done = new Set(
       (await tx.query<{ version: number }>(`SELECT version FROM ${db.schema}.schema_migrations`)).rows.map((r) => r.version),
     );

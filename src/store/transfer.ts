@@ -48,9 +48,11 @@ export async function* exportData(db: Db, batch = 1000): AsyncGenerator<string> 
   const header: TransferHeader = { format: 'qinglian-data', version: 1, migrations: await migrationVersions(db), exportedAt: new Date().toISOString() };
   yield JSON.stringify(header);
   for (const table of await tablesInOrder(db)) {
-    // ctid order is stable within one export and needs no primary key knowledge.
+    // ctid order is stable within one export and needs no primary key knowledge. The audit
+    // log goes in chain order: the import re-chains each row and refuses one out of place.
+    const order = table === 'audit_log' ? 'seq' : 'ctid';
     for (let offset = 0; ; offset += batch) {
-      const rows = (await db.query<{ r: unknown }>(`SELECT row_to_json(t) AS r FROM ${table} t ORDER BY ctid LIMIT $1 OFFSET $2`, [batch, offset])).rows;
+      const rows = (await db.query<{ r: unknown }>(`SELECT row_to_json(t) AS r FROM ${table} t ORDER BY ${order} LIMIT $1 OFFSET $2`, [batch, offset])).rows;
       for (const r of rows) yield JSON.stringify({ t: table, r: r.r });
       if (rows.length < batch) break;
     }
