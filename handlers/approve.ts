@@ -104,8 +104,8 @@ export function decidedCard(d: Declaration, step: Step, how: { decision: 'approv
   );
 }
 
-/** A click waits this long for its follow-ups to leave, under the platforms' 2-3 s answer limits. */
-const FOLLOW_UP_WAIT_MS = 1500;
+/** A click waits this long for its follow-ups to leave: well inside DingTalk's 2 s (Feishu's 3 s) answer limit. */
+const FOLLOW_UP_WAIT_MS = 1000;
 
 function outboundOf(bot: Bot) {
   // Follow-ups live in the outbound queue's ledger; a bot without one could only lose them.

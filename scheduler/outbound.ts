@@ -69,7 +69,7 @@ import { Pacer } from './pace.js';
  *     ...the guarded UPDATE and its audit row...
  *     return outbound.stage(tx, { key: `decl.${id}.v${version}.cards`, kind: 'decl.approval', title, to: [{ staff, content }] });
  *   });
- *   await outbound.deliver(staged, { waitMs: 1500 });   // after commit; recover() covers a crash here
+ *   await outbound.deliver(staged, { waitMs: 1000 });   // after commit; recover() covers a crash here
  *
  * so a process that dies after the commit still has its follow-ups sent by whichever process
  * runs next. `onSent(kind, hook)` runs in the transaction that marks a row of that campaign
