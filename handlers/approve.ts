@@ -16,7 +16,10 @@ import {
   stepOfState,
   type Step,
 } from '../src/domain/declaration.js';
-import { approversFor, canView, claimDueDeadlines, decide, isApproverOf, type DecideResult, type Moved } from '../src/domain/declaration/workflow.js';
+import { approversFor, canView, claimDueDeadlines, decide, isApproverOf, type DeadlineClaim, type DecideResult, type Moved } from '../src/domain/declaration/workflow.js';
+import type { FollowUp, SentHook, Staged } from '../scheduler/outbound.js';
+import type { Queryable } from '../src/store/db.js';
+import type { PlatformName } from '../src/platform/types.js';
 import { UserError } from '../src/errors.js';
 import type { CommandContext } from '../src/bot/context.js';
 import { cardsFor, getDeclaration, listPending, recordCard, type Declaration } from '../src/store/declarations.js';
@@ -107,43 +110,89 @@ export function decidedCard(d: Declaration, step: Step, how: { decision: 'approv
   );
 }
 
-/** Sends the current step's approval card to each of its approvers and records where it went. */
-export async function sendApprovalCards(bot: Bot, d: Declaration): Promise<number> {
-  const step = stepOfState(d.state);
-  if (!step) return 0;
-  const approvers = await approversFor(bot.db, d, step);
-  if (approvers.length === 0) {
-    bot.log.warn({ declarationId: d.id, step }, 'declaration step has no approver on the roster');
-    return 0;
-  }
-  let prevReason: string | null = null;
-  if (d.previousId) {
-    prevReason = (await getDeclaration(bot.db, d.previousId))?.lastReason ?? null;
-  }
-  const body = approvalCard(d, step, prevReason);
-  let sent = 0;
-  for (const a of approvers) {
-    try {
-      const out = await bot.sendToStaff(a, body, `decl:${d.id}:v${d.version}:${a.staffId}`);
-      if (!out) continue;
-      await recordCard(bot.db, { declarationId: d.id, state: d.state, version: d.version, staffId: a.staffId, platform: out.platform, messageId: out.messageId });
-      sent++;
-    } catch (err) {
-      bot.log.warn({ err, declarationId: d.id, staffId: a.staffId }, 'approval card not delivered');
-    }
-  }
-  return sent;
+/** A click waits this long for its follow-ups to leave: well inside DingTalk's 2 s (Feishu's 3 s) answer limit. */
+const FOLLOW_UP_WAIT_MS = 1000;
+
+function outboundOf(bot: Bot) {
+  // Follow-ups live in the outbound queue's ledger; a bot without one could only lose them.
+  if (!hasScheduling(bot)) throw new Error('declaration follow-ups need the outbound queue (attachScheduling)');
+  return scheduling(bot).outbound;
 }
 
-/** Every card of a decided step shows who decided; the clicked one is also returned to the platform. */
-async function updateStepCards(bot: Bot, cardVersion: number, body: Card, d: Declaration): Promise<void> {
-  for (const c of await cardsFor(bot.db, d.id, cardVersion)) {
-    try {
-      await bot.updateCard(c.platform as never, c.messageId, body);
-    } catch (err) {
-      bot.log.warn({ err, declarationId: d.id, staffId: c.staffId }, 'approval card not updated');
-    }
+/** The current step's approval card, one per approver (their message ids are recorded on send). */
+async function stageApprovalCards(bot: Bot, tx: Queryable, d: Declaration): Promise<Staged> {
+  const step = stepOfState(d.state);
+  if (!step) return [];
+  const approvers = await approversFor(tx, d, step);
+  if (approvers.length === 0) {
+    bot.log.warn({ declarationId: d.id, step }, 'declaration step has no approver on the roster');
+    return [];
   }
+  const prevReason = d.previousId ? ((await getDeclaration(tx, d.previousId))?.lastReason ?? null) : null;
+  const body = approvalCard(d, step, prevReason);
+  return outboundOf(bot).stage(tx, {
+    key: `decl.${d.id}.v${d.version}.cards`,
+    kind: APPROVAL_CARD_KIND,
+    title: '上缴申报审批卡片',
+    meta: { declarationId: d.id, state: d.state, version: d.version },
+    to: approvers.map((staff) => ({ staff, content: body })),
+  });
+}
+
+const APPROVAL_CARD_KIND = 'decl.approval';
+
+/** Where each approval card went, so the decided step's cards can be updated in place later. */
+const recordSentCard: SentHook = async (tx, row, messageId) => {
+  const meta = row.meta as { declarationId: string; state: Declaration['state']; version: number };
+  await recordCard(tx, { declarationId: meta.declarationId, state: meta.state, version: meta.version, staffId: row.staff_id, platform: row.platform ?? '', messageId });
+};
+
+export interface StagedMove {
+  staged: Staged;
+  /** The decided step's card, for the click's own answer. */
+  decidedBody?: Card;
+}
+
+/**
+ * In the move's transaction: every card of the decided step shows who decided, the next
+ * step's approvers get their cards, the declarant is told. Sent after the commit by the
+ * outbound queue (deliverFollowUps), or by the next process if this one dies first.
+ */
+export async function stageFollowUps(
+  bot: Bot,
+  tx: Queryable,
+  m: Moved,
+  decided?: { actor: Staff; decision: 'approve' | 'reject'; cardVersion: number },
+): Promise<StagedMove> {
+  const d = m.declaration;
+  const outbound = outboundOf(bot);
+  const staged: Staged = [];
+  let decidedBody: Card | undefined;
+  const step = stepOfState(m.from);
+  if (decided && step) {
+    decidedBody = decidedCard(d, step, { decision: decided.decision, actorName: decided.actor.name, at: bot.now(), reason: d.lastReason, timeZone: bot.timeZone });
+    const body = decidedBody;
+    const cards = await cardsFor(tx, d.id, decided.cardVersion);
+    staged.push(
+      ...(await outbound.stage(tx, {
+        key: `decl.${d.id}.v${decided.cardVersion}.decided`,
+        kind: 'decl.decided',
+        title: '上缴申报审批卡片更新',
+        updates: cards.map((c) => ({ staffId: c.staffId, platform: c.platform as PlatformName, messageId: c.messageId, card: body })),
+      })),
+    );
+  }
+  if (m.to.startsWith('pending_')) staged.push(...(await stageApprovalCards(bot, tx, d)));
+  const declarant = await getStaff(tx, d.declarantId);
+  if (declarant?.active) {
+    staged.push(...(await outbound.stage(tx, { key: `decl.${d.id}.v${d.version}.notice`, kind: 'decl.notice', title: '上缴申报进度通知', to: [{ staff: declarant, content: declarantMessage(m) }] })));
+  }
+  return { staged, ...(decidedBody ? { decidedBody } : {}) };
+}
+
+/** After the commit: queue the staged follow-ups and give them a moment to leave. */
+export async function deliverFollowUps(bot: Bot, staged: Staged): Promise<void> {
+  await outboundOf(bot).deliver(staged, { waitMs: FOLLOW_UP_WAIT_MS });
 }
 
 /** What the declarant is told after each move. */
@@ -183,26 +232,6 @@ export function declarantMessage(m: Moved): Card | string {
     default:
       return `您的上缴申报 ${ref} 状态已更新：${STATE_NAMES[d.state]}。`;
   }
-}
-
-/** After a committed move: cards of the old step, the next step's cards, the declarant. */
-export async function afterMove(bot: Bot, m: Moved, decided?: { actor: Staff; decision: 'approve' | 'reject'; cardVersion: number }): Promise<Card | undefined> {
-  let decidedBody: Card | undefined;
-  const step = stepOfState(m.from);
-  if (decided && step) {
-    decidedBody = decidedCard(m.declaration, step, { decision: decided.decision, actorName: decided.actor.name, at: bot.now(), reason: m.declaration.lastReason, timeZone: bot.timeZone });
-    await updateStepCards(bot, decided.cardVersion, decidedBody, m.declaration);
-  }
-  if (m.to.startsWith('pending_')) await sendApprovalCards(bot, m.declaration);
-  const declarant = await getStaff(bot.db, m.declaration.declarantId);
-  if (declarant?.active) {
-    try {
-      await bot.sendToStaff(declarant, declarantMessage(m), `decl:${m.declaration.id}:v${m.declaration.version}:declarant`);
-    } catch (err) {
-      bot.log.warn({ err, declarationId: m.declaration.id }, 'declarant not told of the move');
-    }
-  }
-  return decidedBody;
 }
 
 async function staleReply(bot: Bot, r: Extract<DecideResult, { outcome: 'stale' }>, step: Step, actor: Staff) {
@@ -259,11 +288,21 @@ async function applyDecision(
   decision: 'approve' | 'reject',
   reason: string | undefined,
 ): Promise<{ stale: Extract<DecideResult, { outcome: 'stale' }> } | { stale?: undefined; message: string; card?: Card }> {
-  const r = await decide(bot.db, actor, ref, decision, { now: bot.now(), timeZone: bot.timeZone, ...(reason !== undefined ? { reason } : {}) });
+  let follow: StagedMove = { staged: [] };
+  const r = await decide(bot.db, actor, ref, decision, {
+    now: bot.now(),
+    timeZone: bot.timeZone,
+    ...(reason !== undefined ? { reason } : {}),
+    // Only the decision that commits writes follow-ups: a repeated or concurrent one is stale.
+    followUps: async (tx, moved) => {
+      follow = await stageFollowUps(bot, tx, moved, { actor, decision, cardVersion: ref.v });
+    },
+  });
   if (r.outcome === 'stale') return { stale: r };
   // Who decided is in the audit log; a log line names the declaration and the step only.
   bot.log.info({ declarationId: r.declaration.id, action: decision, step: ref.step, to: r.to }, 'declaration decided');
-  const card = await afterMove(bot, r, { actor, decision, cardVersion: ref.v });
+  await deliverFollowUps(bot, follow.staged);
+  const card = follow.decidedBody;
   const label = `SB-${r.declaration.id}`;
   const message =
     decision === 'reject'
@@ -305,7 +344,8 @@ export function registerApprove(bot: Bot): void {
   );
 
   if (hasScheduling(bot)) {
-    const { scheduler } = scheduling(bot);
+    const { scheduler, outbound } = scheduling(bot);
+    outbound.onSent(APPROVAL_CARD_KIND, recordSentCard);
     // Hourly in the daytime: reminders reach approvers at work, within an hour of the deadline;
     // each reminder is claimed once in the database, so a rerun sends nothing twice.
     scheduler.every('declaration.deadlines', '5 8-21 * * *', async ({ now }) => {
@@ -349,26 +389,33 @@ export interface DeadlineRun {
  * Approvals pending longer than `declaration.reminderHours` remind their approvers; twice that
  * escalates to the discipline office and leadership (who get the reference and the step, never
  * the declarant's name or the content). Each reminder and escalation is claimed with a guarded
- * UPDATE, so running this twice (or on two instances) sends each once.
+ * UPDATE that writes its messages to the send ledger in the same transaction, so running this
+ * twice (or on two instances) sends each once, and a crash after the claim still sends it.
  */
 export async function runApprovalDeadlines(bot: Bot, now: Date = bot.now()): Promise<DeadlineRun> {
   const out: DeadlineRun = { reminded: [], escalated: [] };
-  for (const due of await claimDueDeadlines(bot.db, now, bot.deps.settings.declaration.reminderHours)) {
-    const { declaration: d, step, waitedHours } = due;
-    const ref = declarationRef(d);
-    if (due.remind) {
-      const text = `提醒：上缴申报 ${ref} 等待您（${STEP_NAMES[step]}）处理已超过 ${waitedHours} 小时，请在之前收到的审批卡片上尽快处理，或直接回复“${step === 'finance' ? '确认收款' : '同意'} ${ref}”或“驳回 ${ref} 理由”。`;
-      for (const a of await approversFor(bot.db, d, step)) await bot.sendToStaff(a, text, `decl:${d.id}:v${d.version}:remind:${a.staffId}`).catch(() => undefined);
-      out.reminded.push(d.id);
-    }
-    if (due.escalate) {
-      const text = `督办：上缴申报 ${ref} 在“${STEP_NAMES[step]}”环节已等待 ${waitedHours} 小时仍未处理，请督促办理。`;
-      const to = new Map<string, Staff>();
-      for (const role of ['discipline', 'leader'] as const) for (const s of await listActiveStaff(bot.db, { role })) if (s.staffId !== d.declarantId) to.set(s.staffId, s);
-      for (const s of to.values()) await bot.sendToStaff(s, text, `decl:${d.id}:v${d.version}:escalate:${s.staffId}`).catch(() => undefined);
-      out.escalated.push(d.id);
-    }
+  const staged: Staged = [];
+  const due = await claimDueDeadlines(bot.db, now, bot.deps.settings.declaration.reminderHours, async (tx, c) => {
+    // With the claim: a crash after it still reminds, a rerun after it sends nothing twice.
+    staged.push(...(await outboundOf(bot).stage(tx, await deadlineFollowUp(tx, c))));
+  });
+  for (const d of due) {
+    if (d.remind) out.reminded.push(d.declaration.id);
+    if (d.escalate) out.escalated.push(d.declaration.id);
   }
+  await deliverFollowUps(bot, staged);
   return out;
 }
 
+async function deadlineFollowUp(tx: Queryable, c: DeadlineClaim): Promise<FollowUp> {
+  const { declaration: d, step, waitedHours } = c;
+  const ref = declarationRef(d);
+  if (c.which === 'remind') {
+    const text = `提醒：上缴申报 ${ref} 等待您（${STEP_NAMES[step]}）处理已超过 ${waitedHours} 小时，请在之前收到的审批卡片上尽快处理，或直接回复“${step === 'finance' ? '确认收款' : '同意'} ${ref}”或“驳回 ${ref} 理由”。`;
+    return { key: `decl.${d.id}.v${d.version}.remind`, kind: 'decl.remind', title: '上缴申报审批提醒', to: (await approversFor(tx, d, step)).map((staff) => ({ staff, content: text })) };
+  }
+  const text = `督办：上缴申报 ${ref} 在“${STEP_NAMES[step]}”环节已等待 ${waitedHours} 小时仍未处理，请督促办理。`;
+  const to = new Map<string, Staff>();
+  for (const role of ['discipline', 'leader'] as const) for (const s of await listActiveStaff(tx, { role })) if (s.staffId !== d.declarantId) to.set(s.staffId, s);
+  return { key: `decl.${d.id}.v${d.version}.escalate`, kind: 'decl.escalate', title: '上缴申报审批督办', to: [...to.values()].map((staff) => ({ staff, content: text })) };
+}

@@ -41,7 +41,7 @@ import { appendAudit, type AuditRow } from '../src/store/audit.js';
 import { getDeclaration, getDeclarationByReceipt, MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS, listByDeclarant, listSubmitted, monthlyTotals, type Declaration } from '../src/store/declarations.js';
 import { getStaff } from '../src/store/staff.js';
 import { PLATFORM_LABELS, type PlatformName } from '../src/platform/types.js';
-import { afterMove, detailElements, formatTime, NO_SUCH_DECLARATION } from './approve.js';
+import { deliverFollowUps, detailElements, formatTime, NO_SUCH_DECLARATION, stageFollowUps, type StagedMove } from './approve.js';
 
 /**
  * 上缴申报: `上缴`/`申报` opens a form card (or, where the platform has no forms, a dialogue
@@ -421,9 +421,12 @@ export function registerDeclare(bot: Bot): void {
     async (ctx) => {
       const { id, v } = draftRef.parse(ctx.value);
       await ownDeclaration(bot, ctx, id);
-      const moved = await submitDraft(bot.db, ctx.staff, id, v, bot.now());
+      let follow: StagedMove = { staged: [] };
+      const moved = await submitDraft(bot.db, ctx.staff, id, v, bot.now(), async (tx, m) => {
+        follow = await stageFollowUps(bot, tx, m);
+      });
       bot.log.info({ declarationId: id, action: 'submit', to: moved.to }, 'declaration submitted');
-      await afterMove(bot, moved);
+      await deliverFollowUps(bot, follow.staged);
       return {
         toast: '已提交。',
         card: card(`上缴申报已提交 · SB-${id}`, [text('已提交，每一步处理后都会通知您。'), ...detailElements(moved.declaration, { withDeclarant: false }), note(CONFIDENTIAL)], 'green'),

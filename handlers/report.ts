@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { actions, button, card, fields, form, note, table, text } from '../cards/builders.js';
 import type { Card, FormInput } from '../cards/model.js';
 import { dailyAt, hasScheduling, scheduling } from '../scheduler/index.js';
-import type { CampaignResult, Preview } from '../scheduler/outbound.js';
+import type { CampaignResult, Preview, Staged } from '../scheduler/outbound.js';
 import type { Bot } from '../src/bot/bot.js';
 import { addMonths, MONTH_KEY, monthKey, monthOf, type Month } from '../src/domain/month.js';
 import {
@@ -111,6 +111,10 @@ function checkReportMonth(bot: Bot, month: string, now: Date): void {
   if (!reportableMonths(bot, now).includes(month)) {
     throw new UserError(`这份表单对应${monthTitle(month)}，该月的报告现在不能提交。请发送“上报”打开本月的报告。`);
   }
+}
+
+function confirmationText(department: string, month: string, s: Submission, replaced: boolean): string {
+  return `${replaced ? '已更新' : '已提交'}${department}${monthTitle(month)}的报告（第 ${s.version} 版${s.late ? '，逾期' : ''}）。`;
 }
 
 async function reporterFor(bot: Bot, staff: Staff): Promise<Department> {
@@ -292,17 +296,34 @@ export function registerReport(bot: Bot): void {
       // The draft may have waited past a month's end.
       checkReportMonth(bot, draft.month, ctx.now);
       const timeZone = tz(bot);
-      const { submission, replaced } = await submitReport(bot.db, draft, ctx.staff, ctx.now, bot.deps.settings.report, timeZone);
-      await bot.deps.redis.del(await draftKey(bot, String(ctx.value.id)));
-      const msg = `${replaced ? '已更新' : '已提交'}${dept.name}${monthTitle(draft.month)}的报告（第 ${submission.version} 版${submission.late ? '，逾期' : ''}）。`;
-      return {
-        toast: msg,
-        card: card(`已提交：${monthTitle(draft.month)}专项整治进展报告 · ${dept.name}`, [
+      const draftId = String(ctx.value.id);
+      const confirmed = (submission: Submission, replaced: boolean): Card => {
+        const msg = confirmationText(dept.name, draft.month, submission, replaced);
+        return card(`已提交：${monthTitle(draft.month)}专项整治进展报告 · ${dept.name}`, [
           text(msg),
           fields(submissionFields(submission, timeZone)),
           note(submission.late ? '截止日期后提交，已记为逾期。' : '截止日期前如需修改，可再次发送“上报”，新版本会替换旧版本。'),
-        ], 'green'),
+        ], 'green');
       };
+      let staged: Staged = [];
+      // Keyed by the confirmation: clicked again, or redelivered after a crash, it finds its version.
+      const { submission, replaced } = await submitReport(bot.db, draft, ctx.staff, ctx.now, bot.deps.settings.report, timeZone, {
+        draftId,
+        followUps: async (tx, r) => {
+          // The confirmed card, written over the one clicked, with the submission: a crash
+          // before the click is answered still shows the reporter that it went in.
+          if (!ctx.messageId || !hasScheduling(bot)) return;
+          staged = await scheduling(bot).outbound.stage(tx, {
+            key: `report.confirm.${draftId}`,
+            kind: 'report.confirm',
+            title: '报告提交确认',
+            updates: [{ staffId: ctx.staff.staffId, platform: ctx.platform, messageId: ctx.messageId, card: confirmed(r.submission, r.replaced) }],
+          });
+        },
+      });
+      await bot.deps.redis.del(await draftKey(bot, draftId));
+      if (staged.length) await scheduling(bot).outbound.deliver(staged);
+      return { toast: confirmationText(dept.name, draft.month, submission, replaced), card: confirmed(submission, replaced) };
     },
     { schema: confirmSchema },
   );

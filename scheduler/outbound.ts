@@ -7,8 +7,10 @@ import type { Settings } from '../src/config.js';
 import { PlatformError } from '../src/errors.js';
 import type { Logger } from '../src/logger.js';
 import type { PlatformName } from '../src/platform/types.js';
+import type { Queryable } from '../src/store/db.js';
 import {
   campaignCounts,
+  countPending,
   getCampaignByKey,
   insertLedgerRows,
   ledgerStaffIds,
@@ -24,6 +26,7 @@ import {
   upsertCampaign,
   type CampaignCounts,
   type LedgerInsert,
+  type LedgerRow,
 } from '../src/store/campaigns.js';
 import { listActiveStaff, type Staff } from '../src/store/staff.js';
 import { Pacer } from './pace.js';
@@ -58,6 +61,19 @@ import { Pacer } from './pace.js';
  * platform's "slow down" (retryAfterMs) pauses the queue without spending an attempt; after
  * the last attempt the row is marked failed and, once the campaign has nothing pending,
  * administrators get one summary card listing every recipient that was not reached.
+ *
+ * Follow-ups (the next approver's card, the declarant's notice, a confirmed report's card) use
+ * the same ledger, written inside the transaction of the state change they follow:
+ *
+ *   const staged = await db.transaction(async (tx) => {
+ *     ...the guarded UPDATE and its audit row...
+ *     return outbound.stage(tx, { key: `decl.${id}.v${version}.cards`, kind: 'decl.approval', title, to: [{ staff, content }] });
+ *   });
+ *   await outbound.deliver(staged, { waitMs: 1000 });   // after commit; recover() covers a crash here
+ *
+ * so a process that dies after the commit still has its follow-ups sent by whichever process
+ * runs next. `onSent(kind, hook)` runs in the transaction that marks a row of that campaign
+ * kind sent (recording an approval card's message id, say), in whichever process sent it.
  */
 
 export interface CampaignSpec {
@@ -87,6 +103,26 @@ export interface Preview {
   unreachable: number;
 }
 
+/** Messages that follow one state change, staged in its transaction (see Outbound.stage). */
+export interface FollowUp {
+  /** Deterministic from the change, e.g. `decl.12.v3.cards`; same rules as a campaign key. */
+  key: string;
+  kind: string;
+  /** An internal label; follow-ups never produce the administrators' failure summary. */
+  title: string;
+  meta?: Record<string, unknown>;
+  /** Cards or texts to staff members' direct chats. */
+  to?: { staff: Staff; content: Card | string }[];
+  /** Cards written over messages sent earlier (each keyed by whose message it was). */
+  updates?: { staffId: string; platform: PlatformName; messageId: string; card: Card }[];
+}
+
+/** Ledger rows staged by Outbound.stage, to hand to deliver() once their transaction commits. */
+export type Staged = { key: string; platform: PlatformName | null }[];
+
+/** Runs in the transaction that marks a row sent; its failure leaves the row to be sent (idempotently) again. */
+export type SentHook = (tx: Queryable, row: LedgerRow, messageId: string) => Promise<void>;
+
 export const CAMPAIGN_KEY = /^[A-Za-z0-9_.-]{1,120}$/;
 export const FAILURE_SUMMARY_KIND = 'outbound.failures';
 export const outboundQueueName = (p: PlatformName): string => `outbound-${p}`;
@@ -111,6 +147,7 @@ export class Outbound {
    */
   private withProblems = new Set<string>();
   private pacer: Pacer;
+  private hooks = new Map<string, SentHook>();
 
   constructor(private opts: OutboundOptions) {
     this.pacer = new Pacer(opts.connection, opts.prefix);
@@ -143,29 +180,28 @@ export class Outbound {
 
   async createCampaign(spec: CampaignSpec): Promise<CampaignResult> {
     if (!CAMPAIGN_KEY.test(spec.key)) throw new Error(`invalid campaign key ${spec.key}`);
-    const { id, created } = await upsertCampaign(this.db, spec);
-    const already = created ? new Set<string>() : await ledgerStaffIds(this.db, id);
-    const fresh = dedupeStaff(spec.recipients).filter((s) => !already.has(s.staffId));
+    const recipients = dedupeStaff(spec.recipients);
+    let campaign: { id: string; created: boolean } | undefined;
+    let fresh: Staff[] = [];
     const inserted: { key: string; platform: PlatformName | null }[] = [];
-    // In chunks, so the first sends leave while later rows are still being written.
-    for (let i = 0; i < fresh.length; i += 1000) {
-      const rows: LedgerInsert[] = [];
-      for (const s of fresh.slice(i, i + 1000)) {
-        const reach = this.opts.bot.reachFor(s);
-        const content = await spec.render(s);
-        rows.push({
-          key: ledgerKey(spec.key, s.staffId),
-          staffId: s.staffId,
-          platform: reach?.platform ?? null,
-          target: reach ? (reach.conversation.type === 'direct' ? reach.conversation.platformUserId : reach.conversation.chatId) : null,
-          content: typeof content === 'string' ? { text: content } : { card: content },
-        });
-      }
+    // In chunks, so the first sends leave while later rows are still being written. The
+    // campaign row commits with its first chunk: no campaign is ever left without recipients.
+    for (let i = 0; !campaign || i < fresh.length; i += 1000) {
+      const chunk = await this.db.transaction(async (tx) => {
+        if (!campaign) {
+          campaign = await upsertCampaign(tx, spec);
+          const already = campaign.created ? new Set<string>() : await ledgerStaffIds(tx, campaign.id);
+          fresh = recipients.filter((s) => !already.has(s.staffId));
+        }
+        const rows: LedgerInsert[] = [];
+        for (const s of fresh.slice(i, i + 1000)) rows.push(this.rowFor(s, ledgerKey(spec.key, s.staffId), await spec.render(s)));
+        return rows.length ? insertLedgerRows(tx, campaign.id, rows) : [];
+      });
       // Committed before queueing: a crash in between is repaired by recover().
-      const chunk = await insertLedgerRows(this.db, id, rows);
       await this.enqueue(chunk.filter((r) => r.platform !== null) as { key: string; platform: PlatformName }[]);
       inserted.push(...chunk);
     }
+    const { id, created } = campaign;
     const unreachable = inserted.filter((r) => r.platform === null).length;
     if (inserted.length > 0) {
       this.opts.logger.info({ campaign: spec.key, added: inserted.length, unreachable }, 'campaign recipients queued');
@@ -173,6 +209,50 @@ export class Outbound {
     if (unreachable > 0) this.withProblems.add(id);
     if (unreachable > 0 || inserted.length === 0) await this.maybeFinish(id);
     return { campaignId: id, key: spec.key, created, added: inserted.length, unreachable };
+  }
+
+  private rowFor(s: Staff, key: string, content: Card | string): LedgerInsert {
+    const reach = this.opts.bot.reachFor(s);
+    return {
+      key,
+      staffId: s.staffId,
+      platform: reach?.platform ?? null,
+      target: reach ? (reach.conversation.type === 'direct' ? reach.conversation.platformUserId : reach.conversation.chatId) : null,
+      content: typeof content === 'string' ? { text: content } : { card: content },
+    };
+  }
+
+  /**
+   * Writes a follow-up's ledger rows in the caller's transaction (the one making the state
+   * change). Nothing is queued here: pass the result to deliver() after the commit.
+   */
+  async stage(tx: Queryable, f: FollowUp): Promise<Staged> {
+    if (!CAMPAIGN_KEY.test(f.key)) throw new Error(`invalid follow-up key ${f.key}`);
+    const rows: LedgerInsert[] = [
+      ...dedupeStaff((f.to ?? []).map((t) => t.staff)).map((s) => this.rowFor(s, ledgerKey(f.key, s.staffId), f.to!.find((t) => t.staff.staffId === s.staffId)!.content)),
+      ...(f.updates ?? []).map((u) => ({ key: ledgerKey(f.key, u.staffId), staffId: u.staffId, platform: u.platform, target: u.messageId, content: { card: u.card, update: true } })),
+    ];
+    if (rows.length === 0) return [];
+    const { id } = await upsertCampaign(tx, { key: f.key, kind: f.kind, title: f.title, meta: { ...f.meta, followUp: true } });
+    return insertLedgerRows(tx, id, rows);
+  }
+
+  /**
+   * Queues committed follow-up rows now rather than at the next sweep, and waits up to
+   * `waitMs` for them to leave, so a click's answer comes after the messages it announces.
+   */
+  async deliver(staged: Staged, opts: { waitMs?: number } = {}): Promise<void> {
+    const live = staged.filter((r) => r.platform !== null) as { key: string; platform: PlatformName }[];
+    if (live.length === 0) return;
+    await this.enqueue(live);
+    const deadline = Date.now() + (opts.waitMs ?? 0);
+    const keys = live.map((r) => r.key);
+    while (Date.now() < deadline && (await countPending(this.db, keys)) > 0) await new Promise((r) => setTimeout(r, 20));
+  }
+
+  /** A hook run when a row of a campaign of this kind is marked sent (see SentHook). */
+  onSent(kind: string, hook: SentHook): void {
+    this.hooks.set(kind, hook);
   }
 
   async status(key: string): Promise<CampaignCounts | undefined> {
@@ -256,7 +336,13 @@ export class Outbound {
     try {
       const content = row.content.card ?? row.content.text ?? '';
       await this.pacer.wait(platform, this.opts.settings.rateLimits[platform], this.opts.settings.margin);
-      messageId = (await this.opts.bot.send(platform, conversation, content, key)).messageId;
+      if (row.content.update && row.content.card) {
+        // Writing the same card over the same message twice shows it once: as safe to retry as a keyed send.
+        await this.opts.bot.updateCard(platform, row.target ?? '', row.content.card);
+        messageId = row.target ?? '';
+      } else {
+        messageId = (await this.opts.bot.send(platform, conversation, content, key)).messageId;
+      }
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));
       const retryable = !(e instanceof PlatformError) || e.retryable;
@@ -280,7 +366,16 @@ export class Outbound {
       await this.maybeFinish(row.campaign_id);
       throw new UnrecoverableError(reason);
     }
-    await markSent(this.db, key, messageId);
+    const hook = this.hooks.get(row.kind);
+    if (hook) {
+      // With the row: a crash between them resends (the platform drops the repeat) and hooks again.
+      await this.db.transaction(async (tx) => {
+        await markSent(tx, key, messageId);
+        await hook(tx, row, messageId);
+      });
+    } else {
+      await markSent(this.db, key, messageId);
+    }
     this.opts.bot.metrics.sends.inc({ platform, outcome: 'ok' });
     if (this.withProblems.has(row.campaign_id)) await this.maybeFinish(row.campaign_id);
     return 'sent';
@@ -298,6 +393,12 @@ export class Outbound {
     this.withProblems.delete(campaignId);
     const finished = await tryFinishCampaign(this.db, campaignId, problems);
     if (!finished || !problems || finished.kind === FAILURE_SUMMARY_KIND) return;
+    if (finished.meta?.followUp) {
+      // A follow-up's recipients are a declaration's people: naming them to administrators
+      // would disclose it. The reasons are on the ledger rows.
+      this.opts.logger.warn({ campaign: finished.key }, 'follow-up not delivered to every recipient');
+      return;
+    }
     const rows = await problemRows(this.db, campaignId);
     const admins = await listActiveStaff(this.db, { role: 'admin' });
     const summary = card(

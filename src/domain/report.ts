@@ -165,19 +165,27 @@ export async function submitReport(
   now: Date,
   settings: ReportSettings,
   timeZone: string,
-): Promise<{ submission: Submission; replaced: boolean }> {
+  opts: { draftId?: string; followUps?: (tx: Queryable, r: { submission: Submission; replaced: boolean }) => Promise<void> } = {},
+): Promise<{ submission: Submission; replaced: boolean; repeated?: boolean }> {
   const month = monthFromKey(draft.month);
   const late = isLate(now, month, settings, timeZone);
   return db.transaction(async (tx) => {
     // Serialises two submitters of one department: the second sees the first's version.
     await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`report:${draft.month}:${draft.departmentId}`]);
+    if (opts.draftId) {
+      const done = await tx.query<Row>(`SELECT ${COLS} FROM report_submissions WHERE draft_id = $1`, [opts.draftId]);
+      if (done.rows[0]) {
+        const submission = toSubmission(done.rows[0]);
+        return { submission, replaced: submission.version > 1, repeated: true };
+      }
+    }
     const prev = await currentSubmission(tx, draft.month, draft.departmentId);
     if (prev && late) throw new UserError(`本科室${draft.month}的报告已于截止日期前提交，截止后不能再修改。如需更正，请联系纪检监察室或管理员。`);
     if (prev) await tx.query('UPDATE report_submissions SET current = false WHERE id = $1', [prev.id]);
     const r = await tx.query<Row>(
-      `INSERT INTO report_submissions (month, department_id, version, summary, figures, attachment, submitted_by, submitted_at, late)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${COLS}`,
-      [draft.month, draft.departmentId, (prev?.version ?? 0) + 1, draft.summary, JSON.stringify(draft.figures), draft.attachment ?? null, by.staffId, now, late],
+      `INSERT INTO report_submissions (month, department_id, version, summary, figures, attachment, submitted_by, submitted_at, late, draft_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${COLS}`,
+      [draft.month, draft.departmentId, (prev?.version ?? 0) + 1, draft.summary, JSON.stringify(draft.figures), draft.attachment ?? null, by.staffId, now, late, opts.draftId ?? null],
     );
     const submission = toSubmission(r.rows[0]);
     await appendAudit(tx, {
@@ -188,7 +196,9 @@ export async function submitReport(
       toState: late ? 'late' : 'on_time',
       detail: { version: submission.version },
     });
-    return { submission, replaced: Boolean(prev) };
+    const out = { submission, replaced: Boolean(prev) };
+    await opts.followUps?.(tx, out);
+    return out;
   });
 }
 

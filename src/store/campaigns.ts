@@ -1,6 +1,6 @@
 import type { Card } from '../../cards/model.js';
 import type { PlatformName } from '../platform/types.js';
-import type { Db, Queryable } from './db.js';
+import type { Queryable } from './db.js';
 
 /** Campaigns and their send ledger (see scheduler/outbound.ts for how they make sends exactly once). */
 
@@ -11,6 +11,18 @@ export interface CampaignRow {
   title: string;
   created_at: Date;
   finished_at: Date | null;
+  meta?: Record<string, unknown>;
+}
+
+/**
+ * What a ledger row sends: a card or a text to the recipient's direct chat, or, with `update`,
+ * the card written over the message `target` already names (a decided approval card, a
+ * confirmed report), which is as safe to repeat as a send with an idempotency key.
+ */
+export interface LedgerContent {
+  card?: Card;
+  text?: string;
+  update?: boolean;
 }
 
 export interface LedgerInsert {
@@ -18,7 +30,7 @@ export interface LedgerInsert {
   staffId: string;
   platform: PlatformName | null;
   target: string | null;
-  content: { card?: Card; text?: string };
+  content: LedgerContent;
 }
 
 export interface LedgerRow {
@@ -27,11 +39,14 @@ export interface LedgerRow {
   staff_id: string;
   platform: PlatformName | null;
   target: string | null;
-  content: { card?: Card; text?: string };
+  content: LedgerContent;
   status: 'pending' | 'sent' | 'failed' | 'unreachable';
   attempts: number;
   message_id: string | null;
   error: string | null;
+  /** The campaign's kind and meta, for the post-send hooks (scheduler/outbound.ts). */
+  kind: string;
+  meta: Record<string, unknown>;
 }
 
 export interface CampaignCounts {
@@ -43,7 +58,7 @@ export interface CampaignCounts {
 }
 
 export async function upsertCampaign(
-  db: Db,
+  db: Queryable,
   c: { key: string; kind: string; title: string; createdBy?: string; meta?: Record<string, unknown> },
 ): Promise<{ id: string; created: boolean }> {
   const ins = await db.query<{ id: string }>(
@@ -69,7 +84,7 @@ export async function ledgerStaffIds(q: Queryable, campaignId: string): Promise<
 }
 
 /** Inserts rows not present yet; returns those actually inserted. */
-export async function insertLedgerRows(db: Db, campaignId: string, rows: LedgerInsert[]): Promise<{ key: string; platform: PlatformName | null }[]> {
+export async function insertLedgerRows(db: Queryable, campaignId: string, rows: LedgerInsert[]): Promise<{ key: string; platform: PlatformName | null }[]> {
   const out: { key: string; platform: PlatformName | null }[] = [];
   for (let i = 0; i < rows.length; i += 1000) {
     const chunk = rows.slice(i, i + 1000);
@@ -97,7 +112,8 @@ export async function insertLedgerRows(db: Db, campaignId: string, rows: LedgerI
 
 export async function readLedgerRow(q: Queryable, key: string): Promise<LedgerRow | undefined> {
   const r = await q.query<LedgerRow>(
-    `SELECT key, campaign_id::text, staff_id, platform, target, content, status, attempts, message_id, error FROM send_ledger WHERE key = $1`,
+    `SELECT l.key, l.campaign_id::text, l.staff_id, l.platform, l.target, l.content, l.status, l.attempts, l.message_id, l.error, c.kind, c.meta
+     FROM send_ledger l JOIN campaigns c ON c.id = l.campaign_id WHERE l.key = $1`,
     [key],
   );
   return r.rows[0];
@@ -109,6 +125,12 @@ export async function markSent(q: Queryable, key: string, messageId: string): Pr
      WHERE key = $1 AND status = 'pending'`,
     [key, messageId],
   );
+}
+
+/** How many of these rows are still waiting to be sent. */
+export async function countPending(q: Queryable, keys: string[]): Promise<number> {
+  const r = await q.query<{ n: number }>(`SELECT count(*)::int AS n FROM send_ledger WHERE key = ANY($1::text[]) AND status = 'pending'`, [keys]);
+  return r.rows[0].n;
 }
 
 export async function markRetry(q: Queryable, key: string, error: string): Promise<void> {
@@ -137,7 +159,7 @@ export async function tryFinishCampaign(q: Queryable, campaignId: string, proble
   if (!problems) return undefined;
   const r = await q.query<CampaignRow>(
     `UPDATE campaigns SET failures_reported_at = now() WHERE id = $1 AND failures_reported_at IS NULL
-     RETURNING id::text, key, kind, title, created_at, finished_at`,
+     RETURNING id::text, key, kind, title, created_at, finished_at, meta`,
     [campaignId],
   );
   return r.rows[0];

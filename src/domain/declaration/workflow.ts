@@ -178,23 +178,34 @@ export interface DueDeadline {
  * approvers, twice that escalates. The claim is a guarded UPDATE with its audit row, so a rerun
  * (or a second instance) gets nothing twice.
  */
-export async function claimDueDeadlines(db: Db, now: Date, hours: number): Promise<DueDeadline[]> {
+/**
+ * What must follow a change, written in the change's own transaction (the outbox: see
+ * scheduler/outbound.ts), so a crash after the commit cannot lose it.
+ */
+export type FollowUps<T> = (tx: Queryable, change: T) => Promise<void>;
+
+export type DeadlineClaim = Omit<DueDeadline, 'remind' | 'escalate'> & { which: 'remind' | 'escalate' };
+
+export async function claimDueDeadlines(db: Db, now: Date, hours: number, followUps?: FollowUps<DeadlineClaim>): Promise<DueDeadline[]> {
   const out: DueDeadline[] = [];
   for (const d of await listPending(db)) {
     const step = stepOfState(d.state);
     if (!step || !d.stepStartedAt) continue;
     const waited = (now.getTime() - d.stepStartedAt.getTime()) / 3_600_000;
-    const remind = waited >= hours && !d.remindedAt && (await claimOnce(db, d, 'reminded_at', now));
-    const escalate = waited >= 2 * hours && !d.escalatedAt && (await claimOnce(db, d, 'escalated_at', now));
-    if (remind || escalate) out.push({ declaration: d, step, waitedHours: Math.floor(waited), remind, escalate });
+    const claim = { declaration: d, step, waitedHours: Math.floor(waited) };
+    const remind = waited >= hours && !d.remindedAt && (await claimOnce(db, { ...claim, which: 'remind' }, now, followUps));
+    const escalate = waited >= 2 * hours && !d.escalatedAt && (await claimOnce(db, { ...claim, which: 'escalate' }, now, followUps));
+    if (remind || escalate) out.push({ ...claim, remind, escalate });
   }
   return out;
 }
 
-async function claimOnce(db: Db, d: Declaration, which: 'reminded_at' | 'escalated_at', now: Date): Promise<boolean> {
+async function claimOnce(db: Db, c: DeadlineClaim, now: Date, followUps?: FollowUps<DeadlineClaim>): Promise<boolean> {
+  const d = c.declaration;
   return db.transaction(async (tx) => {
-    if (!(await claimDeadline(tx, d.id, d.version, which, now))) return false;
-    await appendAudit(tx, { actor: 'system', action: which === 'reminded_at' ? 'declaration.remind' : 'declaration.escalate', entityType: ENTITY, entityId: d.id, fromState: d.state, toState: d.state });
+    if (!(await claimDeadline(tx, d.id, d.version, c.which === 'remind' ? 'reminded_at' : 'escalated_at', now))) return false;
+    await appendAudit(tx, { actor: 'system', action: c.which === 'remind' ? 'declaration.remind' : 'declaration.escalate', entityType: ENTITY, entityId: d.id, fromState: d.state, toState: d.state });
+    await followUps?.(tx, c);
     return true;
   });
 }
@@ -231,7 +242,7 @@ export interface Moved {
   skippedDept?: boolean;
 }
 
-export async function submitDraft(db: Db, author: Staff, id: string, version: number, now: Date): Promise<Moved> {
+export async function submitDraft(db: Db, author: Staff, id: string, version: number, now: Date, followUps?: FollowUps<Moved>): Promise<Moved> {
   return db.transaction(async (tx) => {
     const d = await mustGet(tx, id);
     if (d.declarantId !== author.staffId) throw new UserError('只能提交您本人的申报。');
@@ -248,7 +259,9 @@ export async function submitDraft(db: Db, author: Staff, id: string, version: nu
       toState: to,
       detail: { revision: d.revision, ...(route.dept ? {} : { skipped: 'dept' }), ...(d.previousId ? { amends: d.previousId } : {}) },
     });
-    return { declaration: (await getDeclaration(tx, id))!, from: 'draft', to, skippedDept: !route.dept };
+    const moved: Moved = { declaration: (await getDeclaration(tx, id))!, from: 'draft', to, skippedDept: !route.dept };
+    await followUps?.(tx, moved);
+    return moved;
   });
 }
 
@@ -271,7 +284,7 @@ export async function decide(
   actor: Staff,
   ref: { id: string; v: number; step: Step },
   decision: Decision,
-  opts: { now: Date; timeZone: string; reason?: string },
+  opts: { now: Date; timeZone: string; reason?: string; followUps?: FollowUps<Moved> },
 ): Promise<DecideResult> {
   const reason = opts.reason?.trim() ?? '';
   if (decision === 'reject' && !reason) throw new UserError('驳回时请填写驳回理由。');
@@ -301,7 +314,9 @@ export async function decide(
         reason: decision === 'reject' ? reason : null,
         detail: { step: ref.step, version: ref.v, ...(receiptNo ? { receiptNo } : {}) },
       });
-      return { outcome: 'done' as const, decision, actor, declaration: (await getDeclaration(tx, d.id))!, from, to };
+      const moved: Moved = { declaration: (await getDeclaration(tx, d.id))!, from, to };
+      await opts.followUps?.(tx, moved);
+      return { outcome: 'done' as const, decision, actor, ...moved };
     });
   } catch (e) {
     if (!(e instanceof StaleDecision)) throw e;
