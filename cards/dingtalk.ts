@@ -12,8 +12,10 @@ import type { ActionButton, ActionValue, Card, FormInput } from './model.js';
  *    it has no form inputs, so forms arrive here already turned into a dialogue button.
  *  - `hospital`: the template shipped in config/dingtalk/qinglian-card-template.json:
  *    `title`, `content` (markdown), `buttons` (a list the button group loops over; each
- *    item's `id` is passed back as `params.token`), `form` + `hasForm` (the 表单 component),
- *    `pending` (greys the buttons while a click is handled).
+ *    item's `id` is passed back as `params.token`), the 表单 component's `form`
+ *    (`{fields: [{name, label, type, required, placeholder, defaultValue, options}]}`, as in
+ *    open-dingtalk/dingtalk-card-examples), `form_btn_text`, `form_status`, `hasForm`, and
+ *    `pending` (hides the buttons while a click is handled).
  *
  * Every value is a string (the API takes nothing else); lists and objects are JSON strings.
  * A button's id is a short token; what it means stays with the adapter, so no action value
@@ -85,7 +87,9 @@ export function renderDingTalkCard(card: Card, template: DingTalkTemplate): Rend
       color: card.color ?? 'blue',
       buttons: JSON.stringify(list),
       hasForm: form ? 'true' : 'false',
-      form: form ? JSON.stringify({ fields: form.inputs.map(formField), submitText: form.submitLabel }) : '{}',
+      form: form ? JSON.stringify({ fields: form.inputs.map(formField) }) : '{"fields":[]}',
+      form_btn_text: form?.submitLabel ?? '提交',
+      form_status: 'normal',
       pending: 'false',
     },
     buttons,
@@ -107,6 +111,13 @@ export function restoredPrivateParams(params: Record<string, string>): Record<st
   return { pending: 'false', sys_full_json_obj: params.sys_full_json_obj ?? aiButtonsParam([]) };
 }
 
+/** A select's default is `{index, value}` in the 表单 component; other fields take the value. */
+function defaultOf(i: FormInput): unknown {
+  if (i.kind !== 'select') return i.initial;
+  const index = i.options.findIndex((o) => o.value === i.initial);
+  return index >= 0 ? { index, value: i.initial } : undefined;
+}
+
 const FIELD_TYPES = { text: 'TEXT', number: 'NUMBER', date: 'DATE', select: 'SELECT' } as const;
 
 function formField(i: FormInput): Record<string, unknown> {
@@ -117,7 +128,7 @@ function formField(i: FormInput): Record<string, unknown> {
     type,
     required: i.required === true,
     ...(i.placeholder ? { placeholder: i.placeholder } : {}),
-    ...(i.initial !== undefined ? { defaultValue: i.initial } : {}),
+    ...(i.initial !== undefined ? { defaultValue: defaultOf(i) } : {}),
     ...(i.kind === 'select' ? { options: i.options.map((o) => ({ value: o.value, text: o.label })) } : {}),
     ...(i.kind === 'number' ? { ...(i.min !== undefined ? { min: i.min } : {}), ...(i.max !== undefined ? { max: i.max } : {}) } : {}),
     ...(i.kind === 'text' && i.maxLength ? { maxLength: i.maxLength } : {}),

@@ -48,8 +48,8 @@ describe('DingTalk card-instance renderer', () => {
   it('2 fills the hospital template with the form as the 表单 component', () => {
     const r = renderDingTalkCard(sample, 'hospital');
     expect(r.params).toMatchObject({ title: '申报审批', hasForm: 'true', pending: 'false', color: 'green' });
-    const f = JSON.parse(r.params.form!) as { fields: Record<string, unknown>[]; submitText: string };
-    expect(f.submitText).toBe('驳回');
+    const f = JSON.parse(r.params.form!) as { fields: Record<string, unknown>[] };
+    expect(r.params.form_btn_text).toBe('驳回');
     expect(f.fields.map((x) => x.type)).toEqual(['TEXT_AREA', 'SELECT', 'NUMBER', 'DATE']);
     expect(f.fields[1]).toMatchObject({ name: 'giver', options: [{ value: 'patient', text: '患者' }] });
     expect(f.fields[3]).toMatchObject({ defaultValue: '2026-11-20' });

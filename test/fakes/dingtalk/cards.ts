@@ -26,7 +26,7 @@ export interface FakeFormField {
   type: 'TEXT' | 'TEXT_AREA' | 'NUMBER' | 'SELECT' | 'DATE';
   required?: boolean;
   options?: { value: string; text: string }[];
-  defaultValue?: string;
+  defaultValue?: unknown;
 }
 
 export interface CardInstance {
@@ -69,7 +69,8 @@ export function viewOf(inst: CardInstance, userId?: string): CardView {
     };
   }
   const buttons = (parse(p.buttons) as { text?: string; id?: string; request?: boolean }[] | undefined) ?? [];
-  const form = p.hasForm === 'true' ? (parse(p.form) as CardView['form']) : undefined;
+  const fields = (parse(p.form) as { fields?: FakeFormField[] } | undefined)?.fields;
+  const form = p.hasForm === 'true' && fields && p.form_status !== 'disabled' && p.pending !== 'true' ? { fields, submitText: p.form_btn_text ?? '提交' } : undefined;
   return {
     title: p.title ?? '',
     content: p.content ?? '',
