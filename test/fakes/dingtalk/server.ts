@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage as HttpRequest, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { applyUpdate, CardError, checkCreate, PUBLIC_AI_TEMPLATE, viewOf, type CardInstance, type CardView, type TemplateInfo, type TemplateKind } from './cards.js';
+import { applyUpdate, CardError, checkCreate, requireParamMap, PUBLIC_AI_TEMPLATE, viewOf, type CardInstance, type CardView, type TemplateInfo, type TemplateKind } from './cards.js';
 
 /**
  * A strict fake of the parts of DingTalk the bot talks to, on loopback, for tests.
@@ -177,6 +177,8 @@ export class FakeDingTalk {
   /** Group messages that did not @ the robot: a stream bot never receives them. */
   readonly unmentionedGroupTexts: string[] = [];
   readonly scopes: Set<string>;
+  /** Instances created without delivery (POST /v1.0/card/instances). */
+  readonly undelivered = new Set<string>();
   private flowControlled = new Map<string, number>();
   private batchSendTimes: number[] = [];
   readonly media = new Map<string, { name: string; type: string; size: number }>();
@@ -738,13 +740,31 @@ export class FakeDingTalk {
         // A per-space failure comes inside HTTP 200.
         return { success: true, result: { outTrackId: c.outTrackId, deliverResults } };
       }
+      // https://open.dingtalk.com/document/orgapp/interface-for-creating-a-card-instance
+      // (created, not delivered: nobody sees it until /v1.0/card/instances/deliver)
+      case 'POST /v1.0/card/instances': {
+        this.requireToken(req);
+        this.requireScope(SCOPE_CARD);
+        if (typeof b.cardTemplateId !== 'string' || !b.cardTemplateId) throw apiError(400, 'param.error', 'cardTemplateId 不能为空');
+        if (typeof b.outTrackId !== 'string' || !b.outTrackId) throw apiError(400, 'param.error', 'outTrackId 不能为空');
+        const tpl = this.templates.get(b.cardTemplateId);
+        if (!tpl || !tpl.published) throw apiError(400, 'param.templateNotExist', `卡片模板不存在或未发布：${b.cardTemplateId}`);
+        if (this.instances.has(b.outTrackId) || this.undelivered.has(b.outTrackId)) throw apiError(400, 'param.cardAlreadyExist', `卡片实例已存在：${b.outTrackId}`);
+        const cardData = b.cardData as { cardParamMap?: unknown } | undefined;
+        if (cardData !== undefined) requireParamMap(cardData.cardParamMap, 'cardData');
+        this.undelivered.add(b.outTrackId);
+        return { success: true, result: b.outTrackId };
+      }
       // https://open.dingtalk.com/document/orgapp/interactive-card-update-interface
       case 'PUT /v1.0/card/instances': {
         this.requireToken(req);
         this.requireScope(SCOPE_CARD);
         if (typeof b.outTrackId !== 'string' || !b.outTrackId) throw apiError(400, 'param.error', 'outTrackId 不能为空');
         const inst = this.instances.get(b.outTrackId);
-        if (!inst) throw apiError(400, 'param.cardNotExist', `卡片实例不存在：${b.outTrackId}`);
+        if (!inst) {
+          if (this.undelivered.has(b.outTrackId)) return { success: true, result: true };
+          throw apiError(400, 'param.cardNotExist', `卡片实例不存在：${b.outTrackId}`);
+        }
         if ([...this.pending.values()].some((p) => !p.acked && p.attempts > 0 && p.frame.headers.topic === TOPIC_CARD && p.frame.data.includes(`"outTrackId":${JSON.stringify(b.outTrackId)}`))) {
           this.putsInsideCallback.push(b.outTrackId);
         }
