@@ -255,7 +255,8 @@ export class Outbound {
     let messageId: string;
     try {
       const content = row.content.card ?? row.content.text ?? '';
-      await this.pacer.wait(platform, this.opts.settings.rateLimits[platform], this.opts.settings.margin);
+      const cost = this.opts.bot.platform(platform)?.sendCost?.({ conversation, idempotencyKey: key }, content) ?? 1;
+      await this.pacer.wait(platform, this.opts.settings.rateLimits[platform], this.opts.settings.margin, cost);
       messageId = (await this.opts.bot.send(platform, conversation, content, key)).messageId;
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));

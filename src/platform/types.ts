@@ -95,4 +95,9 @@ export interface ChatPlatform {
   readonly supportsForms: boolean;
   /** Whether its cards also tell how to press each button by message (`点 CODE N`). */
   readonly typedButtons?: boolean;
+  /**
+   * The share of one platform call a send takes, for pacing (default 1): below 1 where the
+   * adapter sends several recipients in one call (DingTalk batchSend: 1/20 for a text push).
+   */
+  sendCost?(target: SendTarget, content: Card | string): number;
 }

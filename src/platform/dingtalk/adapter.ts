@@ -13,6 +13,7 @@ import { cardAckResponse, parseCardCallback, type CardClick } from './card-callb
 import { CardInstances, outTrackIdFor } from './card-instances.js';
 import { MemoryCardStore, RedisCardStore, type CardStore } from './card-store.js';
 import { CardTiers } from './card-tier.js';
+import { BATCH_MAX, TextBatcher, type BatchAnswer } from './text-batch.js';
 import { forgetGatewayRedirect, redirectGateway } from './gateway-redirect.js';
 import { DingTalkOpenApi } from './openapi.js';
 import { StreamSupervisor } from './stream.js';
@@ -36,6 +37,9 @@ export interface DingTalkOptions {
   reconnectBaseMs?: number;
   /** The hospital's own card template (DINGTALK_CARD_TEMPLATE_ID); absent: DingTalk's public AI-card template. */
   cardTemplateId?: string;
+  /** Identical text pushes go 20 per batchSend call (default on); how long one waits for company (default 250 ms). */
+  batchTexts?: boolean;
+  batchLingerMs?: number;
 }
 
 /** A robot message as the stream delivers it (CALLBACK on /v1.0/im/bot/messages/get). */
@@ -69,6 +73,7 @@ export class DingTalkPlatform implements ChatPlatform {
   readonly api: DingTalkOpenApi;
   readonly tiers: CardTiers;
   private instances: CardInstances;
+  private batcher?: TextBatcher;
   readonly robotCode: string;
   stream?: StreamSupervisor;
   private sink?: EventSink;
@@ -95,6 +100,7 @@ export class DingTalkPlatform implements ChatPlatform {
     });
     this.tiers = new CardTiers(opts.cardTemplateId, this.log);
     this.instances = new CardInstances(this.api, this.robotCode);
+    if (opts.batchTexts !== false) this.batcher = new TextBatcher((ids, key, param) => this.batchSend(ids, key, param), opts.batchLingerMs ?? 250);
     if (opts.cardStore) this.store = opts.cardStore;
     else if (opts.redisUrl) {
       this.ownRedis = new Redis(opts.redisUrl, { maxRetriesPerRequest: 2, lazyConnect: true });
@@ -257,17 +263,19 @@ export class DingTalkPlatform implements ChatPlatform {
 
   // ---- outgoing ------------------------------------------------------------------------
 
-  /** https://open.dingtalk.com/document/orgapp/chatbots-send-one-on-one-chat-messages-in-batches
-   *  https://open.dingtalk.com/document/orgapp/the-robot-sends-a-group-message */
-  private async sendRobotMessage(c: Conversation, msgKey: string, msgParam: Record<string, unknown>): Promise<SentMessage> {
+  /** https://open.dingtalk.com/document/orgapp/chatbots-send-one-on-one-chat-messages-in-batches */
+  private batchSend(userIds: string[], msgKey: string, msgParam: Record<string, unknown>): Promise<BatchAnswer> {
+    return this.api.call<BatchAnswer>('POST', '/v1.0/robot/oToMessages/batchSend', { robotCode: this.robotCode, userIds, msgKey, msgParam: JSON.stringify(msgParam) });
+  }
+
+  /** https://open.dingtalk.com/document/orgapp/the-robot-sends-a-group-message */
+  private async sendRobotMessage(c: Conversation, msgKey: string, msgParam: Record<string, unknown>, batchable = false): Promise<SentMessage> {
     if (c.type === 'direct') {
-      const r = await this.api.call<{ processQueryKey?: string; invalidStaffIdList?: string[]; flowControlledStaffIdList?: string[] }>(
-        'POST',
-        '/v1.0/robot/oToMessages/batchSend',
-        { robotCode: this.robotCode, userIds: [c.platformUserId], msgKey, msgParam: JSON.stringify(msgParam) },
-      );
+      // A push (it has a ledger key) can wait a moment for others with the same text; a reply cannot.
+      if (batchable && this.batcher) return this.batcher.send(c.platformUserId, msgKey, msgParam);
+      const r = await this.batchSend([c.platformUserId], msgKey, msgParam);
       if (r.invalidStaffIdList?.includes(c.platformUserId)) throw new PlatformError('DingTalk: recipient is not a valid staff id', 'dingtalk', 'invalidStaffId', false);
-      if (r.flowControlledStaffIdList?.includes(c.platformUserId)) throw new PlatformError('DingTalk: recipient is flow-controlled', 'dingtalk', 'flowControlled', true, 60_000);
+      if (r.flowControlledStaffIdList?.includes(c.platformUserId)) throw new PlatformError('DingTalk: recipient is flow-controlled', 'dingtalk', 'flowControlled', true);
       return { messageId: r.processQueryKey ?? '' };
     }
     const r = await this.api.call<{ processQueryKey?: string }>('POST', '/v1.0/robot/groupMessages/send', {
@@ -279,8 +287,13 @@ export class DingTalkPlatform implements ChatPlatform {
     return { messageId: r.processQueryKey ?? '' };
   }
 
+  /** A text push to one person takes a twentieth of a call (batchSend); everything else a whole one. */
+  sendCost(target: SendTarget, content: Card | string): number {
+    return this.batcher && typeof content === 'string' && target.conversation.type === 'direct' && target.idempotencyKey ? 1 / BATCH_MAX : 1;
+  }
+
   async sendText(target: SendTarget, text: string): Promise<SentMessage> {
-    return this.sendRobotMessage(target.conversation, 'sampleText', { content: text });
+    return this.sendRobotMessage(target.conversation, 'sampleText', { content: text }, target.idempotencyKey !== undefined);
   }
 
   async sendMarkdown(target: SendTarget, title: string, markdownText: string): Promise<SentMessage> {
