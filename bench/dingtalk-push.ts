@@ -22,6 +22,7 @@ import { report } from './report.js';
 const N = Number(process.env.DINGTALK_PUSH_N ?? 10_000);
 const N_UNBATCHED = Number(process.env.DINGTALK_PUSH_UNBATCHED_N ?? 2_000);
 const QUOTA = 20;
+const CONCURRENCY = Number(process.env.DINGTALK_PUSH_CONCURRENCY ?? 100);
 const APP = { clientId: 'dingbenchclient0001', clientSecret: 'bench-secret' };
 const TEXT = '本月廉洁专题学习已发布，请发送“学习”查看。';
 
@@ -36,7 +37,7 @@ async function push(label: string, n: number, quota: number, batchTexts: boolean
   const adapter = new DingTalkPlatform({ ...APP, apiBase: url, oapiBase: url, logger, redisUrl: REDIS_URL, redisPrefix: prefix, batchTexts, retryBaseMs: 50 });
   const env = loadConfig({ REDIS_URL, REDIS_PREFIX: prefix, PORT: '0', LOG_LEVEL: 'silent', CONFIG_FILE: '/nonexistent/qinglian.yaml', SANDBOX: 'off' }).env;
   const rateLimits = { dingtalk: quota ? [{ max: quota, seconds: 1 }] : [] };
-  const app = await createApp({ config: { env, settings: fileSchema.parse({ outbound: { concurrency: 40, rateLimits, margin } }) }, db, platforms: [adapter], logger });
+  const app = await createApp({ config: { env, settings: fileSchema.parse({ outbound: { concurrency: CONCURRENCY, rateLimits, margin } }) }, db, platforms: [adapter], logger });
   await app.start();
   try {
     await seedStaff(db, n);
