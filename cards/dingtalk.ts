@@ -80,10 +80,12 @@ export function renderDingTalkCard(card: Card, template: DingTalkTemplate): Rend
       buttons,
     };
   }
+  // Clients older than the form component show nothing where the form is: say why.
+  const formHint = form ? `${body ? '\n\n' : ''}> 看不到下面的表单时，请把钉钉升级到电脑版 7.6.0、手机版 7.6.6 或更新版本。` : '';
   return {
     params: {
       title: truncate(card.title, 100),
-      content: body,
+      content: `${body}${formHint}`,
       color: card.color ?? 'blue',
       buttons: JSON.stringify(list),
       hasForm: form ? 'true' : 'false',

@@ -56,6 +56,8 @@ describe('DingTalk card-instance renderer', () => {
     expect(r.form).toEqual({ actionId: 'decl.reject', value: { id: 'D-1' } });
     expect(JSON.parse(r.params.buttons!)).toHaveLength(2);
     expect(r.params.content).not.toContain('驳回理由');
+    // Older clients cannot show the form component; the card says what to do.
+    expect(r.params.content).toContain('电脑版 7.6.0、手机版 7.6.6');
   });
 });
 
