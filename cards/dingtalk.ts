@@ -80,8 +80,9 @@ export function renderDingTalkCard(card: Card, template: DingTalkTemplate): Rend
       buttons,
     };
   }
-  // Clients older than the form component show nothing where the form is: say why.
-  const formHint = form ? `${body ? '\n\n' : ''}> 看不到下面的表单时，请把钉钉升级到电脑版 7.6.0、手机版 7.6.6 或更新版本。` : '';
+  // Clients older than the form component show nothing where the form is: say why (the
+  // card also carries a "fill in by dialogue" button, see Bot.prepareCard).
+  const formHint = form ? `${body ? '\n\n' : ''}> 看不到下面的表单时，可点“在对话中填写”，或把钉钉升级到电脑版 7.6.0、手机版 7.6.6 或更新版本。` : '';
   return {
     params: {
       title: truncate(card.title, 100),

@@ -58,6 +58,7 @@ describe('DingTalk card-instance renderer', () => {
     expect(r.params.content).not.toContain('驳回理由');
     // Older clients cannot show the form component; the card says what to do.
     expect(r.params.content).toContain('电脑版 7.6.0、手机版 7.6.6');
+    expect(r.params.content).toContain('在对话中填写');
   });
 });
 

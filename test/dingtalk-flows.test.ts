@@ -5,7 +5,7 @@ import { activeAttemptOf, questionVersions } from '../src/store/quiz.js';
 import { getDeclaration } from '../src/store/declarations.js';
 import { auditTrail } from '../src/store/audit.js';
 import type { FakeDingTalk } from './fakes/dingtalk/server.js';
-import { clickLabel, newestCard, startDingTalkApp, waitFor, type DingTalkHarness } from './fakes/dingtalk/harness.js';
+import { cardIds, clickLabel, freshCard, newestCard, startDingTalkApp, waitFor, type DingTalkHarness } from './fakes/dingtalk/harness.js';
 
 /**
  * Whole flows by clicks on DingTalk cards (public AI-card template, the zero-set-up default):
@@ -119,8 +119,9 @@ describe('DingTalk flows by click (public template)', () => {
   });
 
   it('2 rejects with the reason typed in the dialogue the public template falls back to', async () => {
+    const before = cardIds(h.fake, U.S0001);
     h.fake.userSays({ staffId: U.S0001, text: '上缴 礼品 200 患者 2026-11-24 事后退还 一篮水果' });
-    const preview = await waitFor('preview', () => newestCard(h.fake, U.S0001, '请核对'));
+    const preview = await waitFor('new preview', () => freshCard(h.fake, U.S0001, before, '请核对'));
     const id = /SB-(\d+)/.exec(preview.title)![1]!;
     clickLabel(h.fake, preview.id, U.S0001, '确认提交');
     const head = await waitFor('head card', () => newestCard(h.fake, U.S0003, `SB-${id}`, '待审核'));

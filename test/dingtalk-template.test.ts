@@ -6,7 +6,7 @@ import { getDeclaration } from '../src/store/declarations.js';
 import { auditTrail } from '../src/store/audit.js';
 import { PUBLIC_AI_TEMPLATE } from './fakes/dingtalk/cards.js';
 import type { FakeDingTalk } from './fakes/dingtalk/server.js';
-import { clickLabel, newestCard, startDingTalkApp, waitFor, type DingTalkHarness } from './fakes/dingtalk/harness.js';
+import { cardIds, clickLabel, freshCard, newestCard, startDingTalkApp, waitFor, type DingTalkHarness } from './fakes/dingtalk/harness.js';
 
 const HOSPITAL_TEMPLATE = 'a1b2c3d4-qinglian-hospital.schema';
 const U = { S0001: 'dt604924', S0003: 'dt745280', S0037: 'dt326712', S0041: 'dt916272', S0042: 'dt682650' };
@@ -78,8 +78,9 @@ describe('DingTalk on the hospital template (forms in the card)', () => {
   });
 
   it('2 rejects with the reason typed in the card’s form', async () => {
+    const before = cardIds(h.fake, U.S0001);
     h.fake.userSays({ staffId: U.S0001, text: '上缴 礼品 200 患者 2026-11-24 事后退还 一篮水果' });
-    const preview = await waitFor('preview', () => newestCard(h.fake, U.S0001, '请核对', ''));
+    const preview = await waitFor('new preview', () => freshCard(h.fake, U.S0001, before, '请核对'));
     const id = /SB-(\d+)/.exec(preview.title)![1]!;
     clickLabel(h.fake, preview.id, U.S0001, '确认提交');
     const head = await waitFor('head card', () => newestCard(h.fake, U.S0003, `SB-${id}`, '待审核'));
@@ -88,6 +89,30 @@ describe('DingTalk on the hospital template (forms in the card)', () => {
     await waitFor('head card shows the decision', () => h.fake.view(head.id).title.includes('已驳回'));
     expect(h.fake.view(head.id).content).toContain('礼品价值估计偏低');
     expect(h.fake.view(head.id, U.S0003).form).toBeUndefined();
+  });
+});
+
+describe('2 older DingTalk clients on the hospital template', () => {
+  let h: DingTalkHarness;
+  beforeAll(async () => {
+    h = await startDingTalkApp('dingtalk_tpl_old', {}, { cardTemplateId: HOSPITAL_TEMPLATE });
+    h.fake.importTemplate(HOSPITAL_TEMPLATE, 'designer');
+  });
+  afterAll(async () => {
+    await h?.dispose();
+  });
+
+  it('2 keep the dialogue path: the form card also offers to fill it in by dialogue', async () => {
+    h.fake.userSays({ staffId: U.S0001, text: '上缴 礼品 300 患者 2026-11-24 事后退还 一盒茶叶' });
+    const preview = await waitFor('preview', () => newestCard(h.fake, U.S0001, '请核对'));
+    const id = /SB-(\d+)/.exec(preview.title)![1]!;
+    clickLabel(h.fake, preview.id, U.S0001, '确认提交');
+    const head = await waitFor('head card', () => newestCard(h.fake, U.S0003, `SB-${id}`, '待审核'));
+    expect(h.fake.view(head.id, U.S0003).form).toBeDefined();
+    clickLabel(h.fake, head.id, U.S0003, '看不到表单？在对话中填写');
+    await waitFor('reason asked', () => textsTo(h.fake, U.S0003).find((t) => t.includes('驳回理由')));
+    h.fake.userSays({ staffId: U.S0003, text: '请写明退还方式' });
+    await waitFor('rejected', async () => (await getDeclaration(h.t.app.db, id))!.state === 'rejected');
   });
 });
 
@@ -122,6 +147,5 @@ describe('4 card templates that cannot be used', () => {
     const md = await waitFor('markdown study card', () => h.fake.oto.find((m) => m.userIds.includes(U.S0003) && m.msgKey === 'sampleMarkdown'));
     expect(String(md.msgParam.text)).toContain('dtmd://dingtalkclient/sendMessage?content=');
     expect((await health(h)).warnings?.dingtalk).toContain('钉钉公共卡片模板不可用');
-    void textsTo;
   });
 });

@@ -93,6 +93,8 @@ export interface ChatPlatform {
   uploadImage(data: Buffer, name: string): Promise<string>;
   /** Whether its cards can carry form inputs; if not, forms degrade into dialogues. */
   readonly supportsForms: boolean;
+  /** With forms: some of its clients may not show them, so each form also gets a "fill in by dialogue" button. */
+  readonly formDialogueTwin?: boolean;
   /** Whether its cards also tell how to press each button by message (`点 CODE N`). */
   readonly typedButtons?: boolean;
   /**

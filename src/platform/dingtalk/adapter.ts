@@ -153,6 +153,9 @@ export class DingTalkPlatform implements ChatPlatform {
     return this.tiers.current() === 'hospital';
   }
 
+  /** The form component needs DingTalk PC 7.6.0 / mobile 7.6.6: older clients fill forms by dialogue. */
+  readonly formDialogueTwin = true;
+
   health(): PlatformHealth {
     const h = this.stream ? this.stream.health() : { ok: false, detail: 'not started' };
     const warning = this.tiers.warningText();

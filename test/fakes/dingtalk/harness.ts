@@ -71,6 +71,15 @@ export function newestCard(fake: FakeDingTalk, space: string, ...words: string[]
   return cardsOf(fake, space).reverse().find((c) => words.every((w) => c.title.includes(w)));
 }
 
+/** The ids of the cards a space has now, so a test can wait for one that comes after. */
+export const cardIds = (fake: FakeDingTalk, space: string): Set<string> => new Set(fake.cardsTo(space).map((c) => c.outTrackId));
+
+/** The newest card of `space` not in `before` whose title contains every one of `words`. */
+export function freshCard(fake: FakeDingTalk, space: string, before: Set<string>, ...words: string[]) {
+  const c = newestCard(fake, space, ...words);
+  return c && !before.has(c.id) ? c : undefined;
+}
+
 /** Clicks the button labelled `label` (prefix) on a card, as `userId`. */
 export function clickLabel(fake: FakeDingTalk, outTrackId: string, userId: string, label: string): string {
   const b = fake.buttonsOf(outTrackId, userId).find((x) => x.label.startsWith(label));
