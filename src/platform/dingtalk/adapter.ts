@@ -117,7 +117,7 @@ export class DingTalkPlatform implements ChatPlatform {
     } catch (e) {
       if (e instanceof PlatformError && !e.retryable) {
         throw new Error(
-          `钉钉应用凭证无效：钉钉拒绝了 DINGTALK_CLIENT_ID / DINGTALK_CLIENT_SECRET（错误码 ${String(e.code)}）。请在钉钉开发者后台“凭证与基础信息”中核对 Client ID 和 Client Secret。`,
+          `钉钉应用凭证无效：钉钉拒绝了 DINGTALK_CLIENT_ID / DINGTALK_CLIENT_SECRET（错误码 ${String(e.code)}）。请在钉钉开发者后台“凭证与基础信息”中核对 Client ID 和 Client Secret（可运行 npm run cli -- dingtalk doctor 逐项检查）。`,
         );
       }
       throw new Error(`无法连接钉钉开放平台 ${this.apiBase}：${(e as Error).message}`);
@@ -135,7 +135,7 @@ export class DingTalkPlatform implements ChatPlatform {
     try {
       await this.stream.start();
     } catch (e) {
-      throw new Error(`无法建立钉钉 Stream 长连接（${this.apiBase}/v1.0/gateway/connections/open）：${(e as Error).message}。请确认应用已发布、机器人已开启 Stream 模式。`);
+      throw new Error(`无法建立钉钉 Stream 长连接（${this.apiBase}/v1.0/gateway/connections/open）：${(e as Error).message}。请确认应用已发布、机器人已开启 Stream 模式（可运行 npm run cli -- dingtalk doctor 逐项检查）。`);
     }
     this.log.info({ robotCode: this.robotCode }, 'dingtalk stream connected');
   }
