@@ -1,132 +1,139 @@
-import { escapeMarkdown, truncate } from './markdown.js';
-import type { ActionValue, Button, Card, CardColor, CardElement } from './model.js';
+import { dingTalkCardBody } from './dingtalk-markdown.js';
+import { truncate } from './markdown.js';
+import type { ActionButton, ActionValue, Card, FormInput } from './model.js';
 
 /**
- * Renders the neutral card as DingTalk's built-in "StandardCard" JSON (互动卡片普通版), the
- * card kind sent and updated through the robot interactive-card API
- * (POST /v1.0/im/v1.0/robot/interactiveCards/send, PUT /v1.0/im/robots/interactiveCards),
- * so a hospital never has to build templates in DingTalk's card designer.
- * Shape: https://open.dingtalk.com/document/development/robots-send-interactive-cards and
- * the samples in open-dingtalk/dingtalk-stream-sdk-python (interactive_card.py):
- *   {config, header: {title: {type:'text', text}}, contents: [{type, id, ...}]}
+ * Renders the neutral card as the `cardParamMap` of a DingTalk card instance
+ * (POST /v1.0/card/instances/createAndDeliver), for one of two templates:
  *
- * A StandardCard button reports only its own id when clicked, so buttons get ids `btn_N` and
- * the renderer returns what each id means; the adapter keeps that next to the card.
- * DingTalk cards have no form inputs: the Bot replaces forms before rendering (see
- * Bot.prepareCard); one reaching here anyway is shown as a note, never silently dropped.
+ *  - `ai`: DingTalk's public AI-card template (382e4302-…schema, as the official Python SDK's
+ *    AIMarkdownCardInstance uses it): `msgTitle`, `msgContent` (markdown), `flowStatus`, and
+ *    `sys_full_json_obj.msgButtons: [{text, color, id, request: true}]`. Nothing to set up;
+ *    it has no form inputs, so forms arrive here already turned into a dialogue button.
+ *  - `hospital`: the template shipped in config/dingtalk/qinglian-card-template.json:
+ *    `title`, `content` (markdown), `buttons` (a list the button group loops over; each
+ *    item's `id` is passed back as `params.token`), the 表单 component's `form`
+ *    (`{fields: [{name, label, type, required, placeholder, defaultValue, options}]}`, as in
+ *    open-dingtalk/dingtalk-card-examples), `form_btn_text`, `form_status`, `hasForm`, and
+ *    `pending` (hides the buttons while a click is handled).
+ *
+ * Every value is a string (the API takes nothing else); lists and objects are JSON strings.
+ * A button's id is a short token; what it means stays with the adapter, so no action value
+ * travels through the client.
  */
 
-export interface StandardCardText {
-  type: 'text';
-  text: string;
-  id?: string;
-  color?: string;
-}
+export const PUBLIC_AI_CARD_TEMPLATE = '382e4302-551d-4880-bf29-a30acfab2e71.schema';
+export type DingTalkTemplate = 'ai' | 'hospital';
 
-export type StandardCardContent =
-  | { type: 'text'; text: string; id: string }
-  | { type: 'markdown'; text: string; id: string }
-  | { type: 'image'; image: string; id: string }
-  | { type: 'divider'; id: string }
-  | { type: 'action'; actions: StandardCardButton[]; id: string };
-
-export interface StandardCardButton {
-  type: 'button';
-  id: string;
-  label: StandardCardText;
-  actionType: 'request' | 'openLink';
-  status: 'primary' | 'normal' | 'warning';
-  url?: { all: string };
-}
-
-export interface StandardCard {
-  config: { autoLayout: boolean; enableForward: boolean };
-  header: { title: StandardCardText };
-  contents: StandardCardContent[];
-}
-
-export interface RenderedDingTalkCard {
-  card: StandardCard;
-  /** What each request button means, by its id in the card. */
+export interface RenderedCardInstance {
+  params: Record<string, string>;
+  /** What each request button means, by its token. */
   buttons: Record<string, { actionId: string; value?: ActionValue }>;
+  /** The card's form, submitted with actionIds ["form"]. */
+  form?: { actionId: string; value?: ActionValue };
 }
 
-/** DingTalk's card palette names (common_*_color); grey maps to the secondary text colour. */
-const TITLE_COLORS: Record<CardColor, string> = {
-  blue: 'common_blue1_color',
-  green: 'common_green1_color',
-  red: 'common_red1_color',
-  orange: 'common_orange1_color',
-  grey: 'common_level3_base_color',
-  purple: 'common_purple1_color',
-};
-
-/** Limits well inside what the platform accepts, so a long list never fails a send. */
-const MAX_TEXT = 5000;
+/** AI-card flowStatus 3 = finished: the card shows its content without a typing cursor. */
+const AI_FINISHED = '3';
+const AI_ORDER = ['msgTitle', 'msgContent', 'msgButtons'];
 const MAX_BUTTON_LABEL = 20;
 
-export function renderDingTalkCard(card: Card): RenderedDingTalkCard {
-  const contents: StandardCardContent[] = [];
-  const buttons: RenderedDingTalkCard['buttons'] = {};
-  let n = 0;
-  const id = (kind: string) => `${kind}_${n++}`;
+const color = (b: ActionButton) => (b.style === 'primary' ? 'blue' : b.style === 'danger' ? 'red' : 'gray');
 
-  const renderButton = (b: Button): StandardCardButton => {
-    const bid = id('btn');
-    const label: StandardCardText = { type: 'text', text: truncate(b.label, MAX_BUTTON_LABEL), id: `${bid}_label` };
-    if (b.kind === 'link') return { type: 'button', id: bid, label, actionType: 'openLink', status: 'normal', url: { all: b.url } };
-    buttons[bid] = { actionId: b.actionId, ...(b.value ? { value: b.value } : {}) };
-    return { type: 'button', id: bid, label, actionType: 'request', status: b.style === 'primary' ? 'primary' : b.style === 'danger' ? 'warning' : 'normal' };
-  };
+interface TemplateButton {
+  text: string;
+  color: string;
+  id: string;
+  request: true;
+}
 
-  const push = (e: CardElement) => {
-    switch (e.type) {
-      case 'text':
-        contents.push({ type: 'text', text: truncate(e.text, MAX_TEXT), id: id('text') });
-        break;
-      case 'markdown':
-        contents.push({ type: 'markdown', text: truncate(e.markdown, MAX_TEXT), id: id('markdown') });
-        break;
-      case 'fields':
-        contents.push({
-          type: 'markdown',
-          text: truncate(e.fields.map((f) => `**${escapeMarkdown(f.label)}**：${escapeMarkdown(f.value)}`).join('\n'), MAX_TEXT),
-          id: id('markdown'),
-        });
-        break;
-      case 'table': {
-        // Card markdown has no tables: each row becomes one line of "column: value" pairs.
-        const lines = e.rows.map((row) => row.map((cell, i) => `${escapeMarkdown(e.columns[i] ?? '')}：${escapeMarkdown(cell)}`).join('　'));
-        contents.push({ type: 'markdown', text: truncate(lines.length ? lines.join('\n') : '（暂无数据）', MAX_TEXT), id: id('markdown') });
-        break;
-      }
-      case 'actions':
-        if (e.buttons.length) contents.push({ type: 'action', actions: e.buttons.map(renderButton), id: id('action') });
-        break;
-      case 'form':
-        contents.push({ type: 'text', text: `需要填写：${e.inputs.map((i) => i.label).join('、')}（请在对话中逐项回复）`, id: id('text') });
-        break;
-      case 'image':
-        // StandardCard images take a DingTalk media id (`@…`); a plain URL becomes a link.
-        if (e.url.startsWith('@')) contents.push({ type: 'image', image: e.url, id: id('image') });
-        else contents.push({ type: 'markdown', text: `[${escapeMarkdown(e.alt || '查看图片')}](${e.url})`, id: id('markdown') });
-        break;
-      case 'note':
-        contents.push({ type: 'markdown', text: `<font color=common_level3_base_color>${escapeMarkdown(truncate(e.text, MAX_TEXT))}</font>`, id: id('markdown') });
-        break;
-      case 'divider':
-        contents.push({ type: 'divider', id: id('divider') });
-        break;
+function requestButtons(card: Card): { list: TemplateButton[]; buttons: RenderedCardInstance['buttons'] } {
+  const buttons: RenderedCardInstance['buttons'] = {};
+  const list: TemplateButton[] = [];
+  for (const e of card.elements) {
+    if (e.type !== 'actions') continue;
+    for (const b of e.buttons) {
+      if (b.kind !== 'button') continue;
+      const id = `b${list.length + 1}`;
+      buttons[id] = { actionId: b.actionId, ...(b.value ? { value: b.value } : {}) };
+      list.push({ text: truncate(b.label, MAX_BUTTON_LABEL), color: color(b), id, request: true });
     }
-  };
-  for (const e of card.elements) push(e);
+  }
+  return { list, buttons };
+}
 
+/** The AI template's button list, as the template reads it from sys_full_json_obj. */
+export function aiButtonsParam(list: TemplateButton[] | []): string {
+  return JSON.stringify({ order: AI_ORDER, msgButtons: list });
+}
+
+export function renderDingTalkCard(card: Card, template: DingTalkTemplate): RenderedCardInstance {
+  const { list, buttons } = requestButtons(card);
+  const body = dingTalkCardBody(card);
+  const form = card.elements.find((e) => e.type === 'form');
+  if (template === 'ai') {
+    // Forms reach this template already turned into a dialogue button (Bot.prepareCard); one
+    // rendered for a template that was then found missing is named, never silently dropped.
+    const missed = form ? `\n\n> 需要填写：${form.inputs.map((i) => i.label).join('、')}。这张卡片无法显示表单，请重新发起一次。` : '';
+    return {
+      params: { msgTitle: truncate(card.title, 100), msgContent: `${body}${missed}` || ' ', flowStatus: AI_FINISHED, sys_full_json_obj: aiButtonsParam(list) },
+      buttons,
+    };
+  }
+  // Clients older than the form component show nothing where the form is: say why (the
+  // card also carries a "fill in by dialogue" button, see Bot.prepareCard).
+  const formHint = form ? `${body ? '\n\n' : ''}> 看不到下面的表单时，可点“在对话中填写”，或把钉钉升级到电脑版 7.6.0、手机版 7.6.6 或更新版本。` : '';
   return {
-    card: {
-      config: { autoLayout: true, enableForward: false },
-      header: { title: { type: 'text', text: truncate(card.title, 100), ...(card.color ? { color: TITLE_COLORS[card.color] } : {}) } },
-      contents,
+    params: {
+      title: truncate(card.title, 100),
+      content: `${body}${formHint}`,
+      color: card.color ?? 'blue',
+      buttons: JSON.stringify(list),
+      hasForm: form ? 'true' : 'false',
+      form: form ? JSON.stringify({ fields: form.inputs.map(formField) }) : '{"fields":[]}',
+      form_btn_text: form?.submitLabel ?? '提交',
+      form_status: 'normal',
+      pending: 'false',
     },
     buttons,
+    ...(form ? { form: { actionId: form.actionId, ...(form.value ? { value: form.value } : {}) } } : {}),
+  };
+}
+
+/**
+ * What the clicker sees between the click and the update: no buttons to press twice. Sent in
+ * the callback's answer as userPrivateData; both templates' keys are set, each template reads
+ * its own.
+ */
+export function pendingPrivateParams(): Record<string, string> {
+  return { pending: 'true', sys_full_json_obj: aiButtonsParam([]) };
+}
+
+/** The clicker's private view reset to the card's shared data after an update. */
+export function restoredPrivateParams(params: Record<string, string>): Record<string, string> {
+  return { pending: 'false', sys_full_json_obj: params.sys_full_json_obj ?? aiButtonsParam([]) };
+}
+
+/** A select's default is `{index, value}` in the 表单 component; other fields take the value. */
+function defaultOf(i: FormInput): unknown {
+  if (i.kind !== 'select') return i.initial;
+  const index = i.options.findIndex((o) => o.value === i.initial);
+  return index >= 0 ? { index, value: i.initial } : undefined;
+}
+
+const FIELD_TYPES = { text: 'TEXT', number: 'NUMBER', date: 'DATE', select: 'SELECT' } as const;
+
+function formField(i: FormInput): Record<string, unknown> {
+  const type = i.kind === 'text' && i.multiline ? 'TEXT_AREA' : FIELD_TYPES[i.kind];
+  return {
+    name: i.name,
+    label: i.label,
+    type,
+    required: i.required === true,
+    ...(i.placeholder ? { placeholder: i.placeholder } : {}),
+    ...(i.initial !== undefined ? { defaultValue: defaultOf(i) } : {}),
+    ...(i.kind === 'select' ? { options: i.options.map((o) => ({ value: o.value, text: o.label })) } : {}),
+    ...(i.kind === 'number' ? { ...(i.min !== undefined ? { min: i.min } : {}), ...(i.max !== undefined ? { max: i.max } : {}) } : {}),
+    ...(i.kind === 'text' && i.maxLength ? { maxLength: i.maxLength } : {}),
   };
 }

@@ -21,6 +21,8 @@ export interface ActionButton {
   style?: 'primary' | 'danger' | 'default';
   /** Ask for confirmation before sending (renderers that can, do). */
   confirm?: string;
+  /** The message that presses this button (`点 K7Q2 1`), set by Bot.prepareCard where typed buttons are on. */
+  typed?: string;
 }
 
 export interface LinkButton {
@@ -62,7 +64,8 @@ export type CardElement =
       dialogue?: string;
     }
   | { type: 'image'; url: string; alt: string }
-  | { type: 'note'; text: string }
+  /** `hint: 'typed-buttons'`: the note listing typed twins, which a renderer whose buttons always work may leave out. */
+  | { type: 'note'; text: string; hint?: 'typed-buttons' }
   | { type: 'divider' };
 
 export interface Card {

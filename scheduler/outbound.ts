@@ -335,12 +335,14 @@ export class Outbound {
     let messageId: string;
     try {
       const content = row.content.card ?? row.content.text ?? '';
-      await this.pacer.wait(platform, this.opts.settings.rateLimits[platform], this.opts.settings.margin);
       if (row.content.update && row.content.card) {
+        await this.pacer.wait(platform, this.opts.settings.rateLimits[platform], this.opts.settings.margin);
         // Writing the same card over the same message twice shows it once: as safe to retry as a keyed send.
         await this.opts.bot.updateCard(platform, row.target ?? '', row.content.card);
         messageId = row.target ?? '';
       } else {
+        const cost = this.opts.bot.platform(platform)?.sendCost?.({ conversation, idempotencyKey: key }, content) ?? 1;
+        await this.pacer.wait(platform, this.opts.settings.rateLimits[platform], this.opts.settings.margin, cost);
         messageId = (await this.opts.bot.send(platform, conversation, content, key)).messageId;
       }
     } catch (e) {

@@ -43,11 +43,14 @@ export class Pacer {
     private prefix: string,
   ) {}
 
-  /** Waits for this send's slot; returns the milliseconds waited. */
-  async wait(platform: string, windows: RateWindow[], margin: number): Promise<number> {
+  /**
+   * Waits for this send's slot; returns the milliseconds waited. `cost` is the share of one
+   * platform call the send takes (a twentieth when twenty recipients share one call).
+   */
+  async wait(platform: string, windows: RateWindow[], margin: number, cost = 1): Promise<number> {
     const pace = paceFor(windows, margin);
     if (!pace) return 0;
-    const waitUs = Number(await this.redis.eval(RESERVE, 1, `${this.prefix}:pace:${platform}`, Math.round(pace.intervalMs * 1000)));
+    const waitUs = Number(await this.redis.eval(RESERVE, 1, `${this.prefix}:pace:${platform}`, Math.round(pace.intervalMs * cost * 1000)));
     if (waitUs > 0) await new Promise((r) => setTimeout(r, waitUs / 1000));
     return waitUs / 1000;
   }

@@ -15,6 +15,10 @@ import { createLogger } from './logger.js';
 import { DataDirBusy } from './store/lock.js';
 import { openStore } from './store/open.js';
 import { exportData, importData, TransferError } from './store/transfer.js';
+import { failedCount, formatChecklist } from './doctor/checklist.js';
+import { runDingTalkDoctor } from './doctor/dingtalk.js';
+import { runFeishuDoctor } from './doctor/feishu.js';
+import { getStaff } from './store/staff.js';
 
 /**
  * Administrator commands run on the server: `npm run cli -- <area> <verb> [args]`.
@@ -35,6 +39,8 @@ const USAGE = `用法：npm run cli -- <命令>
   data import 文件.jsonl                        导入到一个空的数据库
   audit verify [--head=哈希或文件]              核对审计日志的哈希链，指出第一条被改动的记录
   audit head [--out=文件]                       输出链头（一行 JSON），--out 时追加保存到文件
+  dingtalk doctor [工号] [--wait=秒]             检查钉钉应用的凭证、权限、卡片模板和长连接；给出工号时发一张测试卡片并等待点击
+  feishu doctor [工号] [--wait=秒]               检查飞书应用的凭证、机器人和长连接；给出工号时发一张测试卡片并等待点击
 `;
 
 /** The store, marked as the CLI's in the PGlite lock; a stale lock's takeover is logged to stderr. */
@@ -142,6 +148,48 @@ const commands: Record<string, Command> = {
     console.log(`已导出 ${n - 1} 行数据到 ${args[0]}`);
     return 0;
   },
+  'dingtalk doctor': async (args, flags) => {
+    const { env } = loadConfig();
+    if (!env.DINGTALK_CLIENT_ID || !env.DINGTALK_CLIENT_SECRET) {
+      console.error('未配置钉钉应用：请先设置 DINGTALK_CLIENT_ID 和 DINGTALK_CLIENT_SECRET（钉钉开发者后台 → 应用 → 凭证与基础信息）。');
+      return 2;
+    }
+    const who = await doctorTarget(args[0], 'dingtalk');
+    if (typeof who === 'number') return who;
+    const checks = await runDingTalkDoctor({
+      clientId: env.DINGTALK_CLIENT_ID,
+      clientSecret: env.DINGTALK_CLIENT_SECRET,
+      robotCode: env.DINGTALK_ROBOT_CODE ?? env.DINGTALK_CLIENT_ID,
+      apiBase: env.DINGTALK_API_BASE,
+      oapiBase: env.DINGTALK_OAPI_BASE,
+      ...(env.DINGTALK_CARD_TEMPLATE_ID ? { templateId: env.DINGTALK_CARD_TEMPLATE_ID } : {}),
+      ...(who ? { testUserId: who.userId, testUserLabel: who.label } : {}),
+      clickWaitMs: waitSeconds(flags) * 1000,
+      logger: createLogger('silent'),
+      onTestCardSent: () => console.log(`已给 ${who?.label ?? ''} 发送测试卡片，请在 ${waitSeconds(flags)} 秒内点“我收到了”……`),
+    });
+    console.log(formatChecklist(`钉钉接入检查（Client ID ${env.DINGTALK_CLIENT_ID}）`, checks));
+    return failedCount(checks) ? 1 : 0;
+  },
+  'feishu doctor': async (args, flags) => {
+    const { env } = loadConfig();
+    if (!env.FEISHU_APP_ID || !env.FEISHU_APP_SECRET) {
+      console.error('未配置飞书应用：请先设置 FEISHU_APP_ID 和 FEISHU_APP_SECRET（飞书开发者后台 → 应用 → 凭证与基础信息）。');
+      return 2;
+    }
+    const who = await doctorTarget(args[0], 'feishu');
+    if (typeof who === 'number') return who;
+    const checks = await runFeishuDoctor({
+      appId: env.FEISHU_APP_ID,
+      appSecret: env.FEISHU_APP_SECRET,
+      domain: env.FEISHU_DOMAIN,
+      ...(who ? { testUserId: who.userId, testUserLabel: who.label } : {}),
+      clickWaitMs: waitSeconds(flags) * 1000,
+      onTestCardSent: () => console.log(`已给 ${who?.label ?? ''} 发送测试卡片，请在 ${waitSeconds(flags)} 秒内点“我收到了”……`),
+    });
+    console.log(formatChecklist(`飞书接入检查（App ID ${env.FEISHU_APP_ID}）`, checks));
+    return failedCount(checks) ? 1 : 0;
+  },
   'data import': async (args) => {
     if (!args[0]) {
       console.error('请指定导出文件，例如：npm run cli -- data import backup.jsonl');
@@ -212,6 +260,29 @@ const commands: Record<string, Command> = {
     }
   },
 };
+
+function waitSeconds(flags: Set<string>): number {
+  const raw = [...flags].find((f) => f.startsWith('--wait='))?.slice('--wait='.length);
+  const n = Number(raw ?? 120);
+  return Number.isFinite(n) && n > 0 ? Math.min(n, 600) : 120;
+}
+
+/** The platform user id of the staff member named by 工号, read from the roster; a number is an exit code. */
+async function doctorTarget(staffId: string | undefined, platform: 'dingtalk' | 'feishu'): Promise<{ userId: string; label: string } | undefined | number> {
+  if (!staffId) return undefined;
+  const db = await openStore(loadConfig().env);
+  try {
+    const s = await getStaff(db, staffId);
+    const userId = s && (platform === 'dingtalk' ? s.dingtalkUserId : s.feishuUserId);
+    if (!s || !userId) {
+      console.error(s ? `人员名单中 ${staffId}（${s.name}）没有${platform === 'dingtalk' ? '钉钉' : '飞书'}账号，请在名单中补上后重新导入。` : `人员名单中没有工号 ${staffId}，请核对工号（先用 npm run cli -- roster import 导入名单）。`);
+      return 1;
+    }
+    return { userId, label: `${s.name}（${staffId}）` };
+  } finally {
+    await db.close();
+  }
+}
 
 async function retireCommand(ids: string[], restore: boolean): Promise<number> {
   const db = await openForCli(loadConfig().env);

@@ -29,6 +29,7 @@ export const ENV_HELP: Record<string, string> = {
   DINGTALK_CLIENT_ID: '钉钉应用的 Client ID（AppKey）',
   DINGTALK_CLIENT_SECRET: '钉钉应用的 Client Secret（AppSecret）',
   DINGTALK_ROBOT_CODE: '钉钉机器人编码；默认等于 Client ID',
+  DINGTALK_CARD_TEMPLATE_ID: '医院自己的钉钉卡片模板 ID（导入随附的 config/dingtalk/qinglian-card-template.json 后得到，表单可在卡片里填写）；不设时用钉钉公共卡片模板，表单改为在对话中逐项填写',
   DINGTALK_API_BASE: '钉钉新版 OpenAPI 地址（含 Stream 网关）；测试时指向本地仿真服务',
   DINGTALK_OAPI_BASE: '钉钉旧版 OAPI 地址（媒体上传）',
   FEISHU_APP_ID: '飞书应用的 App ID（cli_ 开头）',

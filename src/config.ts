@@ -48,6 +48,7 @@ export const envSchema = z.object({
   DINGTALK_CLIENT_ID: optionalString,
   DINGTALK_CLIENT_SECRET: optionalString,
   DINGTALK_ROBOT_CODE: optionalString,
+  DINGTALK_CARD_TEMPLATE_ID: optionalString,
   DINGTALK_API_BASE: z.string().url().default('https://api.dingtalk.com'),
   DINGTALK_OAPI_BASE: z.string().url().default('https://oapi.dingtalk.com'),
 

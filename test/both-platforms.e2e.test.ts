@@ -58,13 +58,13 @@ describe('DingTalk and Feishu adapters in one process', () => {
   it('answers the same person on the platform each message came from', async () => {
     dtFake.userSays({ staffId: S0001.dingtalk, text: '帮助' });
     fsFake.deliverMessage({ senderOpenId: S0001.feishu, text: '帮助' });
-    const onDingTalk = await waitFor('help card on DingTalk', () => [...dtFake.cards.values()].find((c) => 'userId' in c.target && c.target.userId === S0001.dingtalk));
+    const onDingTalk = await waitFor('help card on DingTalk', () => dtFake.cardsTo(S0001.dingtalk)[0]);
     const onFeishu = await waitFor('help card on Feishu', () => fsFake.sentTo(S0001.feishu)[0]);
-    expect(onDingTalk.cardData.header.title.text).toContain('帮助');
+    expect(dtFake.view(onDingTalk.outTrackId).title).toContain('帮助');
     expect(onFeishu.history.at(-1)).toContain('帮助');
     // Neither platform got the other's answer.
     expect(fsFake.sentTo(S0001.feishu)).toHaveLength(1);
-    expect([...dtFake.cards.values()].filter((c) => 'userId' in c.target && c.target.userId === S0001.dingtalk)).toHaveLength(1);
+    expect(dtFake.cardsTo(S0001.dingtalk)).toHaveLength(1);
   });
 
   it('pushes to each person on a platform they have an account on', async () => {
@@ -86,11 +86,12 @@ describe('DingTalk and Feishu adapters in one process', () => {
 
     dtFake.userSays({ staffId: leader.dingtalk, text: '进度 学习' });
     const onDingTalk = await waitFor('progress card on DingTalk', () =>
-      [...dtFake.cards.values()].find((c) => 'userId' in c.target && c.target.userId === leader.dingtalk && c.cardData.header.title.text.includes('学习进度')),
+      dtFake.cardsTo(leader.dingtalk).find((c) => dtFake.view(c.outTrackId).title.includes('学习进度')),
     );
-    const image = (onDingTalk.cardData.contents as { type: string; image?: string }[]).find((c) => c.type === 'image');
-    expect(image?.image).toMatch(/^@/);
-    expect([...dtFake.media.keys()]).toContain(image!.image);
+    // The chart is an uploaded media id, shown as a markdown image in the card body.
+    const image = /!\[[^\]]*\]\((@[^)]+)\)/.exec(dtFake.view(onDingTalk.outTrackId).content)?.[1];
+    expect(image).toMatch(/^@/);
+    expect([...dtFake.media.keys()]).toContain(image);
   });
 
   it('reports both platforms on /healthz', async () => {

@@ -21,14 +21,14 @@ describe('declaration attachments over DingTalk (dingtalk-stream against the fak
     await h?.dispose();
   });
 
-  const cardTo = (title: string) => [...h.fake.cards.values()].reverse().find((c) => 'userId' in c.target && c.target.userId === USER && c.cardData.header.title.text.includes(title));
+  const cardTo = (title: string) => [...h.fake.cardsTo(USER)].reverse().find((c) => h.fake.view(c.outTrackId).title.includes(title));
   const textsTo = () => h.fake.oto.filter((m) => m.userIds.includes(USER) && m.msgKey === 'sampleText').map((m) => String(m.msgParam.content));
-  const buttonId = (cardBizId: string, label: string) => h.fake.buttonsOf(cardBizId).find((b) => b.label.startsWith(label))!.id;
+  const buttonId = (outTrackId: string, label: string) => h.fake.buttonsOf(outTrackId).find((b) => b.label.startsWith(label))!.id;
 
   it('copies the picture, refuses an expired code with nothing added, and sends the copy back on 查看附件', async () => {
     h.fake.userSays({ staffId: USER, text: '上缴 礼金 500 患者家属 2026-11-20 存入住院账户 出院时家属塞在病历夹里' });
     const preview = await waitFor('preview card', () => cardTo('请核对'));
-    h.fake.click(preview.cardBizId, USER, buttonId(preview.cardBizId, '添加照片或文件'));
+    h.fake.click(preview.outTrackId, USER, buttonId(preview.outTrackId, '添加照片或文件'));
     await waitFor('attach dialogue', () => h.t.app.bot.dialogueStore.get('S0004'));
 
     const photo = randomBytes(4096);
@@ -46,9 +46,9 @@ describe('declaration attachments over DingTalk (dingtalk-stream against the fak
     h.fake.userSays({ staffId: USER, text: '完成' });
     const done = await waitFor('preview with the photo', () => {
       const c = cardTo('请核对');
-      return c && c.cardBizId !== preview.cardBizId && JSON.stringify(c.cardData).includes('查看附件') ? c : undefined;
+      return c && c.outTrackId !== preview.outTrackId && h.fake.buttonsOf(c.outTrackId).some((b) => b.label.startsWith('查看附件')) ? c : undefined;
     });
-    const id = String(/SB-(\d+)/.exec(JSON.stringify(done.cardData))![1]);
+    const id = String(/SB-(\d+)/.exec(h.fake.view(done.outTrackId).title)![1]);
     const d = (await getDeclaration(h.t.app.db, id))!;
     expect(d.attachments.map((a) => [a.platform, a.size, a.sha256])).toEqual([['dingtalk', photo.length, createHash('sha256').update(photo).digest('hex')]]);
     expect(h.fake.received.filter((r) => r.path === '/v1.0/robot/messageFiles/download').map((r) => (r.body as { robotCode: string }).robotCode)).toEqual([
@@ -58,7 +58,7 @@ describe('declaration attachments over DingTalk (dingtalk-stream against the fak
     ]);
 
     // The declarant may see their own evidence: the copy comes back as a file message.
-    h.fake.click(done.cardBizId, USER, buttonId(done.cardBizId, '查看附件'));
+    h.fake.click(done.outTrackId, USER, buttonId(done.outTrackId, '查看附件'));
     const sent = await waitFor('file message', () => h.fake.oto.find((m) => m.userIds.includes(USER) && m.msgKey === 'sampleFile'));
     expect(sent.msgParam).toMatchObject({ fileName: '图片', fileType: 'bin' });
     expect(h.fake.media.get(String(sent.msgParam.mediaId))).toMatchObject({ type: 'file', size: photo.length });

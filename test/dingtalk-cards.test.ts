@@ -1,71 +1,96 @@
 import { describe, expect, it } from 'vitest';
 import { actions, button, card, divider, fields, form, image, link, markdown, note, table, text } from '../cards/builders.js';
 import { renderDingTalkCard } from '../cards/dingtalk.js';
-import { renderDingTalkMarkdown } from '../cards/dingtalk-markdown.js';
+import { renderDingTalkMarkdown, sendMessageLink } from '../cards/dingtalk-markdown.js';
+import type { Card } from '../cards/model.js';
 
-describe('DingTalk StandardCard renderer', () => {
-  const rendered = renderDingTalkCard(
-    card(
-      '申报审批',
-      [
-        text('请审批以下申报。'),
-        markdown('**金额**：500 元'),
-        fields({ '申报人': '林雨桐', '科室': '心血管*内科' }),
-        table(['科室', '完成率'], [['心内科', '100%']]),
-        actions(button('同意', 'approve', { id: 'D-1', v: 2 }, { style: 'primary' }), button('退回', 'reject', { id: 'D-1' }, { style: 'danger' }), link('查看制度', 'https://example.org/rules')),
-        image('@lAfakeMedia', '图'),
-        image('https://example.org/x.png', '外链图'),
-        note('仅纪检监察室可见'),
-        divider(),
-        form('declare.submit', [{ kind: 'text', name: 'reason', label: '事由' }]),
-      ],
-      'green',
-    ),
-  );
+const sample = card(
+  '申报审批',
+  [
+    text('请审批以下申报。'),
+    markdown('**金额**：500 元'),
+    fields({ '申报人': '林雨桐', '科室': '心血管*内科' }),
+    table(['科室', '完成率'], [['心内科', '100%']]),
+    actions(button('同意', 'approve', { id: 'D-1', v: 2 }, { style: 'primary' }), button('退回', 'reject', { id: 'D-1' }, { style: 'danger' }), link('查看制度', 'https://example.org/rules')),
+    image('@lAfakeMedia', '图'),
+    note('仅纪检监察室可见'),
+    divider(),
+    form('decl.reject', [
+      { kind: 'text', name: 'reason', label: '驳回理由', required: true, multiline: true, maxLength: 200 },
+      { kind: 'select', name: 'giver', label: '送礼人', options: [{ label: '患者', value: 'patient' }] },
+      { kind: 'number', name: 'amount', label: '金额', min: 1 },
+      { kind: 'date', name: 'on', label: '日期', initial: '2026-11-20' },
+    ], { submitLabel: '驳回', value: { id: 'D-1' } }),
+  ],
+  'green',
+);
 
-  it('produces the StandardCard structure with unique component ids', () => {
-    const c = rendered.card;
-    expect(c.header.title).toMatchObject({ type: 'text', text: '申报审批', color: 'common_green1_color' });
-    const ids = c.contents.flatMap((e) => [e.id, ...(e.type === 'action' ? e.actions.map((a) => a.id) : [])]);
-    expect(new Set(ids).size).toBe(ids.length);
-    expect(c.contents.map((e) => e.type)).toEqual(['text', 'markdown', 'markdown', 'markdown', 'action', 'image', 'markdown', 'markdown', 'divider', 'text']);
+describe('DingTalk card-instance renderer', () => {
+  it('2 fills the public AI-card template: title, markdown body, request buttons whose id is a token', () => {
+    const r = renderDingTalkCard(sample, 'ai');
+    expect(Object.values(r.params).every((v) => typeof v === 'string')).toBe(true);
+    expect(r.params.msgTitle).toBe('申报审批');
+    expect(r.params.flowStatus).toBe('3');
+    expect(r.params.msgContent).toContain('心血管\\*内科');
+    expect(r.params.msgContent).toContain('[查看制度](https://example.org/rules)');
+    const sys = JSON.parse(r.params.sys_full_json_obj!) as { msgButtons: { text: string; color: string; id: string; request: boolean }[] };
+    expect(sys.msgButtons).toEqual([
+      { text: '同意', color: 'blue', id: 'b1', request: true },
+      { text: '退回', color: 'red', id: 'b2', request: true },
+    ]);
+    // What a token means stays with the bot: no action value goes into the card.
+    expect(r.buttons).toEqual({ b1: { actionId: 'approve', value: { id: 'D-1', v: 2 } }, b2: { actionId: 'reject', value: { id: 'D-1' } } });
+    expect(JSON.stringify(r.params)).not.toContain('approve');
+    // A form that reaches this template anyway is named, not dropped.
+    expect(r.params.msgContent).toContain('需要填写：驳回理由');
   });
 
-  it('maps request buttons to their action and value, and links to openLink', () => {
-    const action = rendered.card.contents.find((e) => e.type === 'action');
-    if (action?.type !== 'action') throw new Error('no action row');
-    const [approve, reject, open] = action.actions;
-    expect(approve).toMatchObject({ actionType: 'request', status: 'primary', label: { text: '同意' } });
-    expect(reject).toMatchObject({ actionType: 'request', status: 'warning' });
-    expect(open).toMatchObject({ actionType: 'openLink', url: { all: 'https://example.org/rules' } });
-    expect(rendered.buttons[approve!.id]).toEqual({ actionId: 'approve', value: { id: 'D-1', v: 2 } });
-    expect(rendered.buttons[reject!.id]).toEqual({ actionId: 'reject', value: { id: 'D-1' } });
-    expect(Object.keys(rendered.buttons)).toHaveLength(2);
-  });
-
-  it('escapes user text in fields and never drops a form silently', () => {
-    const md = JSON.stringify(rendered.card.contents);
-    expect(md).toContain('心血管\\\\*内科');
-    expect(md).toContain('需要填写：事由');
+  it('2 fills the hospital template with the form as the 表单 component', () => {
+    const r = renderDingTalkCard(sample, 'hospital');
+    expect(r.params).toMatchObject({ title: '申报审批', hasForm: 'true', pending: 'false', color: 'green' });
+    const f = JSON.parse(r.params.form!) as { fields: Record<string, unknown>[] };
+    expect(r.params.form_btn_text).toBe('驳回');
+    expect(f.fields.map((x) => x.type)).toEqual(['TEXT_AREA', 'SELECT', 'NUMBER', 'DATE']);
+    expect(f.fields[1]).toMatchObject({ name: 'giver', options: [{ value: 'patient', text: '患者' }] });
+    expect(f.fields[3]).toMatchObject({ defaultValue: '2026-11-20' });
+    expect(r.form).toEqual({ actionId: 'decl.reject', value: { id: 'D-1' } });
+    expect(JSON.parse(r.params.buttons!)).toHaveLength(2);
+    expect(r.params.content).not.toContain('驳回理由');
+    // Older clients cannot show the form component; the card says what to do.
+    expect(r.params.content).toContain('电脑版 7.6.0、手机版 7.6.6');
+    expect(r.params.content).toContain('在对话中填写');
   });
 });
 
-describe('the DingTalk markdown fallback (cards refused)', () => {
-  it('keeps every element, lists buttons by label, and shows typed markup as text', () => {
-    const c = card('上缴申报 · SB-7', [
+describe('the DingTalk markdown fallback', () => {
+  const typedCard: Card = {
+    title: '上缴申报 · SB-7',
+    elements: [
       text('情况说明：**加粗** [点我](http://evil.example) # 标题'),
       fields([['金额（元）', '500']]),
       table(['科室', '人数'], [['心血管内科', '7']]),
-      actions(button('同意', 'decl.approve', { id: '7' }), link('打开材料', 'https://example.org/a')),
+      { type: 'actions', buttons: [{ kind: 'button', label: '同意', actionId: 'decl.approve', value: { id: '7' }, typed: '点 K7Q2 1' }, { kind: 'link', label: '打开材料', url: 'https://example.org/a' }] },
       note('仅限审批人查看'),
-    ]);
-    const md = renderDingTalkMarkdown(c);
+      { type: 'note', text: '如点击按钮没有反应，可直接回复：点 K7Q2 1（同意）。', hint: 'typed-buttons' },
+    ],
+  };
+
+  it('4 keeps every element and makes each button a dtmd sendMessage link in a one-to-one chat', () => {
+    const md = renderDingTalkMarkdown(typedCard, 'dtmd');
     expect(md.title).toBe('上缴申报 · SB-7');
     expect(md.text).toContain('\\*\\*加粗\\*\\* \\[点我\\]\\(http://evil\\.example\\) \\# 标题');
     expect(md.text).toContain('**金额（元）**：500');
     expect(md.text).toContain('心血管内科 ｜ 7');
-    expect(md.text).toContain('- 【同意】');
+    expect(md.text).toContain(`- [同意](dtmd://dingtalkclient/sendMessage?content=${encodeURIComponent('点 K7Q2 1')})`);
+    expect(sendMessageLink('点 K7Q2 1')).toBe('dtmd://dingtalkclient/sendMessage?content=%E7%82%B9%20K7Q2%201');
     expect(md.text).toContain('- [打开材料](https://example.org/a)');
     expect(md.text).toContain('> 仅限审批人查看');
+    expect(md.text).not.toContain('如点击按钮没有反应');
+  });
+
+  it('4 names the typed code to send after @-mentioning in a group', () => {
+    const md = renderDingTalkMarkdown(typedCard, 'typed');
+    expect(md.text).toContain('- 【同意】：@我 并回复“点 K7Q2 1”');
+    expect(md.text).not.toContain('dtmd://');
   });
 });

@@ -24,7 +24,7 @@ describe('DingTalk stream connection supervision (real dingtalk-stream client ag
     return { status: r.status, body: (await r.json()) as { platforms: Record<string, string> } };
   };
   const helpCardsTo = (userId: string) =>
-    [...h.fake.cards.values()].filter((c) => 'userId' in c.target && c.target.userId === userId && c.cardData.header.title.text.includes('帮助'));
+    h.fake.cardsTo(userId).filter((c) => h.fake.view(c.outTrackId).title.includes('帮助'));
   const newestLive = () => h.fake.live().at(-1);
 
   it('loses no event when the connection is dropped, and reports DingTalk down until it is back', async () => {

@@ -3,6 +3,7 @@ import { actions, button, card, text } from '../cards/builders.js';
 import { NOT_ON_ROSTER } from '../src/bot/bot.js';
 import { PlatformError } from '../src/errors.js';
 import { recordFilesDialogue } from './helpers/file-dialogue.js';
+import { PUBLIC_AI_TEMPLATE } from './fakes/dingtalk/cards.js';
 import { CLIENT_ID, startDingTalkApp, waitFor, type DingTalkHarness } from './fakes/dingtalk/harness.js';
 
 // Staff from examples/roster.csv: S0001 林雨桐 = dt604924, S0002 何嘉伟 (admin) = dt319380,
@@ -28,17 +29,21 @@ describe('DingTalk adapter end to end (dingtalk-stream SDK against the fake; rea
     await h?.dispose();
   });
 
-  const cardsTo = (userId: string) => [...h.fake.cards.values()].filter((c) => 'userId' in c.target && c.target.userId === userId);
+  const cardsTo = (userId: string) => h.fake.cardsTo(userId).filter((c) => c.space.type === 'IM_ROBOT');
+  const titled = (userId: string, title: string) => cardsTo(userId).find((c) => h.fake.view(c.outTrackId).title === title);
 
-  it('answers 帮助 in a one-to-one chat with the help card in that chat', async () => {
+  it('1 answers 帮助 in a one-to-one chat with a card instance (STREAM callbacks) in that chat', async () => {
     h.fake.userSays({ staffId: 'dt604924', text: '帮助' });
     const sent = await waitFor('help card to dt604924', () => cardsTo('dt604924')[0]);
-    expect(sent.cardData.header.title.text).toContain('帮助');
-    expect(JSON.stringify(sent.cardData)).toContain('林雨桐');
-    // The call carried the token header the platform expects.
-    const call = h.fake.received.find((r) => r.path === '/v1.0/im/v1.0/robot/interactiveCards/send');
+    expect(h.fake.view(sent.outTrackId).title).toContain('帮助');
+    expect(h.fake.view(sent.outTrackId).content).toContain('林雨桐');
+    expect(sent).toMatchObject({ templateId: PUBLIC_AI_TEMPLATE, callbackType: 'STREAM', space: { type: 'IM_ROBOT', id: 'dt604924' } });
+    // The call carried the token header and the one-to-one space models the platform expects.
+    const call = h.fake.received.find((r) => r.path === '/v1.0/card/instances/createAndDeliver');
     expect(call?.token).toMatch(/^fake_token_/);
-    expect((call?.body as { robotCode: string }).robotCode).toBe(CLIENT_ID);
+    expect(call?.body).toMatchObject({ userIdType: 1, openSpaceId: 'dtv1.card//IM_ROBOT.dt604924', imRobotOpenDeliverModel: { spaceType: 'IM_ROBOT', robotCode: CLIENT_ID } });
+    // The legacy StandardCard API, closed to new apps, is never called.
+    expect(h.fake.received.filter((r) => r.path.startsWith('/v1.0/im/v1.0/robot/interactiveCards') || r.path === '/v1.0/im/robots/interactiveCards')).toHaveLength(0);
   });
 
   it('turns picture and file messages into files with dingtalk refs', async () => {
@@ -57,35 +62,85 @@ describe('DingTalk adapter end to end (dingtalk-stream SDK against the fake; rea
   it('answers an @-mention in a group with the card in that group', async () => {
     const group = { openConversationId: 'cidGroupE2E0001==', title: '医务科工作群' };
     h.fake.userSays({ staffId: 'dt319380', text: '帮助', group });
-    const sent = await waitFor('help card in the group', () =>
-      [...h.fake.cards.values()].find((c) => 'openConversationId' in c.target && c.target.openConversationId === group.openConversationId),
-    );
-    expect(sent.cardData.header.title.text).toContain('帮助');
-    expect(JSON.stringify(sent.cardData)).toContain('何嘉伟');
-    expect(JSON.stringify(sent.cardData)).toContain('管理员');
+    const sent = await waitFor('help card in the group', () => h.fake.cardsTo(group.openConversationId)[0]);
+    expect(sent.space.type).toBe('IM_GROUP');
+    expect(h.fake.view(sent.outTrackId).title).toContain('帮助');
+    expect(h.fake.view(sent.outTrackId).content).toContain('何嘉伟');
+    expect(h.fake.view(sent.outTrackId).content).toContain('管理员');
+    const call = h.fake.received.find((r) => r.path === '/v1.0/card/instances/createAndDeliver' && (r.body as { openSpaceId: string }).openSpaceId.includes('IM_GROUP'));
+    expect(call?.body).toMatchObject({ openSpaceId: `dtv1.card//IM_GROUP.${group.openConversationId}`, imGroupOpenDeliverModel: { robotCode: CLIENT_ID } });
   });
 
-  it('routes a card button click to its handler and updates the card in place', async () => {
+  it('7 ignores a group message that does not @ the robot (the platform never delivers it)', async () => {
+    const group = { openConversationId: 'cidGroupE2E0001==' };
+    const before = h.fake.cardsTo(group.openConversationId).length;
+    const { messageId } = h.fake.userSays({ staffId: 'dt319380', text: '帮助', group, mentioned: false });
+    expect(messageId).toBe('');
+    h.fake.userSays({ staffId: 'dt319380', text: '帮助', group });
+    await waitFor('the @-mention answered', () => h.fake.cardsTo(group.openConversationId).length === before + 1);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(h.fake.cardsTo(group.openConversationId)).toHaveLength(before + 1);
+  });
+
+  it('3 routes a click to its handler, greys the button in the ack within 2 s, then updates the card in place', async () => {
     h.fake.userSays({ staffId: 'dt745280', text: '测试卡片' });
-    const sent = await waitFor('test card', () => cardsTo('dt745280').find((c) => c.cardData.header.title.text === '待确认事项'));
-    const [btn] = h.fake.buttonsOf(sent.cardBizId);
+    const sent = await waitFor('test card', () => titled('dt745280', '待确认事项'));
+    const [btn] = h.fake.buttonsOf(sent.outTrackId);
     expect(btn?.label).toBe('确认');
-    h.fake.click(sent.cardBizId, 'dt745280', btn!.id);
-    await waitFor('card update', () => h.fake.cards.get(sent.cardBizId)!.updates === 1);
-    expect(h.fake.cards.get(sent.cardBizId)!.cardData.header.title.text).toBe('已确认');
-    expect(JSON.stringify(h.fake.cards.get(sent.cardBizId)!.cardData)).toContain('X-1');
-    expect(clicks).toEqual([{ value: { id: 'X-1', v: 3 }, staff: 'S0003', messageId: sent.cardBizId }]);
+    // Clicks work, so the card carries no typed-code note.
+    expect(h.fake.view(sent.outTrackId).content).not.toContain('如点击按钮没有反应');
+    const messageId = h.fake.click(sent.outTrackId, 'dt745280', btn!.id)!;
+    await waitFor('card update', () => h.fake.instances.get(sent.outTrackId)!.updates === 1);
+    const ack = h.fake.cardAcks.find((a) => a.messageId === messageId)!;
+    expect(ack.late).toBe(false);
+    expect(ack.latencyMs).toBeLessThan(2000);
+    expect(ack.response).toMatchObject({ userPrivateData: { cardParamMap: { pending: 'true' } } });
+    expect(h.fake.putsInsideCallback).toEqual([]);
+    expect(h.fake.view(sent.outTrackId).title).toBe('已确认');
+    expect(h.fake.view(sent.outTrackId).content).toContain('已由 郑国栋 确认');
+    // The clicker's private view was reset with the update.
+    expect(h.fake.view(sent.outTrackId, 'dt745280').title).toBe('已确认');
+    expect(clicks).toEqual([{ value: { id: 'X-1', v: 3 }, staff: 'S0003', messageId: sent.outTrackId }]);
   });
 
-  it('names a typed twin for every button, and 点 CODE N runs the action as the click would', async () => {
+  it('3 refuses a click from someone the one-to-one card was not sent to, and acts on nothing', async () => {
     h.fake.userSays({ staffId: 'dt604924', text: '测试卡片' });
-    const sent = await waitFor('test card', () => cardsTo('dt604924').find((c) => c.cardData.header.title.text === '待确认事项'));
-    const m = /如点击按钮没有反应，可直接回复：点 ([2-9A-Z]{4}) 1（确认）。/.exec(JSON.stringify(sent.cardData));
-    expect(m).not.toBeNull();
+    const sent = await waitFor('test card', () => titled('dt604924', '待确认事项'));
     const before = clicks.length;
-    h.fake.userSays({ staffId: 'dt604924', text: `点 ${m![1]} 1` });
-    const answer = await waitFor('answer card', () => cardsTo('dt604924').find((c) => c.cardData.header.title.text === '已确认'));
-    expect(JSON.stringify(answer.cardData)).toContain('已由 林雨桐 确认');
+    h.fake.click(sent.outTrackId, 'dt607302', h.fake.buttonsOf(sent.outTrackId)[0]!.id);
+    const told = await waitFor('refusal to the stranger', () => h.fake.oto.find((m) => m.userIds.includes('dt607302') && String(m.msgParam.content).includes('不是发给您的')));
+    expect(told.msgKey).toBe('sampleText');
+    expect(clicks.length).toBe(before);
+    expect(h.fake.instances.get(sent.outTrackId)!.updates).toBe(0);
+  });
+
+  it('3 acts once on a card callback whose ack was lost and that came again', async () => {
+    h.fake.userSays({ staffId: 'dt319380', text: '测试卡片' });
+    const sent = await waitFor('test card', () => titled('dt319380', '待确认事项'));
+    const before = clicks.length;
+    h.fake.ignoreAcks(1);
+    const messageId = h.fake.click(sent.outTrackId, 'dt319380', h.fake.buttonsOf(sent.outTrackId)[0]!.id)!;
+    await waitFor('redelivery acknowledged', () => h.fake.acks.includes(messageId), 10_000);
+    expect(h.fake.deliveries.filter((d) => d.messageId === messageId)).toHaveLength(2);
+    await waitFor('card updated', () => h.fake.instances.get(sent.outTrackId)!.updates >= 1);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(clicks.length - before).toBe(1);
+    expect(h.fake.instances.get(sent.outTrackId)!.updates).toBe(1);
+  });
+
+  it('keeps typed twins working: 点 CODE N runs the action as the click would', async () => {
+    // The codes are registered for every card (the markdown fallback shows them); typing one works.
+    h.fake.userSays({ staffId: 'dt604924', text: '测试卡片' });
+    await waitFor('test card', () => titled('dt604924', '待确认事项'));
+    const redis = h.t.app.bot.deps.redis;
+    const keys = await redis.keys(`${h.t.prefix}:btn:*`);
+    const values = await Promise.all(keys.map((k) => redis.get(k)));
+    const code = keys[values.findIndex((v) => v?.includes('test.confirm'))]!.split(':').at(-1)!;
+    const before = clicks.length;
+    const answers = cardsTo('dt604924').length;
+    h.fake.userSays({ staffId: 'dt604924', text: `点 ${code} 1` });
+    const answer = await waitFor('answer card', () => (cardsTo('dt604924').length > answers ? titled('dt604924', '已确认') : undefined));
+    expect(h.fake.view(answer.outTrackId).content).toContain('已由 林雨桐 确认');
     expect(clicks.slice(before)).toEqual([{ value: { id: 'X-1', v: 3 }, staff: 'S0001', messageId: '' }]);
   });
 
@@ -98,7 +153,7 @@ describe('DingTalk adapter end to end (dingtalk-stream SDK against the fake; rea
     // so once its answer is there, a second answer to the first would be there too.
     h.fake.userSays({ staffId: 'dt607302', text: 'help' });
     await waitFor('second help card', () => cardsTo('dt607302').length >= 2);
-    await waitFor('all handling finished', () => h.fake.acks.length >= h.fake.deliveries.length - 1);
+    await waitFor('all handling finished', () => new Set(h.fake.deliveries.map((d) => d.messageId)).size === new Set(h.fake.acks).size);
     expect(cardsTo('dt607302')).toHaveLength(2);
   });
 
@@ -145,14 +200,27 @@ describe('DingTalk adapter end to end (dingtalk-stream SDK against the fake; rea
     expect(h.fake.media.get(String(msg?.msgParam.mediaId))).toMatchObject({ type: 'file', name: '统计.xlsx' });
   });
 
-  it('sends a card with an idempotency key only once', async () => {
+  it('1 sends a card with an idempotency key only once: a retry answered cardAlreadyExist counts as sent', async () => {
     const to = { conversation: { type: 'direct' as const, platformUserId: 'dt604924' }, idempotencyKey: 'campaign-7:S0001' };
     const a = await h.adapter.sendCard(to, card('月度学习', [text('本月学习已开始。')]));
     const b = await h.adapter.sendCard(to, card('月度学习', [text('本月学习已开始。')]));
     expect(a.messageId).toBe('campaign-7:S0001');
     expect(b.messageId).toBe(a.messageId);
-    expect(h.fake.cards.get('campaign-7:S0001')?.sends).toBe(2);
-    expect(cardsTo('dt604924').filter((c) => c.cardBizId === 'campaign-7:S0001')).toHaveLength(1);
+    expect(h.fake.instances.get('campaign-7:S0001')?.createRequests).toBe(2);
+    expect(h.fake.received.filter((r) => r.path === '/v1.0/card/instances/createAndDeliver' && r.status === 400).map((r) => r.body)).toHaveLength(1);
+    expect(cardsTo('dt604924').filter((c) => c.outTrackId === 'campaign-7:S0001')).toHaveLength(1);
+  });
+
+  it('1 treats a per-space failure inside HTTP 200 as a failed send', async () => {
+    h.fake.opts.knownUserIds.push('dt604924', 'dt319380', 'dt745280', 'dt607302');
+    try {
+      const err = await h.adapter.sendCard({ conversation: { type: 'direct', platformUserId: 'dt_left_the_org' } }, card('通知', [text('内容')])).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(PlatformError);
+      expect((err as PlatformError).code).toBe('deliverFailed');
+      expect((err as PlatformError).retryable).toBe(false);
+    } finally {
+      h.fake.opts.knownUserIds.length = 0;
+    }
   });
 
   it('reports DingTalk healthy on /healthz while connected', async () => {

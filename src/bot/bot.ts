@@ -557,7 +557,7 @@ export class Bot implements EventSink {
   }
 
   private async degradeForms(platform: ChatPlatform, card: Card): Promise<Card> {
-    if (platform.supportsForms || !card.elements.some((e) => e.type === 'form')) return card;
+    if ((platform.supportsForms && !platform.formDialogueTwin) || !card.elements.some((e) => e.type === 'form')) return card;
     const elements = [];
     for (const e of card.elements) {
       if (e.type !== 'form') {
@@ -571,6 +571,11 @@ export class Bot implements EventSink {
         'EX',
         7 * 24 * 3600,
       );
+      if (platform.supportsForms) {
+        // The form stays; clients too old to show it get the same questions by dialogue.
+        elements.push(e, { type: 'actions' as const, buttons: [{ kind: 'button' as const, label: '看不到表单？在对话中填写', actionId: 'form.fill', value: { f: id } }] });
+        continue;
+      }
       elements.push({ type: 'note' as const, text: `需要填写：${e.inputs.map((i) => i.label).join('、')}` });
       elements.push({ type: 'actions' as const, buttons: [{ kind: 'button' as const, label: `逐项填写并${e.submitLabel}`, actionId: 'form.fill', value: { f: id }, style: 'primary' as const }] });
     }

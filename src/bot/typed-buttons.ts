@@ -41,7 +41,12 @@ export class TypedButtons {
     if (buttons.length === 0) return card;
     const code = await this.register(buttons);
     const list = buttons.map((b, i) => `点 ${code} ${i + 1}（${b.label}）`).join('；');
-    return { ...card, elements: [...card.elements, { type: 'note', text: `如点击按钮没有反应，可直接回复：${list}。` }] };
+    // Each button also carries its own twin, so a renderer can put it where the button is.
+    let n = 0;
+    const elements = card.elements.map((e) =>
+      e.type === 'actions' ? { ...e, buttons: e.buttons.map((b) => (b.kind === 'button' ? { ...b, typed: `点 ${code} ${++n}` } : b)) } : e,
+    );
+    return { ...card, elements: [...elements, { type: 'note', text: `如点击按钮没有反应，可直接回复：${list}。`, hint: 'typed-buttons' }] };
   }
 
   private async register(buttons: TypedButton[]): Promise<string> {

@@ -98,6 +98,13 @@ export interface ChatPlatform {
   uploadImage(data: Buffer, name: string): Promise<string>;
   /** Whether its cards can carry form inputs; if not, forms degrade into dialogues. */
   readonly supportsForms: boolean;
+  /** With forms: some of its clients may not show them, so each form also gets a "fill in by dialogue" button. */
+  readonly formDialogueTwin?: boolean;
   /** Whether its cards also tell how to press each button by message (`点 CODE N`). */
   readonly typedButtons?: boolean;
+  /**
+   * The share of one platform call a send takes, for pacing (default 1): below 1 where the
+   * adapter sends several recipients in one call (DingTalk batchSend: 1/20 for a text push).
+   */
+  sendCost?(target: SendTarget, content: Card | string): number;
 }

@@ -1,15 +1,19 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { TOPIC_CARD, TOPIC_ROBOT, type DWClientDownStream } from 'dingtalk-stream';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { Card } from '../../../cards/model.js';
-import { renderDingTalkCard } from '../../../cards/dingtalk.js';
+import { PUBLIC_AI_CARD_TEMPLATE, renderDingTalkCard, restoredPrivateParams } from '../../../cards/dingtalk.js';
 import { renderDingTalkMarkdown } from '../../../cards/dingtalk-markdown.js';
 import { FileTooLargeError, PlatformError } from '../../errors.js';
 import { readLimited } from '../download.js';
 import type { Logger } from '../../logger.js';
 import type { CardAction, ChatPlatform, Conversation, EventSink, IncomingMessage, PlatformHealth, SendTarget, SentMessage } from '../types.js';
+import { cardAckResponse, parseCardCallback, type CardClick } from './card-callback.js';
+import { CardInstances, outTrackIdFor } from './card-instances.js';
 import { MemoryCardStore, RedisCardStore, type CardStore } from './card-store.js';
+import { CardTiers } from './card-tier.js';
+import { BATCH_MAX, TextBatcher, type BatchAnswer } from './text-batch.js';
 import { forgetGatewayRedirect, redirectGateway } from './gateway-redirect.js';
 import { DingTalkOpenApi } from './openapi.js';
 import { StreamSupervisor } from './stream.js';
@@ -31,6 +35,11 @@ export interface DingTalkOptions {
   retryBaseMs?: number;
   maxAttempts?: number;
   reconnectBaseMs?: number;
+  /** The hospital's own card template (DINGTALK_CARD_TEMPLATE_ID); absent: DingTalk's public AI-card template. */
+  cardTemplateId?: string;
+  /** Identical text pushes go 20 per batchSend call (default on); how long one waits for company (default 250 ms). */
+  batchTexts?: boolean;
+  batchLingerMs?: number;
 }
 
 /** A robot message as the stream delivers it (CALLBACK on /v1.0/im/bot/messages/get). */
@@ -47,44 +56,30 @@ const robotMessageSchema = z.looseObject({
   createAt: z.number().optional(),
 });
 
-/** A card click as the stream delivers it (CALLBACK on /v1.0/card/instances/callback). */
-const cardCallbackSchema = z.looseObject({
-  type: z.string().optional(),
-  outTrackId: z.string().min(1),
-  userId: z.string().min(1),
-  content: z.string().optional(),
-  value: z.string().optional(),
-});
-const callbackContentSchema = z.object({
-  cardPrivateData: z.object({
-    actionIds: z.array(z.string()).default([]),
-    params: z.record(z.string(), z.unknown()).default({}),
-  }),
-});
-
 const fileContentSchema = z.looseObject({ downloadCode: z.string(), fileName: z.string().optional() });
 
 /**
  * DingTalk through the official dingtalk-stream SDK (stream mode: no public URL needed) and
- * the server API. Messages and card clicks are acknowledged on arrival and then handed to the
- * sink in the background; the Bot drops redeliveries by eventId (= the message's msgId) in
- * Redis. Replies go through the robot message API, cards are StandardCard interactive cards.
+ * the server API. Messages and card clicks are acknowledged on arrival (a click's ack greys
+ * the clicker's buttons) and then handed to the sink in the background; the Bot drops
+ * redeliveries by eventId in Redis. Replies go through the robot message API; cards are card
+ * instances with STREAM callbacks, or markdown messages where no card can be sent (CardTiers).
  */
 export class DingTalkPlatform implements ChatPlatform {
   readonly name = 'dingtalk' as const;
-  readonly supportsForms = false;
-  // Clicks on robot StandardCards reach the stream only when the legacy card permission is
-  // granted; every card also says how to press its buttons by message.
+  // Every button gets its typed twin, so that a card that has to go as markdown (decided only
+  // when DingTalk refuses it) can still be answered; card templates leave the twins out.
   readonly typedButtons = true;
   readonly api: DingTalkOpenApi;
+  readonly tiers: CardTiers;
+  private instances: CardInstances;
+  private batcher?: TextBatcher;
   readonly robotCode: string;
   stream?: StreamSupervisor;
   private sink?: EventSink;
   private store: CardStore;
   private ownRedis?: Redis;
   private inflight = new Set<Promise<void>>();
-  /** Set once DingTalk refuses interactive cards for want of permission; cards then go as markdown. */
-  private cardsRefused = false;
   private log: Logger;
   private apiBase: string;
   private oapiBase: string;
@@ -103,6 +98,9 @@ export class DingTalkPlatform implements ChatPlatform {
       ...(opts.retryBaseMs !== undefined ? { retryBaseMs: opts.retryBaseMs } : {}),
       ...(opts.maxAttempts !== undefined ? { maxAttempts: opts.maxAttempts } : {}),
     });
+    this.tiers = new CardTiers(opts.cardTemplateId, this.log);
+    this.instances = new CardInstances(this.api, this.robotCode);
+    if (opts.batchTexts !== false) this.batcher = new TextBatcher((ids, key, param) => this.batchSend(ids, key, param), opts.batchLingerMs ?? 250);
     if (opts.cardStore) this.store = opts.cardStore;
     else if (opts.redisUrl) {
       this.ownRedis = new Redis(opts.redisUrl, { maxRetriesPerRequest: 2, lazyConnect: true });
@@ -119,7 +117,7 @@ export class DingTalkPlatform implements ChatPlatform {
     } catch (e) {
       if (e instanceof PlatformError && !e.retryable) {
         throw new Error(
-          `钉钉应用凭证无效：钉钉拒绝了 DINGTALK_CLIENT_ID / DINGTALK_CLIENT_SECRET（错误码 ${String(e.code)}）。请在钉钉开发者后台“凭证与基础信息”中核对 Client ID 和 Client Secret。`,
+          `钉钉应用凭证无效：钉钉拒绝了 DINGTALK_CLIENT_ID / DINGTALK_CLIENT_SECRET（错误码 ${String(e.code)}）。请在钉钉开发者后台“凭证与基础信息”中核对 Client ID 和 Client Secret（可运行 npm run cli -- dingtalk doctor 逐项检查）。`,
         );
       }
       throw new Error(`无法连接钉钉开放平台 ${this.apiBase}：${(e as Error).message}`);
@@ -132,11 +130,12 @@ export class DingTalkPlatform implements ChatPlatform {
       silenceMs: this.opts.silenceMs ?? 60_000,
       ...(this.opts.reconnectBaseMs !== undefined ? { reconnectBaseMs: this.opts.reconnectBaseMs } : {}),
       onCallback: (frame) => this.dispatch(frame),
+      ackFor: (frame) => (frame.headers.topic === TOPIC_CARD ? cardAckResponse() : {}),
     });
     try {
       await this.stream.start();
     } catch (e) {
-      throw new Error(`无法建立钉钉 Stream 长连接（${this.apiBase}/v1.0/gateway/connections/open）：${(e as Error).message}。请确认应用已发布、机器人已开启 Stream 模式。`);
+      throw new Error(`无法建立钉钉 Stream 长连接（${this.apiBase}/v1.0/gateway/connections/open）：${(e as Error).message}。请确认应用已发布、机器人已开启 Stream 模式（可运行 npm run cli -- dingtalk doctor 逐项检查）。`);
     }
     this.log.info({ robotCode: this.robotCode }, 'dingtalk stream connected');
   }
@@ -149,9 +148,18 @@ export class DingTalkPlatform implements ChatPlatform {
     this.sink = undefined;
   }
 
+  /** Forms are filled in the card only on the hospital's template; elsewhere by dialogue. */
+  get supportsForms(): boolean {
+    return this.tiers.current() === 'hospital';
+  }
+
+  /** The form component needs DingTalk PC 7.6.0 / mobile 7.6.6: older clients fill forms by dialogue. */
+  readonly formDialogueTwin = true;
+
   health(): PlatformHealth {
     const h = this.stream ? this.stream.health() : { ok: false, detail: 'not started' };
-    return this.cardsRefused ? { ...h, detail: [h.detail, 'cards sent as markdown: no interactive-card permission'].filter(Boolean).join('; ') } : h;
+    const warning = this.tiers.warningText();
+    return warning ? { ...h, detail: [h.detail, warning].filter(Boolean).join('；') } : h;
   }
 
   // ---- incoming ------------------------------------------------------------------------
@@ -181,12 +189,12 @@ export class DingTalkPlatform implements ChatPlatform {
       }
       await sink.onMessage(this.normaliseMessage(parsed.data));
     } else if (frame.headers.topic === TOPIC_CARD) {
-      const parsed = cardCallbackSchema.safeParse(data);
-      if (!parsed.success) {
-        this.log.warn({ issues: parsed.error.issues.length }, 'dingtalk card callback rejected');
+      const click = parseCardCallback(data);
+      if (!click) {
+        this.log.warn({ topic: frame.headers.topic }, 'dingtalk card callback rejected');
         return;
       }
-      await this.handleCardCallback(sink, parsed.data, frame.headers.messageId);
+      await this.handleCardCallback(sink, click, frame.headers.messageId);
     }
   }
 
@@ -218,59 +226,60 @@ export class DingTalkPlatform implements ChatPlatform {
     };
   }
 
-  private async handleCardCallback(sink: EventSink, cb: z.infer<typeof cardCallbackSchema>, streamMessageId: string): Promise<void> {
-    // content and value are JSON strings; content is the documented one, value its twin.
-    let privateData: z.infer<typeof callbackContentSchema>['cardPrivateData'] | undefined;
-    for (const raw of [cb.content, cb.value]) {
-      if (!raw) continue;
-      try {
-        const r = callbackContentSchema.safeParse(JSON.parse(raw));
-        if (r.success) {
-          privateData = r.data.cardPrivateData;
-          break;
-        }
-      } catch {
-        /* try the other field */
-      }
+  private async handleCardCallback(sink: EventSink, click: CardClick, streamMessageId: string): Promise<void> {
+    const sent = await this.store.get(click.outTrackId);
+    const toClicker = { conversation: { type: 'direct' as const, platformUserId: click.userId } };
+    // A one-to-one card is only ever shown to its owner; a click from anyone else is forged
+    // or a forwarded copy, and acts on nothing.
+    if (sent?.conversation.type === 'direct' && sent.conversation.platformUserId !== click.userId) {
+      this.log.warn({ outTrackId: click.outTrackId }, 'dingtalk card click from someone the card was not sent to');
+      await this.sendText(toClicker, '这张卡片不是发给您的，无法在上面操作。如需办理，请直接给我发消息（发送“帮助”查看可用命令）。');
+      return;
     }
-    const sent = await this.store.get(cb.outTrackId);
-    const buttonId = privateData?.actionIds[0] ?? '';
-    const button = sent?.buttons[buttonId];
-    const params: Record<string, string> = {};
-    for (const [k, v] of Object.entries(privateData?.params ?? {})) if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') params[k] = String(v);
+    const target = click.form !== undefined ? sent?.form : click.token ? sent?.buttons[click.token] : undefined;
     const action: CardAction = {
       kind: 'action',
       platform: 'dingtalk',
-      eventId: `card:${cb.outTrackId}:${streamMessageId}`,
-      platformUserId: cb.userId,
-      staffIdHint: cb.userId,
-      conversation: sent?.conversation ?? { type: 'direct', platformUserId: cb.userId },
-      messageId: cb.outTrackId,
+      // The stream's messageId stays the same on redelivery: the Bot acts on it once.
+      eventId: `card:${click.outTrackId}:${streamMessageId}`,
+      platformUserId: click.userId,
+      staffIdHint: click.userId,
+      conversation: sent?.conversation ?? toClicker.conversation,
+      messageId: click.outTrackId,
       // An unknown card or button reaches the Bot as an unknown action: it answers "stale".
-      actionId: button?.actionId ?? '',
-      // What the bot put on the button wins over anything the callback claims.
-      value: { ...params, ...(button?.value ?? {}) },
+      actionId: target?.actionId ?? '',
+      // Only what the bot itself put on the button; nothing from the client is trusted.
+      value: { ...(target?.value ?? {}) },
+      ...(click.form !== undefined ? { form: click.form } : {}),
       receivedAt: new Date(),
     };
     const result = await sink.onAction(action);
-    if (result.card) await this.updateCard(cb.outTrackId, result.card);
-    // StandardCard callbacks answered later have no toast; the user gets it as a short message.
-    if (result.toast) await this.sendText({ conversation: { type: 'direct', platformUserId: cb.userId } }, result.toast);
+    if (result.card) await this.updateCard(click.outTrackId, result.card, click.userId);
+    else {
+      // The ack took the clicker's buttons away; the card did not change, so they come back
+      // as the card is now (read again: another click may have changed it meanwhile).
+      const now = await this.store.get(click.outTrackId);
+      if (now && !now.markdown && now.params) await this.instances.update(click.outTrackId, now.params, { userId: click.userId, params: restoredPrivateParams(now.params) }, false);
+    }
+    // A stream callback is answered before the work is done, so a toast comes as a short message.
+    if (result.toast) await this.sendText(toClicker, result.toast);
   }
 
   // ---- outgoing ------------------------------------------------------------------------
 
-  /** https://open.dingtalk.com/document/orgapp/chatbots-send-one-on-one-chat-messages-in-batches
-   *  https://open.dingtalk.com/document/orgapp/the-robot-sends-a-group-message */
-  private async sendRobotMessage(c: Conversation, msgKey: string, msgParam: Record<string, unknown>): Promise<SentMessage> {
+  /** https://open.dingtalk.com/document/orgapp/chatbots-send-one-on-one-chat-messages-in-batches */
+  private batchSend(userIds: string[], msgKey: string, msgParam: Record<string, unknown>): Promise<BatchAnswer> {
+    return this.api.call<BatchAnswer>('POST', '/v1.0/robot/oToMessages/batchSend', { robotCode: this.robotCode, userIds, msgKey, msgParam: JSON.stringify(msgParam) });
+  }
+
+  /** https://open.dingtalk.com/document/orgapp/the-robot-sends-a-group-message */
+  private async sendRobotMessage(c: Conversation, msgKey: string, msgParam: Record<string, unknown>, batchable = false): Promise<SentMessage> {
     if (c.type === 'direct') {
-      const r = await this.api.call<{ processQueryKey?: string; invalidStaffIdList?: string[]; flowControlledStaffIdList?: string[] }>(
-        'POST',
-        '/v1.0/robot/oToMessages/batchSend',
-        { robotCode: this.robotCode, userIds: [c.platformUserId], msgKey, msgParam: JSON.stringify(msgParam) },
-      );
+      // A push (it has a ledger key) can wait a moment for others with the same text; a reply cannot.
+      if (batchable && this.batcher) return this.batcher.send(c.platformUserId, msgKey, msgParam);
+      const r = await this.batchSend([c.platformUserId], msgKey, msgParam);
       if (r.invalidStaffIdList?.includes(c.platformUserId)) throw new PlatformError('DingTalk: recipient is not a valid staff id', 'dingtalk', 'invalidStaffId', false);
-      if (r.flowControlledStaffIdList?.includes(c.platformUserId)) throw new PlatformError('DingTalk: recipient is flow-controlled', 'dingtalk', 'flowControlled', true, 60_000);
+      if (r.flowControlledStaffIdList?.includes(c.platformUserId)) throw new PlatformError('DingTalk: recipient is flow-controlled', 'dingtalk', 'flowControlled', true);
       return { messageId: r.processQueryKey ?? '' };
     }
     const r = await this.api.call<{ processQueryKey?: string }>('POST', '/v1.0/robot/groupMessages/send', {
@@ -282,8 +291,13 @@ export class DingTalkPlatform implements ChatPlatform {
     return { messageId: r.processQueryKey ?? '' };
   }
 
+  /** A text push to one person takes a twentieth of a call (batchSend); everything else a whole one. */
+  sendCost(target: SendTarget, content: Card | string): number {
+    return this.batcher && typeof content === 'string' && target.conversation.type === 'direct' && target.idempotencyKey ? 1 / BATCH_MAX : 1;
+  }
+
   async sendText(target: SendTarget, text: string): Promise<SentMessage> {
-    return this.sendRobotMessage(target.conversation, 'sampleText', { content: text });
+    return this.sendRobotMessage(target.conversation, 'sampleText', { content: text }, target.idempotencyKey !== undefined);
   }
 
   async sendMarkdown(target: SendTarget, title: string, markdownText: string): Promise<SentMessage> {
@@ -291,71 +305,69 @@ export class DingTalkPlatform implements ChatPlatform {
   }
 
   /**
-   * A card, as an interactive StandardCard; if DingTalk refuses that API for want of permission,
-   * from then on as a markdown message, so that nothing the bot says is lost (its buttons are
-   * then pressed by message, see Bot.prepareCard).
+   * A card, as a card instance on the tier CardTiers names; a refusal (permission, template)
+   * moves the tier down and the same card goes again the next way, so nothing is lost.
    */
   async sendCard(target: SendTarget, card: Card): Promise<SentMessage> {
-    if (this.cardsRefused) return this.sendCardAsMarkdown(target, card);
-    try {
-      return await this.sendInteractiveCard(target, card);
-    } catch (e) {
-      if (!isPermissionRefusal(e)) throw e;
-      if (!this.cardsRefused) {
-        this.log.error(
-          { code: (e as PlatformError).code },
-          'DingTalk refused robot interactive cards (no permission): sending cards as markdown messages; apply for the interactive-card permission in the developer console',
-        );
+    for (;;) {
+      const tier = this.tiers.current();
+      if (tier === 'markdown') return this.sendCardAsMarkdown(target, card);
+      const templateId = tier === 'hospital' ? this.tiers.hospitalTemplateId! : PUBLIC_AI_CARD_TEMPLATE;
+      try {
+        return await this.sendCardInstance(target, card, tier, templateId);
+      } catch (e) {
+        const refusal = CardTiers.refusalOf(e, templateId);
+        if (!refusal) throw e;
+        this.tiers.refuse(refusal);
       }
-      this.cardsRefused = true;
-      return this.sendCardAsMarkdown(target, card);
     }
   }
 
+  private async sendCardInstance(target: SendTarget, card: Card, template: 'ai' | 'hospital', templateId: string): Promise<SentMessage> {
+    const rendered = renderDingTalkCard(card, template);
+    const outTrackId = outTrackIdFor(target.idempotencyKey);
+    // Remembered first: a click can arrive before createAndDeliver has answered.
+    await this.store.put(outTrackId, {
+      conversation: target.conversation,
+      buttons: rendered.buttons,
+      ...(rendered.form ? { form: rendered.form } : {}),
+      template,
+      params: rendered.params,
+    });
+    await this.instances.deliver(outTrackId, target.conversation, templateId, rendered.params);
+    return { messageId: outTrackId };
+  }
+
   private async sendCardAsMarkdown(target: SendTarget, card: Card): Promise<SentMessage> {
-    const md = renderDingTalkMarkdown(card);
+    // In a group a stream robot hears only messages that @ it, so a link that sends text
+    // without the mention would go nowhere: there the code is typed after @-mentioning.
+    const md = renderDingTalkMarkdown(card, target.conversation.type === 'direct' ? 'dtmd' : 'typed');
     const sent = await this.sendMarkdown(target, md.title, md.text);
     const id = `md_${sent.messageId || randomUUID()}`;
     await this.store.put(id, { conversation: target.conversation, buttons: {}, markdown: true });
     return { messageId: id };
   }
 
-  /** https://open.dingtalk.com/document/development/robots-send-interactive-cards */
-  private async sendInteractiveCard(target: SendTarget, card: Card): Promise<SentMessage> {
-    const rendered = renderDingTalkCard(card);
-    const cardBizId = cardBizIdFor(target.idempotencyKey);
-    await this.store.put(cardBizId, { conversation: target.conversation, buttons: rendered.buttons });
-    const c = target.conversation;
-    await this.api.call('POST', '/v1.0/im/v1.0/robot/interactiveCards/send', {
-      cardTemplateId: 'StandardCard',
-      cardBizId,
-      robotCode: this.robotCode,
-      // Routes the card's button callbacks to this app (delivered on the stream's card topic).
-      callbackRouteKey: this.robotCode,
-      cardData: JSON.stringify(rendered.card),
-      ...(c.type === 'group' ? { openConversationId: c.chatId } : { singleChatReceiver: JSON.stringify({ userId: c.platformUserId }) }),
-      sendOptions: {},
-      pullStrategy: false,
-    });
-    return { messageId: cardBizId };
-  }
-
-  /** https://open.dingtalk.com/document/development/update-the-robot-to-send-interactive-cards */
-  async updateCard(messageId: string, card: Card): Promise<void> {
+  /** Updates a card in place (PUT /v1.0/card/instances); after a click, also resets the clicker's view. */
+  async updateCard(messageId: string, card: Card, clicker?: string): Promise<void> {
     const prev = await this.store.get(messageId);
     if (prev?.markdown) {
       // A markdown message cannot be edited: the new state arrives as a new message.
-      const md = renderDingTalkMarkdown(card);
+      const md = renderDingTalkMarkdown(card, prev.conversation.type === 'direct' ? 'dtmd' : 'typed');
       await this.sendMarkdown({ conversation: prev.conversation }, md.title, md.text);
       return;
     }
-    const rendered = renderDingTalkCard(card);
-    if (prev) await this.store.put(messageId, { ...prev, buttons: rendered.buttons });
-    await this.api.call('PUT', '/v1.0/im/robots/interactiveCards', {
-      cardBizId: messageId,
-      cardData: JSON.stringify(rendered.card),
-      updateOptions: { updateCardDataByKey: false, updatePrivateDataByKey: false },
-    });
+    const template = prev?.template ?? (this.tiers.current() === 'hospital' ? 'hospital' : 'ai');
+    const rendered = renderDingTalkCard(card, template);
+    if (prev) {
+      await this.store.put(messageId, {
+        ...prev,
+        buttons: rendered.buttons,
+        ...(rendered.form ? { form: rendered.form } : { form: undefined }),
+        params: rendered.params,
+      });
+    }
+    await this.instances.update(messageId, rendered.params, clicker ? { userId: clicker, params: restoredPrivateParams(rendered.params) } : undefined);
   }
 
   /** https://open.dingtalk.com/document/orgapp/upload-media-files */
@@ -408,16 +420,4 @@ export class DingTalkPlatform implements ChatPlatform {
   async uploadImage(data: Buffer, name: string): Promise<string> {
     return this.uploadMedia('image', data, name, name.endsWith('.jpg') || name.endsWith('.jpeg') ? 'image/jpeg' : 'image/png');
   }
-}
-
-/** DingTalk's answer when the app lacks an API's permission (HTTP 403, Forbidden.AccessDenied.*). */
-function isPermissionRefusal(e: unknown): boolean {
-  return e instanceof PlatformError && /Forbidden|AccessDenied|PermissionDenied|NoPermission/i.test(String(e.code ?? ''));
-}
-
-/** cardBizId must be at most 64 safe characters; a longer or odd key is hashed, deterministically. */
-export function cardBizIdFor(idempotencyKey?: string): string {
-  if (!idempotencyKey) return `qla_${randomUUID().replace(/-/g, '')}`;
-  if (/^[A-Za-z0-9_.:-]{1,64}$/.test(idempotencyKey)) return idempotencyKey;
-  return `qlk_${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 48)}`;
 }

@@ -4,13 +4,20 @@ import type { Conversation } from '../types.js';
 
 /**
  * What the adapter remembers about each card it sent: where it went (a card callback names
- * the card and the clicker, not the chat) and what each button means (a StandardCard button
- * reports only its id). Kept in Redis so a click after a restart still finds its handler.
+ * the card and the clicker, not the chat), which template it used, and what each button
+ * token means (a click reports only the token). Kept in Redis so a click after a restart
+ * still finds its handler.
  */
 export interface SentCard {
   conversation: Conversation;
   buttons: Record<string, { actionId: string; value?: ActionValue }>;
-  /** Sent as a markdown message (cards refused): an update goes out as a new message. */
+  /** The card's form, submitted as actionIds ["form"]. */
+  form?: { actionId: string; value?: ActionValue };
+  /** Which template rendered it; an update renders for the same one. */
+  template?: 'ai' | 'hospital';
+  /** The card data last sent, to reset a clicker's private view after a click without a new card. */
+  params?: Record<string, string>;
+  /** Sent as a markdown message (no card template usable): an update goes out as a new message. */
   markdown?: boolean;
 }
 

@@ -16,5 +16,6 @@ export async function createDingTalkPlatform(env: Env, logger: Logger): Promise<
     logger,
     redisUrl: env.REDIS_URL,
     redisPrefix: env.REDIS_PREFIX,
+    ...(env.DINGTALK_CARD_TEMPLATE_ID ? { cardTemplateId: env.DINGTALK_CARD_TEMPLATE_ID } : {}),
   });
 }

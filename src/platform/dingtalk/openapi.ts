@@ -35,6 +35,11 @@ const RETRYABLE_CODE = /throttl|qpslimit|flowcontrol|serviceunavailable|systembu
 
 class TokenRejected extends Error {}
 
+/** A refused call; a missing permission names the scopes it needs (403 accessdenieddetail.requiredScopes). */
+export class DingTalkApiError extends PlatformError {
+  requiredScopes: string[] = [];
+}
+
 export class DingTalkOpenApi {
   readonly tokens: TokenCache;
   private maxAttempts: number;
@@ -161,11 +166,14 @@ function apiError(label: string, r: Response, body: Record<string, unknown>, opt
   if (!opts.tokenCall && TOKEN_CODES.has(code)) return new TokenRejected(code);
   const retryAfter = Number(r.headers.get('retry-after'));
   const retryable = r.status === 429 || r.status >= 500 || RETRYABLE_CODE.test(code);
-  return new PlatformError(
+  const err = new DingTalkApiError(
     `DingTalk ${label} failed: HTTP ${r.status} ${code}${typeof body.message === 'string' ? ` ${body.message}` : ''}`,
     'dingtalk',
     code,
     retryable,
     retryable && Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter * 1000, 30_000) : undefined,
   );
+  const scopes = (body.accessdenieddetail as { requiredScopes?: unknown } | undefined)?.requiredScopes;
+  if (Array.isArray(scopes)) err.requiredScopes = scopes.filter((x): x is string => typeof x === 'string');
+  return err;
 }

@@ -25,6 +25,8 @@ export interface StreamOptions {
   reconnectBaseMs?: number;
   /** Called for each robot message or card callback, after it has been acknowledged. */
   onCallback: (frame: DWClientDownStream) => void;
+  /** What the ack carries (a card callback's answer); `{}` when absent. Must be quick. */
+  ackFor?: (frame: DWClientDownStream) => Record<string, unknown>;
 }
 
 let linkSeq = 0;
@@ -169,7 +171,13 @@ export class StreamSupervisor {
     const onFrame = (frame: DWClientDownStream) => {
       // Acknowledge at once, before any work, so slow handling never triggers redelivery.
       try {
-        link.socketCallBackResponse(frame.headers.messageId, {});
+        let response: Record<string, unknown> = {};
+        try {
+          response = this.opts.ackFor?.(frame) ?? {};
+        } catch {
+          /* a bad frame is still acknowledged, with nothing in it */
+        }
+        link.socketCallBackResponse(frame.headers.messageId, response);
       } catch (e) {
         this.opts.logger.warn({ err: (e as Error).message }, 'dingtalk ack failed');
       }

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { createLogger } from '../../../src/logger.js';
 import { DingTalkPlatform, type DingTalkOptions } from '../../../src/platform/dingtalk/adapter.js';
-import { startTestApp, type TestApp } from '../../helpers/app.js';
+import { startTestApp, type TestApp, type TestAppOptions } from '../../helpers/app.js';
 import { REDIS_URL, uniqueName } from '../../helpers/db.js';
 import { FakeDingTalk, type FakeOptions } from './server.js';
 
@@ -16,7 +16,12 @@ export interface DingTalkHarness {
 }
 
 /** A whole bot on DingTalk: the real dingtalk-stream client against the fake, real Redis + PostgreSQL. */
-export async function startDingTalkApp(label: string, fakeOpts: Partial<FakeOptions> = {}, adapterOpts: Partial<DingTalkOptions> = {}): Promise<DingTalkHarness> {
+export async function startDingTalkApp(
+  label: string,
+  fakeOpts: Partial<FakeOptions> = {},
+  adapterOpts: Partial<DingTalkOptions> = {},
+  appOpts: Pick<TestAppOptions, 'settings' | 'now'> = {},
+): Promise<DingTalkHarness> {
   const fake = new FakeDingTalk({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, keepaliveMs: 500, ackTimeoutMs: 1500, ...fakeOpts });
   const url = await fake.start();
   const cardPrefix = `test:${uniqueName(`${label}_cards`)}`;
@@ -33,6 +38,7 @@ export async function startDingTalkApp(label: string, fakeOpts: Partial<FakeOpti
     ...adapterOpts,
   });
   const t = await startTestApp({
+    ...appOpts,
     label,
     platforms: [adapter],
     env: { DINGTALK_CLIENT_ID: CLIENT_ID, DINGTALK_CLIENT_SECRET: CLIENT_SECRET, DINGTALK_API_BASE: url, DINGTALK_OAPI_BASE: url, SANDBOX: 'off' },
@@ -50,6 +56,37 @@ export async function startDingTalkApp(label: string, fakeOpts: Partial<FakeOpti
       r.disconnect();
     },
   };
+}
+
+/** Cards a user (by DingTalk user id) or a group got, newest last, with what they show. */
+export function cardsOf(fake: FakeDingTalk, space: string): { id: string; title: string; content: string; buttons: { id: string; label: string }[] }[] {
+  return fake.cardsTo(space).map((c) => {
+    const v = fake.view(c.outTrackId);
+    return { id: c.outTrackId, title: v.title, content: v.content, buttons: fake.buttonsOf(c.outTrackId) };
+  });
+}
+
+/** The newest card of `space` whose title contains every one of `words`. */
+export function newestCard(fake: FakeDingTalk, space: string, ...words: string[]) {
+  return cardsOf(fake, space).reverse().find((c) => words.every((w) => c.title.includes(w)));
+}
+
+/** The ids of the cards a space has now, so a test can wait for one that comes after. */
+export const cardIds = (fake: FakeDingTalk, space: string): Set<string> => new Set(fake.cardsTo(space).map((c) => c.outTrackId));
+
+/** The newest card of `space` not in `before` whose title contains every one of `words`. */
+export function freshCard(fake: FakeDingTalk, space: string, before: Set<string>, ...words: string[]) {
+  const c = newestCard(fake, space, ...words);
+  return c && !before.has(c.id) ? c : undefined;
+}
+
+/** Clicks the button labelled `label` (prefix) on a card, as `userId`. */
+export function clickLabel(fake: FakeDingTalk, outTrackId: string, userId: string, label: string): string {
+  const b = fake.buttonsOf(outTrackId, userId).find((x) => x.label.startsWith(label));
+  if (!b) throw new Error(`no button ${label} on ${fake.view(outTrackId).title}: ${fake.buttonsOf(outTrackId, userId).map((x) => x.label).join(', ')}`);
+  const id = fake.click(outTrackId, userId, b.id);
+  if (!id) throw new Error(`click on ${label} was not delivered: ${JSON.stringify(fake.droppedClicks.at(-1))}`);
+  return id;
 }
 
 /** Polls until `fn` returns a truthy value. */

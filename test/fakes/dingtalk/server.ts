@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage as HttpRequest, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { applyUpdate, CardError, checkCreate, requireParamMap, PUBLIC_AI_TEMPLATE, viewOf, type CardInstance, type CardView, type TemplateInfo, type TemplateKind } from './cards.js';
 
 /**
- * A faithful fake of the parts of DingTalk the bot talks to, on loopback, for tests.
+ * A strict fake of the parts of DingTalk the bot talks to, on loopback, for tests.
  * Built from DingTalk's published docs (linked next to each endpoint) and the source of the
  * official SDKs (dingtalk-stream for Node in node_modules, dingtalk-stream-sdk-python).
  *
@@ -17,6 +18,12 @@ import { WebSocketServer, type WebSocket } from 'ws';
  * OpenAPI: token header checked, required fields and JSON-string fields validated, answers and
  * error codes in the real shapes; switches inject failures (429, 5xx, 400), slow answers and
  * token expiry; everything received is recorded.
+ * Strict as the platform is for an app created today: a per-app permission set (403 with
+ * requiredScopes; the legacy interactiveCards API never granted), card instances with a
+ * template registry and field checks (cards.ts), clicks only for STREAM cards of this app to
+ * a connection that subscribed the card topic, the 2 s card-ack deadline with one
+ * redelivery, group text only when the robot is @-mentioned, batchSend's 20-id limit with
+ * per-id invalid/flow-controlled lists and an optional calls-per-second quota.
  */
 
 export const TOPIC_ROBOT = '/v1.0/im/bot/messages/get';
@@ -35,9 +42,28 @@ export interface FakeOptions {
   disconnectCloseDelayMs?: number;
   /** Staff ids the org knows; others come back in invalidStaffIdList. Empty = everyone. */
   knownUserIds?: string[];
-  /** The app lacks the robot interactive-card permission: those APIs answer 403. */
+  /** Shorthand: the app lacks Card.Instance.Write (card-instance APIs answer 403). */
   cardsForbidden?: boolean;
+  /** The scopes the app was granted; default DEFAULT_SCOPES (what a new app can get). */
+  permissions?: string[];
+  /** A card callback not acknowledged within this shows the clicker an error (2 s on the platform). */
+  cardAckDeadlineMs?: number;
+  /** Unacknowledged card callbacks are delivered again this many times (once on the platform). */
+  cardRedeliveries?: number;
+  /** batchSend calls allowed per second for the app (0 = unlimited); more answer 429. */
+  batchSendPerSecond?: number;
 }
+
+/** Robot messages (单聊批量发送, 群聊发送, 文件下载): 企业内机器人发送消息权限. */
+export const SCOPE_ROBOT = 'qyapi_robot_sendmsg';
+/** Card instances (createAndDeliver, PUT /v1.0/card/instances): 互动卡片实例写权限. */
+export const SCOPE_CARD = 'Card.Instance.Write';
+/**
+ * The fake's name for the legacy robot interactive-card permission (互动卡片普通版), whose row
+ * reads "暂不支持新增申请": never granted by default, as for an app created today.
+ */
+export const SCOPE_LEGACY_CARD = 'legacy.Robot.InteractiveCard';
+export const DEFAULT_SCOPES = [SCOPE_ROBOT, SCOPE_CARD];
 
 export interface RecordedRequest {
   method: string;
@@ -55,11 +81,26 @@ export interface FakeConnection {
   state: 'open' | 'draining' | 'silent' | 'closed';
   pongs: number;
   openedAt: number;
+  /** Topics the client subscribed when it asked the gateway for this connection. */
+  topics: string[];
+}
+
+/** What a card callback's ack carried, and how long after delivery it came. */
+export interface CardAck {
+  messageId: string;
+  outTrackId: string;
+  userId: string;
+  latencyMs: number;
+  late: boolean;
+  response: Record<string, unknown>;
 }
 
 interface Pending {
   frame: StreamFrame;
+  /** Deliveries allowed after the first. */
+  redeliveries: number;
   attempts: number;
+  lastSentAt?: number;
   acked: boolean;
   timer?: NodeJS.Timeout;
   deliveredOn: number[];
@@ -72,6 +113,7 @@ interface StreamFrame {
   data: string;
 }
 
+/** A legacy StandardCard (interactiveCards/send), kept only to prove the bot no longer uses it. */
 export interface SentCardRecord {
   cardBizId: string;
   processQueryKey: string;
@@ -110,7 +152,7 @@ export class FakeDingTalk {
   url = '';
   private server: Server;
   private wss: WebSocketServer;
-  private tickets = new Map<string, number>();
+  private tickets = new Map<string, string[]>();
   private connSeq = 0;
   readonly connections: FakeConnection[] = [];
   private pending = new Map<string, Pending>();
@@ -124,6 +166,21 @@ export class FakeDingTalk {
   readonly oto: { userIds: string[]; msgKey: string; msgParam: Record<string, unknown>; processQueryKey: string }[] = [];
   readonly group: { openConversationId: string; msgKey: string; msgParam: Record<string, unknown>; processQueryKey: string }[] = [];
   readonly cards = new Map<string, SentCardRecord>();
+  /** Card instances by outTrackId. */
+  readonly instances = new Map<string, CardInstance>();
+  readonly templates = new Map<string, TemplateInfo>([[PUBLIC_AI_TEMPLATE, { id: PUBLIC_AI_TEMPLATE, kind: 'ai', published: true }]]);
+  readonly cardAcks: CardAck[] = [];
+  /** Clicks the platform dropped, and why (no STREAM callback, no subscribed connection). */
+  readonly droppedClicks: { outTrackId: string; reason: string }[] = [];
+  /** PUTs to a card while one of its callbacks still waited for its ack (the docs forbid it). */
+  readonly putsInsideCallback: string[] = [];
+  /** Group messages that did not @ the robot: a stream bot never receives them. */
+  readonly unmentionedGroupTexts: string[] = [];
+  readonly scopes: Set<string>;
+  /** Instances created without delivery (POST /v1.0/card/instances). */
+  readonly undelivered = new Set<string>();
+  private flowControlled = new Map<string, number>();
+  private batchSendTimes: number[] = [];
   readonly media = new Map<string, { name: string; type: string; size: number }>();
   /** Bytes of pictures/files users sent, by downloadCode, and the short-lived URLs handed out for them. */
   readonly userFiles = new Map<string, { data: Buffer; mime: string; expiresAt: number }>();
@@ -144,8 +201,14 @@ export class FakeDingTalk {
       disconnectCloseDelayMs: 30_000,
       knownUserIds: [],
       cardsForbidden: false,
+      permissions: DEFAULT_SCOPES,
+      cardAckDeadlineMs: 2000,
+      cardRedeliveries: 1,
+      batchSendPerSecond: 0,
       ...opts,
     };
+    this.scopes = new Set(this.opts.permissions);
+    if (this.opts.cardsForbidden) this.scopes.delete(SCOPE_CARD);
     this.server = createServer((req, res) => void this.route(req, res));
     this.wss = new WebSocketServer({ noServer: true });
     this.server.on('upgrade', (req, socket, head) => {
@@ -156,8 +219,9 @@ export class FakeDingTalk {
         socket.destroy();
         return;
       }
+      const topics = this.tickets.get(ticket) ?? [];
       this.tickets.delete(ticket); // one-time
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws));
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, topics));
     });
   }
 
@@ -198,6 +262,21 @@ export class FakeDingTalk {
   ignoreAcks(n: number): void {
     this.ignoreAckCount += n;
   }
+  /** The admin grants or withdraws a permission in the developer console. */
+  grant(scope: string): void {
+    this.scopes.add(scope);
+  }
+  revoke(scope: string): void {
+    this.scopes.delete(scope);
+  }
+  /** A template imported and published in 卡片平台 (or imported but left unpublished). */
+  importTemplate(id: string, kind: TemplateKind = 'designer', published = true): void {
+    this.templates.set(id, { id, kind, published });
+  }
+  /** The next `times` batchSends naming `userId` put it in flowControlledStaffIdList. */
+  flowControl(userId: string, times = 1): void {
+    this.flowControlled.set(userId, (this.flowControlled.get(userId) ?? 0) + times);
+  }
   live(): FakeConnection[] {
     return this.connections.filter((c) => c.state === 'open');
   }
@@ -232,8 +311,8 @@ export class FakeDingTalk {
 
   // ---- stream --------------------------------------------------------------------------
 
-  private onConnection(ws: WebSocket): void {
-    const conn: FakeConnection = { id: ++this.connSeq, ws, state: 'open', pongs: 0, openedAt: Date.now() };
+  private onConnection(ws: WebSocket, topics: string[]): void {
+    const conn: FakeConnection = { id: ++this.connSeq, ws, state: 'open', pongs: 0, openedAt: Date.now(), topics };
     this.connections.push(conn);
     ws.on('message', (raw) => this.onUpstream(conn, String(raw)));
     ws.on('close', () => {
@@ -268,6 +347,24 @@ export class FakeDingTalk {
     if (p.timer) clearTimeout(p.timer);
     p.timer = undefined;
     this.acks.push(id);
+    if (p.frame.headers.topic === TOPIC_CARD) this.onCardAck(id, p, msg.data);
+  }
+
+  /**
+   * The ack of a card callback is its answer (socketCallBackResponse wraps it as
+   * `{"response": …}`): the clicker's private data and, optionally, the card data.
+   */
+  private onCardAck(messageId: string, p: Pending, raw: string | undefined): void {
+    const cb = JSON.parse(p.frame.data) as { outTrackId: string; userId: string };
+    const wrapped = (parseJsonString(raw) ?? {}) as { response?: Record<string, unknown> };
+    const response = wrapped.response ?? {};
+    const latencyMs = Date.now() - (p.lastSentAt ?? Date.now());
+    const late = latencyMs > this.opts.cardAckDeadlineMs;
+    this.cardAcks.push({ messageId, outTrackId: cb.outTrackId, userId: cb.userId, latencyMs, late, response });
+    const inst = this.instances.get(cb.outTrackId);
+    if (!inst || late) return;
+    const u = response as { cardData?: unknown; userPrivateData?: unknown; cardUpdateOptions?: unknown };
+    applyUpdate(inst, { ...(u.cardData ? { cardData: u.cardData } : {}), ...(u.userPrivateData ? { privateData: { [cb.userId]: u.userPrivateData } } : {}), cardUpdateOptions: u.cardUpdateOptions }, cb.userId);
   }
 
   private sendSystem(c: FakeConnection, topic: string, data: string): void {
@@ -287,7 +384,8 @@ export class FakeDingTalk {
   private trySend(messageId: string): void {
     const p = this.pending.get(messageId);
     if (!p || p.acked) return;
-    const conn = this.live().at(-1);
+    // A CALLBACK goes only to a connection whose client subscribed its topic.
+    const conn = this.live().filter((c) => c.topics.includes(p.frame.headers.topic ?? '')).at(-1);
     if (!conn) {
       p.timer = undefined; // waits for the next connection
       return;
@@ -296,11 +394,12 @@ export class FakeDingTalk {
     p.deliveredOn.push(conn.id);
     const frame = { ...p.frame, headers: { ...p.frame.headers, connectionId: `conn_${conn.id}`, time: String(Date.now()) } };
     conn.ws.send(JSON.stringify(frame));
+    p.lastSentAt = Date.now();
     this.deliveries.push({ messageId, connection: conn.id, attempt: p.attempts });
     p.timer = setTimeout(() => {
       p.timer = undefined;
       if (p.acked) return;
-      if (p.attempts > this.opts.maxRedeliveries) return;
+      if (p.attempts > p.redeliveries) return;
       this.trySend(messageId);
     }, this.opts.ackTimeoutMs);
     p.timer.unref();
@@ -314,7 +413,8 @@ export class FakeDingTalk {
       headers: { appId: this.opts.clientId, contentType: 'application/json', messageId, time: String(Date.now()), topic },
       data: JSON.stringify(data),
     };
-    this.pending.set(messageId, { frame, attempts: 0, acked: false, deliveredOn: [] });
+    const redeliveries = topic === TOPIC_CARD ? this.opts.cardRedeliveries : this.opts.maxRedeliveries;
+    this.pending.set(messageId, { frame, redeliveries, attempts: 0, acked: false, deliveredOn: [] });
     this.trySend(messageId);
     return messageId;
   }
@@ -327,6 +427,8 @@ export class FakeDingTalk {
     staffId: string;
     text: string;
     group?: { openConversationId: string; title?: string };
+    /** In a group, whether the message @-mentions the robot (default true); if not, it never reaches the bot. */
+    mentioned?: boolean;
     nick?: string;
     msgId?: string;
     /** A picture or file message instead of text (robot receive-message content shapes). */
@@ -337,6 +439,12 @@ export class FakeDingTalk {
   }): { msgId: string; messageId: string } {
     const msgId = m.msgId ?? `msg${randomUUID().replace(/-/g, '')}`;
     const now = Date.now();
+    // https://open.dingtalk.com/document/orgapp/receive-message: a group message reaches the
+    // robot only when it is @-mentioned.
+    if (m.group && m.mentioned === false) {
+      this.unmentionedGroupTexts.push(m.text);
+      return { msgId, messageId: '' };
+    }
     const code = m.picture?.downloadCode ?? m.file?.downloadCode;
     if (code && m.data) this.userFiles.set(code, { data: m.data.bytes, mime: m.data.mime, expiresAt: now + (m.data.codeTtlMs ?? 24 * 3600_000) });
     const group = m.group;
@@ -367,35 +475,85 @@ export class FakeDingTalk {
   }
 
   /**
-   * A user clicks a request button on a card the robot sent. Payload as in
-   * https://open.dingtalk.com/document/development/event-callback-card (content and value are
-   * JSON strings of {cardPrivateData: {actionIds, params}}).
+   * A user clicks a request button on a card instance. Payload as in
+   * https://open.dingtalk.com/document/orgapp/instructions-for-filling-in-api-card-callback:
+   * `data` is JSON whose `content` (and its twin `value`) is JSON again:
+   * {cardPrivateData: {actionIds, params}}. Delivered only for a card created with
+   * callbackType STREAM by this app, to a connection that subscribed the card topic; else
+   * the click goes nowhere (returns undefined, reason in droppedClicks).
    */
-  click(cardBizId: string, userId: string, buttonId: string, params: Record<string, string> = {}): string {
-    const card = this.cards.get(cardBizId);
-    if (!card) throw new Error(`fake dingtalk: no card ${cardBizId}`);
-    const button = card.cardData.contents.flatMap((c) => c.actions ?? []).find((b) => b.id === buttonId);
-    if (!button) throw new Error(`fake dingtalk: card ${cardBizId} has no button ${buttonId}`);
-    if (button.actionType !== 'request') throw new Error(`fake dingtalk: button ${buttonId} opens a link, it calls nothing back`);
-    const content = JSON.stringify({ cardPrivateData: { actionIds: [buttonId], params } });
+  click(outTrackId: string, userId: string, buttonId: string): string | undefined {
+    const inst = this.instances.get(outTrackId);
+    if (!inst) throw new Error(`fake dingtalk: no card ${outTrackId}`);
+    const view = viewOf(inst, userId);
+    const button = view.buttons.find((b) => b.id === buttonId);
+    if (!button) throw new Error(`fake dingtalk: card ${outTrackId} shows ${userId} no button ${buttonId} (has ${view.buttons.map((b) => b.id).join(', ')})`);
+    if (!button.request) throw new Error(`fake dingtalk: button ${buttonId} calls nothing back`);
+    // A list-bound button group in a designer template calls back one action id and passes
+    // the item's id in params; the public AI card calls back the button's own id.
+    const privateData = inst.kind === 'designer' ? { actionIds: ['btn'], params: { token: buttonId } } : { actionIds: [buttonId], params: {} };
+    return this.cardCallback(inst, userId, privateData);
+  }
+
+  /** A user fills in the card's 表单 and presses its submit button: actionIds ["form"], params.form. */
+  submitForm(outTrackId: string, userId: string, values: Record<string, string>): string | undefined {
+    const inst = this.instances.get(outTrackId);
+    if (!inst) throw new Error(`fake dingtalk: no card ${outTrackId}`);
+    const form = viewOf(inst, userId).form;
+    if (!form) throw new Error(`fake dingtalk: card ${outTrackId} has no form`);
+    for (const f of form.fields) {
+      const v = values[f.name];
+      // The client itself refuses to submit a form with a required field empty or a bad choice.
+      if (f.required && !v) throw new Error(`fake dingtalk: form field ${f.name} is required`);
+      if (v && f.type === 'SELECT' && !(f.options ?? []).some((o) => o.value === v)) throw new Error(`fake dingtalk: ${v} is not an option of ${f.name}`);
+      if (v && f.type === 'NUMBER' && !Number.isFinite(Number(v))) throw new Error(`fake dingtalk: ${f.name} takes a number`);
+    }
+    return this.cardCallback(inst, userId, { actionIds: ['form'], params: { form: values } });
+  }
+
+  private cardCallback(inst: CardInstance, userId: string, cardPrivateData: { actionIds: string[]; params: Record<string, unknown> }): string | undefined {
+    if (inst.callbackType !== 'STREAM') {
+      this.droppedClicks.push({ outTrackId: inst.outTrackId, reason: 'card not created with callbackType STREAM' });
+      return undefined;
+    }
+    if (inst.createdBy !== this.opts.clientId) {
+      this.droppedClicks.push({ outTrackId: inst.outTrackId, reason: 'card created by another app' });
+      return undefined;
+    }
+    if (!this.live().some((c) => c.topics.includes(TOPIC_CARD))) {
+      this.droppedClicks.push({ outTrackId: inst.outTrackId, reason: 'no connection subscribed the card topic' });
+      return undefined;
+    }
+    const content = JSON.stringify({ cardPrivateData });
     return this.deliver(TOPIC_CARD, {
       extension: '{}',
       corpId: this.opts.corpId,
-      spaceType: 'target' in card && 'openConversationId' in card.target ? 'IM_GROUP' : 'IM_ROBOT',
+      spaceType: inst.space.type,
+      spaceId: inst.space.id,
       userIdType: 1,
       type: 'actionCallback',
       userId,
       content,
-      spaceId: '',
-      outTrackId: cardBizId,
+      outTrackId: inst.outTrackId,
       value: content,
     });
   }
 
-  /** Buttons that call back, on the card's current content, by label. */
-  buttonsOf(cardBizId: string): { id: string; label: string }[] {
-    const card = this.cards.get(cardBizId);
-    return (card?.cardData.contents ?? []).flatMap((c) => c.actions ?? []).filter((b) => b.actionType === 'request').map((b) => ({ id: b.id, label: b.label.text }));
+  /** The card as `userId` sees it now. */
+  view(outTrackId: string, userId?: string): CardView {
+    const inst = this.instances.get(outTrackId);
+    if (!inst) throw new Error(`fake dingtalk: no card ${outTrackId}`);
+    return viewOf(inst, userId);
+  }
+
+  /** Card instances delivered to a user's 1:1 chat with the robot, or to a group, oldest first. */
+  cardsTo(space: string): CardInstance[] {
+    return [...this.instances.values()].filter((c) => c.space.id === space);
+  }
+
+  /** Request buttons on a card as `userId` sees it. */
+  buttonsOf(outTrackId: string, userId?: string): { id: string; label: string }[] {
+    return this.view(outTrackId, userId).buttons.filter((b) => b.request).map((b) => ({ id: b.id, label: b.label }));
   }
 
   // ---- HTTP ----------------------------------------------------------------------------
@@ -446,14 +604,30 @@ export class FakeDingTalk {
       }
       out = await this.handle(rec.method, u.pathname, u.searchParams, req, body);
     } catch (e) {
-      if (!(e instanceof HttpError)) throw e;
-      status = e.status;
-      out = e.body;
+      if (e instanceof CardError) {
+        status = e.status;
+        out = { code: e.code, message: e.message, requestid: randomUUID().toUpperCase() };
+      } else {
+        if (!(e instanceof HttpError)) throw e;
+        status = e.status;
+        out = e.body;
+      }
     }
     rec.status = status;
     this.received.push(rec);
     res.writeHead(status, { 'content-type': 'application/json;charset=utf-8' });
     res.end(JSON.stringify(out));
+  }
+
+  /** 403 as the platform answers an app without the API's permission, naming the scope. */
+  private requireScope(scope: string): void {
+    if (this.scopes.has(scope)) return;
+    throw new HttpError(403, {
+      code: 'Forbidden.AccessDenied.AccessTokenPermissionDenied',
+      message: '没有调用该接口的权限，接口权限申请参考：https://open.dingtalk.com/document/orgapp-server/add-api-permission',
+      requestid: randomUUID().toUpperCase(),
+      accessdenieddetail: { requiredScopes: [scope], accessTokenType: 'app', isScopeOwnerAllowedToApply: true },
+    });
   }
 
   private requireToken(req: HttpRequest): void {
@@ -491,12 +665,19 @@ export class FakeDingTalk {
           throw apiError(400, 'InvalidParameter', 'subscriptions must be a list of {type, topic}');
         }
         const ticket = randomUUID();
-        this.tickets.set(ticket, Date.now());
+        this.tickets.set(ticket, (subs as { type: string; topic: string }[]).filter((x) => x.type === 'CALLBACK').map((x) => x.topic));
         return { endpoint: `${this.url.replace('http', 'ws')}/connect`, ticket };
       }
       // https://open.dingtalk.com/document/orgapp/chatbots-send-one-on-one-chat-messages-in-batches
       case 'POST /v1.0/robot/oToMessages/batchSend': {
         this.requireToken(req);
+        this.requireScope(SCOPE_ROBOT);
+        if (this.opts.batchSendPerSecond > 0) {
+          const now = Date.now();
+          this.batchSendTimes = this.batchSendTimes.filter((t) => t > now - 1000);
+          if (this.batchSendTimes.length >= this.opts.batchSendPerSecond) throw apiError(429, 'Forbidden.AccessDenied.QpsLimitForApi', '调用频率超过限制');
+          this.batchSendTimes.push(now);
+        }
         this.requireRobot(b.robotCode);
         if (!Array.isArray(b.userIds) || b.userIds.length === 0 || b.userIds.length > 20 || b.userIds.some((u) => typeof u !== 'string')) {
           throw apiError(400, 'param.error', 'userIds 必须是 1 到 20 个 userId');
@@ -504,9 +685,11 @@ export class FakeDingTalk {
         const msgParam = this.requireMsg(b.msgKey, b.msgParam);
         const userIds = b.userIds as string[];
         const invalid = this.opts.knownUserIds.length ? userIds.filter((u) => !this.opts.knownUserIds.includes(u)) : [];
+        const limited = userIds.filter((u) => !invalid.includes(u) && (this.flowControlled.get(u) ?? 0) > 0);
+        for (const u of limited) this.flowControlled.set(u, this.flowControlled.get(u)! - 1);
         const processQueryKey = randomUUID();
-        this.oto.push({ userIds: userIds.filter((u) => !invalid.includes(u)), msgKey: String(b.msgKey), msgParam, processQueryKey });
-        return { processQueryKey, invalidStaffIdList: invalid, flowControlledStaffIdList: [] };
+        this.oto.push({ userIds: userIds.filter((u) => !invalid.includes(u) && !limited.includes(u)), msgKey: String(b.msgKey), msgParam, processQueryKey });
+        return { processQueryKey, invalidStaffIdList: invalid, flowControlledStaffIdList: limited };
       }
       // https://open.dingtalk.com/document/orgapp/download-the-file-content-of-the-robot-receiving-message
       case 'POST /v1.0/robot/messageFiles/download': {
@@ -523,6 +706,7 @@ export class FakeDingTalk {
       // https://open.dingtalk.com/document/orgapp/the-robot-sends-a-group-message
       case 'POST /v1.0/robot/groupMessages/send': {
         this.requireToken(req);
+        this.requireScope(SCOPE_ROBOT);
         this.requireRobot(b.robotCode);
         if (typeof b.openConversationId !== 'string' || !b.openConversationId.startsWith('cid')) throw apiError(400, 'invalid.openConversationId', '无效的openConversationId');
         const msgParam = this.requireMsg(b.msgKey, b.msgParam);
@@ -531,9 +715,70 @@ export class FakeDingTalk {
         return { processQueryKey };
       }
       // https://open.dingtalk.com/document/development/robots-send-interactive-cards
+      // https://open.dingtalk.com/document/orgapp/create-and-deliver-cards
+      case 'POST /v1.0/card/instances/createAndDeliver': {
+        this.requireToken(req);
+        this.requireScope(SCOPE_CARD);
+        const c = checkCreate(b, this.opts.clientId);
+        const tpl = this.templates.get(c.templateId);
+        if (!tpl || !tpl.published) throw apiError(400, 'param.templateNotExist', `卡片模板不存在或未发布：${c.templateId}`);
+        const existing = this.instances.get(c.outTrackId);
+        if (existing) {
+          // outTrackId names one card for ever: a retried send does not deliver it twice.
+          existing.createRequests += 1;
+          throw apiError(400, 'param.cardAlreadyExist', `卡片实例已存在：${c.outTrackId}`);
+        }
+        const known = this.opts.knownUserIds;
+        const ok = c.space.type === 'IM_GROUP' || known.length === 0 || known.includes(c.space.id);
+        const deliverResults = [{ spaceType: c.space.type, spaceId: c.space.id, success: ok, carrierId: ok ? randomUUID() : '', errorMsg: ok ? '' : '用户不存在或不在应用可见范围内' }];
+        if (ok) {
+          this.instances.set(c.outTrackId, {
+            outTrackId: c.outTrackId, templateId: c.templateId, kind: tpl.kind, ...(c.callbackType ? { callbackType: c.callbackType } : {}),
+            createdBy: this.opts.clientId, space: c.space, cardParamMap: c.cardParamMap, privateData: {}, updates: 0, createRequests: 1,
+          });
+        }
+        // A per-space failure comes inside HTTP 200.
+        return { success: true, result: { outTrackId: c.outTrackId, deliverResults } };
+      }
+      // https://open.dingtalk.com/document/orgapp/interface-for-creating-a-card-instance
+      // (created, not delivered: nobody sees it until /v1.0/card/instances/deliver)
+      case 'POST /v1.0/card/instances': {
+        this.requireToken(req);
+        this.requireScope(SCOPE_CARD);
+        if (typeof b.cardTemplateId !== 'string' || !b.cardTemplateId) throw apiError(400, 'param.error', 'cardTemplateId 不能为空');
+        if (typeof b.outTrackId !== 'string' || !b.outTrackId) throw apiError(400, 'param.error', 'outTrackId 不能为空');
+        const tpl = this.templates.get(b.cardTemplateId);
+        if (!tpl || !tpl.published) throw apiError(400, 'param.templateNotExist', `卡片模板不存在或未发布：${b.cardTemplateId}`);
+        if (this.instances.has(b.outTrackId) || this.undelivered.has(b.outTrackId)) throw apiError(400, 'param.cardAlreadyExist', `卡片实例已存在：${b.outTrackId}`);
+        const cardData = b.cardData as { cardParamMap?: unknown } | undefined;
+        if (cardData !== undefined) requireParamMap(cardData.cardParamMap, 'cardData');
+        this.undelivered.add(b.outTrackId);
+        return { success: true, result: b.outTrackId };
+      }
+      // https://open.dingtalk.com/document/orgapp/interactive-card-update-interface
+      case 'PUT /v1.0/card/instances': {
+        this.requireToken(req);
+        this.requireScope(SCOPE_CARD);
+        if (typeof b.outTrackId !== 'string' || !b.outTrackId) throw apiError(400, 'param.error', 'outTrackId 不能为空');
+        const inst = this.instances.get(b.outTrackId);
+        if (!inst) {
+          if (this.undelivered.has(b.outTrackId)) return { success: true, result: true };
+          throw apiError(400, 'param.cardNotExist', `卡片实例不存在：${b.outTrackId}`);
+        }
+        if ([...this.pending.values()].some((p) => !p.acked && p.attempts > 0 && p.frame.headers.topic === TOPIC_CARD && p.frame.data.includes(`"outTrackId":${JSON.stringify(b.outTrackId)}`))) {
+          this.putsInsideCallback.push(b.outTrackId);
+        }
+        if (b.cardData === undefined && b.privateData === undefined) throw apiError(400, 'param.error', 'cardData 与 privateData 至少填一个');
+        applyUpdate(inst, b);
+        // Counted are changes everyone sees; a private-only PUT resets one user's view.
+        if (b.cardData !== undefined) inst.updates += 1;
+        return { success: true, result: true };
+      }
+      // Legacy (历史文档, closed to new apps since 2024-12-31):
+      // https://open.dingtalk.com/document/development/robots-send-interactive-cards
       case 'POST /v1.0/im/v1.0/robot/interactiveCards/send': {
         this.requireToken(req);
-        if (this.opts.cardsForbidden) throw apiError(403, 'Forbidden.AccessDenied.AccessTokenPermissionDenied', '没有调用该接口的权限，接口权限申请参考：https://open.dingtalk.com/document/orgapp-server/add-api-permission');
+        this.requireScope(SCOPE_LEGACY_CARD);
         if (b.cardTemplateId !== 'StandardCard') throw apiError(400, 'template.isNotExist', '模板不存在');
         this.requireRobot(b.robotCode);
         if (typeof b.cardBizId !== 'string' || !b.cardBizId || b.cardBizId.length > 100) throw apiError(400, 'invalid.bizId', '互动卡片BIZID无效');
@@ -566,7 +811,7 @@ export class FakeDingTalk {
       // https://open.dingtalk.com/document/development/update-the-robot-to-send-interactive-cards
       case 'PUT /v1.0/im/robots/interactiveCards': {
         this.requireToken(req);
-        if (this.opts.cardsForbidden) throw apiError(403, 'Forbidden.AccessDenied.AccessTokenPermissionDenied', '没有调用该接口的权限，接口权限申请参考：https://open.dingtalk.com/document/orgapp-server/add-api-permission');
+        this.requireScope(SCOPE_LEGACY_CARD);
         if (typeof b.cardBizId !== 'string' || !b.cardBizId) throw apiError(400, 'invalid.bizId', '互动卡片BIZID无效');
         const card = this.cards.get(b.cardBizId);
         if (!card) throw apiError(400, 'cardInstance.notExist', '互动卡片实例不存在');

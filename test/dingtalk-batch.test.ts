@@ -1,0 +1,56 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scheduling } from '../scheduler/index.js';
+import { listActiveStaff } from '../src/store/staff.js';
+import { settledCampaign } from './helpers/app.js';
+import { startDingTalkApp, waitFor, type DingTalkHarness } from './fakes/dingtalk/harness.js';
+
+/**
+ * Identical text pushes go 20 recipients per batchSend call, through the real outbound queue,
+ * with the per-recipient lists handled one by one: an invalid staff id fails for good and is
+ * reported to the administrators, a flow-controlled one is sent later, everyone once.
+ */
+describe('5 batched DingTalk text pushes', () => {
+  let h: DingTalkHarness;
+  const INVALID = 'dt604924'; // S0001, left the organisation
+  const LIMITED = 'dt745280'; // S0003, flow-controlled on the first try
+  beforeAll(async () => {
+    h = await startDingTalkApp('dingtalk_batch', {}, {}, { settings: { outbound: { backoffMs: 100, concurrency: 40 } } });
+  });
+  afterAll(async () => {
+    await h?.dispose();
+  });
+
+  it('5 sends a text push to 40 people in about 2 calls, invalid ids reported and flow-controlled ones retried, each person once', async () => {
+    const staff = (await listActiveStaff(h.t.app.db)).filter((s) => s.dingtalkUserId);
+    expect(staff.length).toBeGreaterThanOrEqual(40);
+    const everyone = staff.map((s) => s.dingtalkUserId!);
+    h.fake.opts.knownUserIds.push(...everyone.filter((u) => u !== INVALID));
+    h.fake.flowControl(LIMITED, 1);
+    const text = '本月廉洁专题学习已发布，请发送“学习”查看。';
+    await scheduling(h.t.app.bot).outbound.createCampaign({ key: 'test.batch', kind: 'test', title: '批量推送', recipients: staff, render: () => text });
+    const counts = await settledCampaign(h.t, 'test.batch');
+    expect(counts).toMatchObject({ total: staff.length, sent: staff.length - 1, failed: 1 });
+
+    const calls = h.fake.received.filter((r) => r.path === '/v1.0/robot/oToMessages/batchSend' && (r.body as { msgParam: string }).msgParam.includes('专题学习'));
+    for (const c of calls) expect((c.body as { userIds: string[] }).userIds.length).toBeLessThanOrEqual(20);
+    // 40 recipients → 2 full calls, plus the flow-controlled person's retry (and at most one partial call).
+    expect(calls.length).toBeLessThanOrEqual(4);
+    expect(calls.filter((c) => (c.body as { userIds: string[] }).userIds.length === 20).length).toBeGreaterThanOrEqual(1);
+    // Exactly once per reachable recipient.
+    const delivered = h.fake.oto.filter((m) => m.msgParam.content === text).flatMap((m) => m.userIds);
+    expect(delivered.sort()).toEqual(everyone.filter((u) => u !== INVALID).sort());
+    // The invalid one is reported to the administrators, not retried.
+    expect(calls.filter((c) => (c.body as { userIds: string[] }).userIds.includes(INVALID))).toHaveLength(1);
+    const summary = await waitFor('failure summary', () => settledCampaign(h.t, 'test.batch.failures'));
+    expect(summary.sent).toBeGreaterThanOrEqual(1);
+  });
+
+  it('5 does not hold replies back for batching', async () => {
+    h.fake.opts.knownUserIds.length = 0;
+    const before = h.fake.oto.length;
+    const started = Date.now();
+    await h.adapter.sendText({ conversation: { type: 'direct', platformUserId: 'dt319380' } }, '即时回复');
+    expect(Date.now() - started).toBeLessThan(100);
+    expect(h.fake.oto.slice(before).map((m) => m.userIds)).toEqual([['dt319380']]);
+  });
+});
