@@ -49,17 +49,21 @@ describe('DingTalk without the card-instance permission', () => {
   });
 
   it('4 names typed codes in a group, where a stream robot hears only @-mentions', async () => {
+    // 上报 is a department's card, so it is answered in the group (学习 is personal: it goes privately).
     const group = { openConversationId: 'cidNoCards0001==' };
-    h.fake.userSays({ staffId: 'dt319380', text: '学习', group });
-    const task = await waitFor('study task in the group', () =>
-      h.fake.group.find((m) => m.openConversationId === group.openConversationId && m.msgKey === 'sampleMarkdown' && String(m.msgParam.text).includes('我已学习')),
+    const OWNER = 'dt607302'; // S0004, report owner of 心血管内科
+    h.fake.userSays({ staffId: OWNER, text: '上报', group });
+    const form = await waitFor('report form in the group', () =>
+      h.fake.group.find((m) => m.openConversationId === group.openConversationId && m.msgKey === 'sampleMarkdown' && String(m.msgParam.text).includes('逐项填写')),
     );
-    const text = String(task.msgParam.text);
+    const text = String(form.msgParam.text);
     expect(text).not.toContain('dtmd://');
-    const code = /【我已学习】：@我 并回复“(点 [2-9A-Z]{4} 1)”/.exec(text);
+    const code = /【逐项填写[^】]*】：@我 并回复“(点 [2-9A-Z]{4} \d)”/.exec(text);
     expect(code).not.toBeNull();
-    h.fake.userSays({ staffId: 'dt319380', text: code![1]!, group });
-    await waitFor('recorded in the group', () => h.fake.group.find((m) => m.openConversationId === group.openConversationId && String(m.msgParam.content ?? '').startsWith('已记录：您已完成')));
+    h.fake.userSays({ staffId: OWNER, text: code![1]!, group });
+    await waitFor('the form dialogue starts in the group', () =>
+      h.fake.group.find((m) => m.openConversationId === group.openConversationId && /逐项填写，随时回复“取消”可结束/.test(String(m.msgParam.content ?? m.msgParam.text ?? ''))),
+    );
     expect(h.fake.received.filter((r) => r.path === CREATE)).toHaveLength(1);
   });
 });
