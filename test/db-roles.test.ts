@@ -1,7 +1,6 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logger.js';
 import { checkDatabaseRole } from '../src/startup-checks.js';
@@ -14,7 +13,7 @@ import { openPg } from '../src/store/pg.js';
 import { openPglite } from '../src/store/pglite.js';
 import { grantBotPrivileges } from '../src/store/privileges.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
-import { PG_URL, uniqueName } from './helpers/db.js';
+import { asSuperuser, PG_URL, uniqueName } from './helpers/db.js';
 
 const urlAs = (role: string) => {
   const u = new URL(PG_URL);
@@ -22,16 +21,6 @@ const urlAs = (role: string) => {
   u.password = '';
   return u.toString();
 };
-
-async function asSuperuser(sql: string): Promise<void> {
-  const c = new pg.Client({ connectionString: PG_URL });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
 
 const logger = createLogger('silent');
 

@@ -2,13 +2,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { appendAudit } from '../src/store/audit.js';
 import { migrate } from '../src/store/migrate.js';
 import { openStore } from '../src/store/open.js';
 import { openPg } from '../src/store/pg.js';
-import { PG_URL, uniqueName } from './helpers/db.js';
+import { asSuperuser, PG_URL, uniqueName } from './helpers/db.js';
 
 /**
  * scripts/postgres-roles.sql, as shipped for docker compose and docs/operations.md, run with
@@ -28,25 +27,15 @@ const at = (user: string, database = dbName) => {
 };
 const superUser = new URL(PG_URL).username || 'postgres';
 
-async function onServer(sql: string): Promise<void> {
-  const c = new pg.Client({ connectionString: PG_URL });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
-
 describe('scripts/postgres-roles.sql on an existing installation', () => {
   afterAll(async () => {
-    await onServer(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-    await onServer(`DROP ROLE IF EXISTS ${owner}`);
-    await onServer(`DROP ROLE IF EXISTS ${bot}`);
+    await asSuperuser(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    await asSuperuser(`DROP ROLE IF EXISTS ${owner}`);
+    await asSuperuser(`DROP ROLE IF EXISTS ${bot}`);
   });
 
   it('13.6 hands the old tables to the owner, and the bot then appends to the audit log but cannot alter it', async () => {
-    await onServer(`CREATE DATABASE ${dbName}`);
+    await asSuperuser(`CREATE DATABASE ${dbName}`);
     const old = await openPg(at(superUser), 'public', 1);
     await migrate(old);
     await appendAudit(old, { actor: 'S0001', action: 'test.before_roles' });

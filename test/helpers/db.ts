@@ -13,14 +13,19 @@ export function uniqueName(label: string): string {
   return `t_${clean}_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
 }
 
-export async function dropSchema(schema: string): Promise<void> {
+/** One statement (or several, separated by ;) as the test server's superuser. */
+export async function asSuperuser(sql: string): Promise<void> {
   const c = new pg.Client({ connectionString: PG_URL });
   await c.connect();
   try {
-    await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await c.query(sql);
   } finally {
     await c.end();
   }
+}
+
+export async function dropSchema(schema: string): Promise<void> {
+  await asSuperuser(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
 }
 
 export type Backend = 'pglite' | 'pg';
