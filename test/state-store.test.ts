@@ -5,6 +5,8 @@ import { MemoryStateStore } from '../src/bot/state/memory.js';
 import { RedisStateStore } from '../src/bot/state/redis.js';
 import type { StateStore } from '../src/bot/state/store.js';
 import { LockUnavailable, UserLock } from '../src/bot/state/user-lock.js';
+import { FormStore } from '../src/bot/state/forms.js';
+import { TypedButtons } from '../src/bot/typed-buttons.js';
 import { deleteRedisKeys, REDIS_URL, uniqueName } from './helpers/db.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -121,5 +123,23 @@ describe.each(stores)('14 state store (%s)', (_name, make) => {
     let ran = false;
     await expect(impatient.run('sandbox:busy', waiting, async () => (ran = true))).rejects.toBeInstanceOf(LockUnavailable);
     expect(ran).toBe(false);
+  });
+});
+
+describe('14 typed buttons and form specs read back through the store', () => {
+  it('14 a stored button list or form of another shape counts as expired, never as buttons or inputs', async () => {
+    const s = new MemoryStateStore();
+    const buttons = new TypedButtons(s);
+    const card = await buttons.annotate({ title: '卡片', elements: [{ type: 'actions', buttons: [{ kind: 'button', label: '确认', actionId: 'x.ok', value: { id: 7 } }] }] });
+    const code = /点 (\w{4}) 1/.exec(JSON.stringify(card))![1];
+    expect(await buttons.resolve([code, '1'])).toEqual({ label: '确认', actionId: 'x.ok', value: { id: 7 } });
+    await s.set(`btn:${code}`, [{ title: '确认', action: 'x.ok' }], 60_000);
+    expect(await buttons.resolve([code, '1'])).toContain('可能已过期');
+
+    const forms = new FormStore(s);
+    const id = await forms.put({ actionId: 'x.reject', value: { id: 7 }, inputs: [{ kind: 'text', name: 'reason', label: '驳回理由' }] });
+    expect((await forms.get(id))?.inputs[0].label).toBe('驳回理由');
+    await s.set(`form:${id}`, { actionId: 'x.reject', inputs: [{ kind: 'slider', name: 'reason' }] }, 60_000);
+    expect(await forms.get(id)).toBeUndefined();
   });
 });
