@@ -20,7 +20,7 @@ import { DialogueStore, UNREADABLE } from './state/dialogues.js';
 import { FormStore } from './state/forms.js';
 import { RedisStateStore } from './state/redis.js';
 import type { StateStore } from './state/store.js';
-import { LockUnavailable, UserLock, type UserLockTiming } from './state/user-lock.js';
+import { LockUnavailable, UserLock } from './state/user-lock.js';
 import { TypedButtons, TYPED_CLICK_WORDS } from './typed-buttons.js';
 import { Metrics } from '../metrics.js';
 
@@ -78,8 +78,6 @@ export interface BotDeps {
   timeZone?: string;
   /** Where state between events lives; default Redis under `redisPrefix`, shared by every replica. */
   state?: StateStore;
-  /** Per-user lock timing (tests shorten it). */
-  lockTiming?: Partial<UserLockTiming>;
 }
 
 /**
@@ -110,7 +108,7 @@ export class Bot implements EventSink {
     this.dedupe = new Dedupe(this.state, deps.settings.dedupe.ttlSeconds);
     this.dialogueStore = new DialogueStore(this.state, deps.settings.dialogue.timeoutMinutes * 60);
     this.forms = new FormStore(this.state);
-    this.userLock = new UserLock(this.state, deps.lockTiming);
+    this.userLock = new UserLock(this.state);
     this.now = deps.now ?? (() => new Date());
     this.typedButtons = new TypedButtons(this.state);
     this.registerFormDialogue();
