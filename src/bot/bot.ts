@@ -12,11 +12,15 @@ import { findStaffByPlatformId, getStaff, type Staff } from '../store/staff.js';
 import type { ActionResult, CardAction, ChatPlatform, Conversation, EventSink, IncomingMessage, PlatformName, SentMessage } from '../platform/types.js';
 import { closest, parseCommand } from './command-parser.js';
 import type { ActionContext, ActionReply, CommandContext, CommandReply, HandlerContext } from './context.js';
-import { Dedupe } from './dedupe.js';
-import { CANCEL_WORDS, DialogueStore, firstOpenStep, type DialogueSpec, type DialogueState } from './dialogue.js';
+import { CANCEL_WORDS, firstOpenStep, type DialogueSpec, type DialogueState } from './dialogue.js';
 import { stepsFromForm } from './form-dialogue.js';
 import { cleanAction, cleanMessage, noticeOnFirstReply, noticeOnResult } from './incoming-text.js';
-import { KeyedQueue } from './keyed-queue.js';
+import { Dedupe } from './state/dedupe.js';
+import { DialogueStore, UNREADABLE } from './state/dialogues.js';
+import { FormStore } from './state/forms.js';
+import { RedisStateStore } from './state/redis.js';
+import type { StateStore } from './state/store.js';
+import { LockUnavailable, UserLock } from './state/user-lock.js';
 import { TypedButtons, TYPED_CLICK_WORDS } from './typed-buttons.js';
 import { Metrics } from '../metrics.js';
 
@@ -54,6 +58,8 @@ export const NOT_ON_ROSTER =
   '您好，我是清廉助手。系统的人员名单里还没有您的账号，暂时无法为您服务。请联系医院的管理员（通常在信息科或医务科），把您加入人员名单后再试。';
 export const TEMPORARILY_UNAVAILABLE = '抱歉，系统暂时无法处理您的请求，您的操作没有生效，请稍后再试。';
 export const STALE_ACTION = '这个按钮已失效或不属于您，请重新发起（发送“帮助”查看可用命令）。';
+/** A stored dialogue step from an older version of the dialogue (or unreadable): restarted, never mis-mapped. */
+export const DIALOGUE_CHANGED = '抱歉，您正在填写的内容在系统更新后有所调整，之前的填写进度已无法继续，已填写的内容没有保存。请重新发起，按新的步骤填写。';
 /** What a group sees when someone there asks for confidential content. */
 export const SENT_PRIVATELY = '该内容涉及个人或保密信息，已通过私聊发送给您，请在与清廉助手的单聊中查看。';
 
@@ -70,6 +76,8 @@ export interface BotDeps {
   metrics?: Metrics;
   /** BOT_TIMEZONE: what "today" and "this month" mean for every feature. */
   timeZone?: string;
+  /** Where state between events lives; default Redis under `redisPrefix`, shared by every replica. */
+  state?: StateStore;
 }
 
 /**
@@ -82,7 +90,9 @@ export class Bot implements EventSink {
   private actions = new Map<string, ActionEntry>();
   private dialogues = new Map<string, DialogueSpec>();
   private platforms = new Map<PlatformName, ChatPlatform>();
-  private queue = new KeyedQueue();
+  private userLock: UserLock;
+  readonly state: StateStore;
+  private forms: FormStore;
   readonly dedupe: Dedupe;
   readonly dialogueStore: DialogueStore;
   readonly now: () => Date;
@@ -94,10 +104,13 @@ export class Bot implements EventSink {
   constructor(readonly deps: BotDeps) {
     this.metrics = deps.metrics ?? new Metrics();
     this.timeZone = deps.timeZone ?? 'Asia/Shanghai';
-    this.dedupe = new Dedupe(deps.redis, deps.redisPrefix, deps.settings.dedupe.ttlSeconds);
-    this.dialogueStore = new DialogueStore(deps.redis, deps.redisPrefix, deps.settings.dialogue.timeoutMinutes * 60);
+    this.state = deps.state ?? new RedisStateStore(deps.redis, deps.redisPrefix);
+    this.dedupe = new Dedupe(this.state, deps.settings.dedupe.ttlSeconds);
+    this.dialogueStore = new DialogueStore(this.state, deps.settings.dialogue.timeoutMinutes * 60);
+    this.forms = new FormStore(this.state);
+    this.userLock = new UserLock(this.state);
     this.now = deps.now ?? (() => new Date());
-    this.typedButtons = new TypedButtons(deps.redis, deps.redisPrefix);
+    this.typedButtons = new TypedButtons(this.state);
     this.registerFormDialogue();
     this.registerTypedClicks();
   }
@@ -167,9 +180,13 @@ export class Bot implements EventSink {
   async onMessage(msg: IncomingMessage): Promise<void> {
     if (!this.accepting) throw new Error('bot is shutting down');
     this.metrics.eventsReceived.inc({ platform: msg.platform, kind: 'message' });
+    const userKey = `${msg.platform}:${msg.platformUserId}`;
     let first: boolean;
+    let ticket = 0;
     try {
       first = await this.dedupe.first(msg.platform, msg.eventId, msg.platformMessageId);
+      // The place in this user's line is taken on arrival, so replicas keep arrival order.
+      if (first) ticket = await this.userLock.enter(userKey);
     } catch (e) {
       // Redis is away: without dedupe and dialogue state nothing can be handled safely, so
       // nothing is; the user is told so and retries. Acknowledged rather than thrown, so a
@@ -184,24 +201,35 @@ export class Bot implements EventSink {
       this.log.info({ platform: msg.platform, eventId: msg.eventId, platformMessageId: msg.platformMessageId }, 'duplicate message dropped');
       return;
     }
-    const userKey = `${msg.platform}:${msg.platformUserId}`;
-    await this.queue.run(userKey, async () => {
-      try {
-        await this.handleMessage(msg);
-      } catch (e) {
-        // A crash must not eat the event: let the platform's redelivery try again.
-        await this.dedupe.release(msg.platform, msg.eventId, msg.platformMessageId).catch(() => {});
-        throw e;
-      }
-    });
+    try {
+      await this.userLock.run(userKey, ticket, async () => {
+        try {
+          await this.handleMessage(msg);
+        } catch (e) {
+          // A crash must not eat the event: let the platform's redelivery try again.
+          await this.dedupe.release(msg.platform, msg.eventId, msg.platformMessageId).catch(() => {});
+          throw e;
+        }
+      });
+    } catch (e) {
+      if (!(e instanceof LockUnavailable)) throw e;
+      // Nothing of the message ran; as with Redis away, the user is told and may send it again.
+      await this.dedupe.release(msg.platform, msg.eventId, msg.platformMessageId).catch(() => {});
+      if (msg.conversation.type === 'group' && !msg.mentioned) return;
+      this.log.error({ err: e.message, platform: msg.platform, eventId: msg.eventId }, 'per-user lock unavailable; message answered as temporarily unavailable');
+      await this.platforms.get(msg.platform)?.sendText({ conversation: msg.conversation }, TEMPORARILY_UNAVAILABLE).catch(() => {});
+    }
   }
 
   async onAction(action: CardAction): Promise<ActionResult> {
     if (!this.accepting) return { toast: '系统正在重启，请稍后再点一次。' };
     this.metrics.eventsReceived.inc({ platform: action.platform, kind: 'action' });
+    const userKey = `${action.platform}:${action.platformUserId}`;
     let first: boolean;
+    let ticket = 0;
     try {
       first = await this.dedupe.first(action.platform, action.eventId);
+      if (first) ticket = await this.userLock.enter(userKey);
     } catch (e) {
       // As for messages: nothing has been done, and the click can simply be repeated.
       this.log.error({ err: (e as Error).message, platform: action.platform, eventId: action.eventId }, 'Redis unavailable; card action answered as temporarily unavailable');
@@ -212,17 +240,23 @@ export class Bot implements EventSink {
       this.log.info({ platform: action.platform, eventId: action.eventId }, 'duplicate action dropped');
       return {};
     }
-    const userKey = `${action.platform}:${action.platformUserId}`;
-    return this.queue.run(userKey, async () => {
-      const result = await this.handleAction(action);
-      const platform = this.platforms.get(action.platform);
-      return result.card && platform ? { ...result, card: await this.prepareCard(platform, result.card) } : result;
-    });
+    try {
+      return await this.userLock.run(userKey, ticket, async () => {
+        const result = await this.handleAction(action);
+        const platform = this.platforms.get(action.platform);
+        return result.card && platform ? { ...result, card: await this.prepareCard(platform, result.card) } : result;
+      });
+    } catch (e) {
+      if (!(e instanceof LockUnavailable)) throw e;
+      await this.dedupe.release(action.platform, action.eventId).catch(() => {});
+      this.log.error({ err: e.message, platform: action.platform, eventId: action.eventId }, 'per-user lock unavailable; card action answered as temporarily unavailable');
+      return { toast: TEMPORARILY_UNAVAILABLE };
+    }
   }
 
   /** Waits for the work already queued (graceful shutdown). */
   drain(): Promise<void> {
-    return this.queue.drain();
+    return this.userLock.drain();
   }
 
   async identify(platform: PlatformName, platformUserId: string): Promise<Staff | undefined> {
@@ -261,7 +295,7 @@ export class Bot implements EventSink {
       return c;
     };
     const started = Date.now();
-    let state: DialogueState | undefined;
+    let state: DialogueState | typeof UNREADABLE | undefined;
     try {
       state = await this.dialogueStore.get(staff.staffId);
     } catch (e) {
@@ -271,6 +305,11 @@ export class Bot implements EventSink {
       return;
     }
     try {
+      if (state === UNREADABLE) {
+        await this.dialogueStore.clear(staff.staffId);
+        await ctx.reply(DIALOGUE_CHANGED);
+        return;
+      }
       if (state) {
         confidential = state.confidential === true;
         run = answering(await this.contextFor(ctx, msg.platformUserId, confidential));
@@ -405,6 +444,12 @@ export class Bot implements EventSink {
       await ctx.reply(spec.cancelMessage ?? '已取消，之前填写的内容没有保存。');
       return;
     }
+    if (state.version !== (spec.version ?? 1)) {
+      // The steps may have moved since this state was written: its step number means nothing now.
+      await this.dialogueStore.clear(ctx.staff.staffId);
+      await ctx.reply(DIALOGUE_CHANGED);
+      return;
+    }
     const steps = spec.steps(state.initial);
     const step = steps[state.step];
     if (!step) {
@@ -439,7 +484,7 @@ export class Bot implements EventSink {
       if (out) await ctx.reply(out);
       return;
     }
-    await this.dialogueStore.set(ctx.staff.staffId, { name, step: first, data, initial, ...(confidential ? { confidential } : {}) });
+    await this.dialogueStore.set(ctx.staff.staffId, { name, version: spec.version ?? 1, step: first, data, initial, ...(confidential ? { confidential } : {}) });
     await ctx.reply(`${steps[first].prompt(data)}\n（逐项填写，随时回复“取消”可结束）`);
   }
 
@@ -491,9 +536,8 @@ export class Bot implements EventSink {
       },
     });
     this.action('form.fill', async (ctx) => {
-      const form = await this.deps.redis.get(`${this.deps.redisPrefix}:form:${String(ctx.value.f ?? '')}`);
-      if (!form) return { toast: '这张表单已过期，请重新发起。' };
-      const spec = JSON.parse(form) as { actionId: string; value?: Record<string, unknown>; inputs: FormInput[] };
+      const spec = await this.forms.get(String(ctx.value.f ?? ''));
+      if (!spec) return { toast: '这张表单已过期，请重新发起。' };
       // The form's own action decides: a confidential form is filled in privately.
       const confidential = this.isConfidentialAction(spec.actionId);
       const privately = confidential && ctx.conversation.type === 'group';
@@ -564,13 +608,7 @@ export class Bot implements EventSink {
         elements.push(e);
         continue;
       }
-      const id = randomUUID();
-      await this.deps.redis.set(
-        `${this.deps.redisPrefix}:form:${id}`,
-        JSON.stringify({ actionId: e.actionId, value: e.value, inputs: e.inputs }),
-        'EX',
-        7 * 24 * 3600,
-      );
+      const id = await this.forms.put({ actionId: e.actionId, ...(e.value ? { value: e.value } : {}), inputs: e.inputs });
       if (platform.supportsForms) {
         // The form stays; clients too old to show it get the same questions by dialogue.
         elements.push(e, { type: 'actions' as const, buttons: [{ kind: 'button' as const, label: '看不到表单？在对话中填写', actionId: 'form.fill', value: { f: id } }] });

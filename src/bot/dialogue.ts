@@ -1,9 +1,8 @@
-import type { Redis } from 'ioredis';
 import type { Card } from '../../cards/model.js';
 import type { HandlerContext } from './context.js';
 
 /**
- * Multi-step conversations: one per user, state in Redis with a timeout, `取消` ends it.
+ * Multi-step conversations: one per user, state in the shared state store with a timeout, `取消` ends it.
  * Every answer is validated and a wrong one is answered with what is expected, keeping the
  * step. Features use this wherever a platform has no form inputs.
  */
@@ -21,6 +20,12 @@ export interface DialogueStep {
 
 export interface DialogueSpec {
   name: string;
+  /**
+   * Raise it whenever the steps change in a way that moves or re-means a step: a user midway
+   * through an older version is asked to start again rather than have answers land in the
+   * wrong field. Default 1.
+   */
+  version?: number;
   /** Steps may depend on the initial data (a form turned into a dialogue). */
   steps(initial: Record<string, unknown>): DialogueStep[];
   complete(ctx: HandlerContext, data: Record<string, unknown>): Promise<Card | string | void>;
@@ -30,6 +35,8 @@ export interface DialogueSpec {
 
 export interface DialogueState {
   name: string;
+  /** The spec's version when this state was written. */
+  version: number;
   step: number;
   data: Record<string, unknown>;
   initial: Record<string, unknown>;
@@ -38,31 +45,6 @@ export interface DialogueState {
 }
 
 export const CANCEL_WORDS = new Set(['取消', 'cancel', '退出', '算了']);
-
-export class DialogueStore {
-  constructor(
-    private redis: Redis,
-    private prefix: string,
-    private timeoutSeconds: number,
-  ) {}
-
-  private key(staffId: string) {
-    return `${this.prefix}:dialogue:${staffId}`;
-  }
-
-  async get(staffId: string): Promise<DialogueState | undefined> {
-    const raw = await this.redis.get(this.key(staffId));
-    return raw ? (JSON.parse(raw) as DialogueState) : undefined;
-  }
-
-  async set(staffId: string, state: DialogueState): Promise<void> {
-    await this.redis.set(this.key(staffId), JSON.stringify(state), 'EX', this.timeoutSeconds);
-  }
-
-  async clear(staffId: string): Promise<void> {
-    await this.redis.del(this.key(staffId));
-  }
-}
 
 export function firstOpenStep(steps: DialogueStep[], from: number, data: Record<string, unknown>): number {
   let i = from;

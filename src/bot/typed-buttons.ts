@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import { z } from 'zod';
 import type { ActionButton, Card } from '../../cards/model.js';
+import type { StateStore } from './state/store.js';
 
 /**
  * Buttons that can be pressed by message. On a platform whose card clicks may not reach the
@@ -14,7 +15,7 @@ import type { ActionButton, Card } from '../../cards/model.js';
 
 // No 0/O/1/I/L: codes are read off a phone screen and typed.
 const ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
-const TTL_SECONDS = 30 * 24 * 3600;
+const TTL_MS = 30 * 24 * 3600 * 1000;
 export const TYPED_CLICK_WORDS = ['点', '按', 'click'];
 
 export interface TypedButton {
@@ -23,14 +24,15 @@ export interface TypedButton {
   value?: ActionButton['value'];
 }
 
+const storedButtons = z.array(
+  z.object({ label: z.string(), actionId: z.string(), value: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional() }),
+) as z.ZodType<TypedButton[]>;
+
 export class TypedButtons {
-  constructor(
-    private redis: Redis,
-    private prefix: string,
-  ) {}
+  constructor(private store: StateStore) {}
 
   private key(code: string): string {
-    return `${this.prefix}:btn:${code}`;
+    return `btn:${code}`;
   }
 
   /** The card with a note naming a code for its buttons; unchanged when it has none. */
@@ -52,7 +54,7 @@ export class TypedButtons {
   private async register(buttons: TypedButton[]): Promise<string> {
     for (;;) {
       const code = Array.from({ length: 4 }, () => ALPHABET[randomInt(ALPHABET.length)]).join('');
-      if (await this.redis.set(this.key(code), JSON.stringify(buttons), 'EX', TTL_SECONDS, 'NX')) return code;
+      if (await this.store.setIfAbsent(this.key(code), buttons, TTL_MS)) return code;
     }
   }
 
@@ -61,9 +63,10 @@ export class TypedButtons {
     const [rawCode, rawN] = args;
     const usage = '请按卡片上的提示回复，例如“点 K7Q2 1”。';
     if (!rawCode || !rawN || !/^\d{1,2}$/.test(rawN)) return usage;
-    const stored = await this.redis.get(this.key(rawCode.toUpperCase()));
-    if (!stored) return `找不到代码为“${rawCode}”的卡片按钮（可能已过期）。${usage}`;
-    const buttons = JSON.parse(stored) as TypedButton[];
+    const stored = await this.store.get(this.key(rawCode.toUpperCase()), storedButtons);
+    // Unreadable (an older deploy's shape) is as good as expired: the card must be fetched again.
+    if (!stored || !('value' in stored)) return `找不到代码为“${rawCode}”的卡片按钮（可能已过期）。${usage}`;
+    const buttons = stored.value;
     const b = buttons[Number(rawN) - 1];
     if (!b) return `这张卡片只有 ${buttons.length} 个按钮，请回复 1 到 ${buttons.length} 之间的序号。`;
     return b;
