@@ -23,6 +23,8 @@ import {
   startOfDay,
   zonedTime,
 } from '../src/domain/calendar.js';
+import type { FormInput } from '../cards/model.js';
+import { parseDateAnswer, stepsFromForm } from '../src/bot/form-dialogue.js';
 import { examSchema } from '../src/config.js';
 import { closesAt } from '../src/domain/quiz/exams.js';
 import { deadlineOf } from '../src/domain/report.js';
@@ -172,5 +174,31 @@ describe('14.5 one calendar: typed days', () => {
   it('14.5 accepts IANA zones and refuses made-up ones', () => {
     expect([SH, NY, BERLIN, 'UTC'].every(isTimeZone)).toBe(true);
     expect(isTimeZone('Mars/Olympus')).toBe(false);
+  });
+});
+
+describe('14.5 parseDateAnswer reads 今天 and 昨天 in the bot zone', () => {
+  // 07:30 in Shanghai is still 23:30 of the previous day in UTC.
+  const earlyMorning = new Date('2026-11-19T23:30:00Z');
+  const dateInput: FormInput = { kind: 'date', name: 'receivedOn', label: '收到日期', required: true };
+
+  it('14.5 at 07:30 Shanghai time 今天 is that Shanghai day, not the UTC date', () => {
+    expect(parseDateAnswer('今天', earlyMorning, SH)).toEqual({ ok: true, value: '2026-11-20' });
+    expect(parseDateAnswer('昨天', earlyMorning, SH)).toEqual({ ok: true, value: '2026-11-19' });
+    expect(parseDateAnswer(' 今天 ', new Date('2026-11-20T15:59:00Z'), SH)).toEqual({ ok: true, value: '2026-11-20' });
+    expect(parseDateAnswer('今天', new Date('2026-11-20T16:00:00Z'), SH)).toEqual({ ok: true, value: '2026-11-21' });
+  });
+
+  it('14.5 the form dialogue the router builds asks in the bot zone too', () => {
+    // 04:30 UTC on 1 March is still 28 February in New York.
+    const [step] = stepsFromForm([dateInput], () => earlyMorning, SH);
+    expect(step.parse('今天', {})).toEqual({ ok: true, value: '2026-11-20' });
+    expect(stepsFromForm([dateInput], () => new Date('2026-03-01T04:30:00Z'), NY)[0].parse('昨天', {})).toEqual({ ok: true, value: '2026-02-27' });
+  });
+
+  it('14.5 typed dates and their messages are unchanged', () => {
+    expect(parseDateAnswer('2026年11月20日', earlyMorning, SH)).toEqual({ ok: true, value: '2026-11-20' });
+    expect(parseDateAnswer('2026-02-30', earlyMorning, SH)).toEqual({ ok: false, message: '2026-02-30 不是一个有效的日期，请检查月份和日期。' });
+    expect(parseDateAnswer('前天', earlyMorning, SH)).toEqual({ ok: false, message: '请按 年-月-日 的格式填写日期，例如 2026-11-20（也可以回复“今天”或“昨天”）。' });
   });
 });
