@@ -110,10 +110,15 @@ export const utcDay = (at: Date): string => localDate(at, 'UTC');
 // ---- reading days that people type -----------------------------------------------------
 
 /** 今天, 昨天, 前天 relative to the zoned today. */
-const RELATIVE_DAYS: Record<string, number> = { 今天: 0, 昨天: -1, 前天: -2 };
+const RELATIVE_DAYS = new Map([
+  ['今天', 0],
+  ['昨天', -1],
+  ['前天', -2],
+]);
 
-export function relativeDay(word: string, today: string, accepted: readonly string[] = Object.keys(RELATIVE_DAYS)): string | undefined {
-  return accepted.includes(word) && word in RELATIVE_DAYS ? addDays(today, RELATIVE_DAYS[word]) : undefined;
+export function relativeDay(word: string, today: string, accepted: readonly string[] = [...RELATIVE_DAYS.keys()]): string | undefined {
+  const offset = accepted.includes(word) ? RELATIVE_DAYS.get(word) : undefined;
+  return offset === undefined ? undefined : addDays(today, offset);
 }
 
 export type TypedDay = { ok: true; day: string; year: number } | { ok: false; reason: 'format' | 'invalid' };
