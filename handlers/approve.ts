@@ -21,6 +21,7 @@ import type { FollowUp, SentHook, Staged } from '../scheduler/outbound.js';
 import type { Queryable } from '../src/store/db.js';
 import type { PlatformName } from '../src/platform/types.js';
 import { UserError } from '../src/errors.js';
+import { dateTimeLabel } from '../src/domain/calendar.js';
 import type { CommandContext } from '../src/bot/context.js';
 import { cardsFor, getDeclaration, listPending, recordCard, type Declaration } from '../src/store/declarations.js';
 import { getStaff, listActiveStaff, type Staff } from '../src/store/staff.js';
@@ -37,12 +38,7 @@ import { getStaff, listActiveStaff, type Staff } from '../src/store/staff.js';
 export const NO_SUCH_DECLARATION = '没有找到这条申报，或您无权查看。';
 
 /** A time as shown on cards and exports, in the bot's zone (BOT_TIMEZONE). */
-export function formatTime(d: Date | null | undefined, timeZone: string): string {
-  if (!d) return '';
-  return new Intl.DateTimeFormat('zh-CN', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false })
-    .format(d)
-    .replace(/\//g, '-');
-}
+export const formatTime = dateTimeLabel;
 
 /**
  * The declaration's content as card elements. Everything the declarant typed goes into plain

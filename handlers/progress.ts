@@ -3,7 +3,7 @@ import { card, fields, image, markdown, note, table } from '../cards/builders.js
 import type { Card } from '../cards/model.js';
 import type { Bot } from '../src/bot/bot.js';
 import type { CommandContext } from '../src/bot/context.js';
-import { addMonths, monthKey, monthLabel, monthOf, parseMonth, type Month } from '../src/domain/month.js';
+import { addMonths, monthKey, monthLabel, monthOf, parseMonth, slashMonthDayTimeLabel, type Month } from '../src/domain/calendar.js';
 import {
   AREA_ALIASES,
   AREA_NAMES,
@@ -142,12 +142,11 @@ async function detailCard(bot: Bot, ctx: CommandContext, deps: ProgressDeps, are
     }
     case 'report': {
       const rows = await reportsByDepartment(deps, month, scope);
-      const fmt = new Intl.DateTimeFormat('zh-CN', { timeZone: deps.timeZone, month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit' });
       const rank = (r: (typeof rows)[number]) => (r.figures.submitted ? (r.figures.late ? 1 : 2) : 0);
       rows.sort((a, b) => rank(a) - rank(b));
       return card(title, [
         fields([['应报科室', rows.length], ['已提交', rows.filter((r) => r.figures.submitted).length], ['逾期', rows.filter((r) => r.figures.late).length], ['未提交', rows.filter((r) => !r.figures.submitted).length]]),
-        table(['科室', '状态', '提交人', '提交时间'], rows.map((r) => [r.department, r.figures.submitted ? (r.figures.late ? '逾期提交' : '按时提交') : '未提交', r.figures.submittedBy ?? '', r.figures.submittedAt ? fmt.format(r.figures.submittedAt) : ''])),
+        table(['科室', '状态', '提交人', '提交时间'], rows.map((r) => [r.department, r.figures.submitted ? (r.figures.late ? '逾期提交' : '按时提交') : '未提交', r.figures.submittedBy ?? '', r.figures.submittedAt ? slashMonthDayTimeLabel(r.figures.submittedAt, deps.timeZone) : ''])),
       ]);
     }
     case 'declaration': {

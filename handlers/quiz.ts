@@ -6,7 +6,8 @@ import type { Bot } from '../src/bot/bot.js';
 import type { ActionContext } from '../src/bot/context.js';
 import { dailyAt, hasScheduling, scheduling } from '../scheduler/index.js';
 import { UserError } from '../src/errors.js';
-import { addDays, chineseDay, chineseTime, dayOf, examWindow, reminderDays, type Exam } from '../src/domain/quiz/exams.js';
+import { chineseDay, chineseTime, dayOf, examWindow, reminderDays, type Exam } from '../src/domain/quiz/exams.js';
+import { daysBetween } from '../src/domain/calendar.js';
 import { OPTION_LETTERS, TYPE_NAMES, type QuestionVersion } from '../src/domain/quiz/question.js';
 import { ruleGroup, ruleLabel } from '../src/domain/quiz/rules.js';
 import { QuizService, type AttemptView, type StepResult } from '../src/domain/quiz/service.js';
@@ -411,8 +412,7 @@ export async function runExamPushes(bot: Bot, service: QuizService, now: Date): 
     const invite = await inviteToExam(bot, exam, pending);
     done.push(`invite ${exam.id} +${invite.added}`);
     if (today !== exam.opensOn && reminderDays(exam).includes(today)) {
-      let daysLeft = 0;
-      while (addDays(today, daysLeft) < exam.dueOn) daysLeft++;
+      const daysLeft = daysBetween(today, exam.dueOn);
       const r = await outbound.createCampaign({
         key: `quiz.exam.${exam.id}.remind.${daysLeft}`,
         kind: 'quiz.exam.remind',

@@ -21,7 +21,7 @@ import {
   type ReportDraft,
   type Submission,
 } from '../src/domain/report.js';
-import { dateLabel, daysBetween, localDate, monthFromKey, shortDateLabel } from '../src/domain/study.js';
+import { dateLabel, daysBetween, localDate, monthFromKey, monthTitle, shortDateLabel } from '../src/domain/calendar.js';
 import { UserError } from '../src/errors.js';
 import { listActiveStaff, type Staff } from '../src/store/staff.js';
 
@@ -38,8 +38,6 @@ const CONFIRM = 'report.confirm';
 const monthSchema = z.object({ m: z.string().regex(MONTH_KEY) });
 const submitSchema = z.object({ m: z.string().regex(MONTH_KEY), d: z.coerce.number().int().positive() });
 const confirmSchema = z.object({ id: z.string().uuid() });
-
-const monthTitle = (key: string): string => `${Number(key.slice(0, 4))}年${Number(key.slice(5, 7))}月`;
 
 export const reportKeys = {
   remind: (month: string, daysLeft: number) => `report.${month}.remind-${daysLeft}`,

@@ -5,7 +5,7 @@ import type { Card } from '../cards/model.js';
 import { dailyAt, hasScheduling, scheduling } from '../scheduler/index.js';
 import type { CampaignResult, Preview } from '../scheduler/outbound.js';
 import type { Bot } from '../src/bot/bot.js';
-import { addMonths, MONTH_KEY, monthKey, monthOf, zonedTime, type Month } from '../src/domain/month.js';
+import { addMonths, dayOfMonth, MONTH_KEY, monthKey, monthOf, monthTitle, zonedTime, type Month } from '../src/domain/month.js';
 import { ROLE_NAMES } from '../src/domain/roles.js';
 import {
   audienceOf,
@@ -36,7 +36,6 @@ const DONE_ACTION = 'study.done';
 const DONE_WORDS = new Set(['完成', '已完成', '已学习', '学完了', 'done']);
 const doneSchema = z.object({ m: z.string().regex(MONTH_KEY) });
 
-const monthTitle = (key: string): string => `${Number(key.slice(0, 4))}年${Number(key.slice(5, 7))}月`;
 
 export const studyKeys = {
   push: (month: string) => `study.${month}.push`,
@@ -197,7 +196,7 @@ export async function runStudyDaily(bot: Bot, now: Date): Promise<string[]> {
     const plan = await studyPlanFor(bot, month);
     for (const step of studySteps(plan, today)) {
       if (step.kind === 'push') {
-        const pushOn = `${plan.month}-${String(plan.pushDay).padStart(2, '0')}`;
+        const pushOn = dayOfMonth(month, plan.pushDay);
         if (today === pushOn && plan.pushTime > localTime(now, timeZone)) {
           // The plan names a later time today: a one-off job then (the same id twice is one job).
           const [h, m] = plan.pushTime.split(':').map(Number);

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../src/logger.js';
+import { localTime } from '../src/domain/calendar.js';
 
 /**
  * Redis holds the queues and job schedulers, never the records. A Redis that restarts without
@@ -90,6 +91,6 @@ export class RedisSentinel {
 /** The /healthz line for a recent loss, with the time in the bot's zone. */
 export function describeRedisLoss(loss: RedisLoss | undefined, now: Date, timeZone: string): string | undefined {
   if (!loss || now.getTime() - loss.at.getTime() > LOSS_REPORTED_FOR_MS) return undefined;
-  const hhmm = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(loss.at);
+  const hhmm = localTime(loss.at, timeZone);
   return `Redis 数据在 ${hhmm} 前后丢失，已自动恢复排程和 ${loss.requeued} 条待发送消息，无需人工处理。`;
 }

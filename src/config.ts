@@ -2,6 +2,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ROLES } from './domain/roles.js';
+import { isTimeZone } from './domain/calendar.js';
 
 /**
  * One schema for everything the bot can be told: environment variables for the deployment
@@ -25,14 +26,7 @@ export const envSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   BOT_TIMEZONE: z
     .string()
-    .refine((tz) => {
-      try {
-        new Intl.DateTimeFormat('en', { timeZone: tz });
-        return true;
-      } catch {
-        return false;
-      }
-    }, 'an IANA time zone such as Asia/Shanghai')
+    .refine(isTimeZone, 'an IANA time zone such as Asia/Shanghai')
     .default('Asia/Shanghai'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   CONFIG_FILE: z.string().min(1).default('./qinglian.yaml'),

@@ -527,7 +527,7 @@ export class Bot implements EventSink {
   private registerFormDialogue(): void {
     this.dialogue({
       name: FORM_DIALOGUE,
-      steps: (initial) => stepsFromForm((initial.inputs as FormInput[]) ?? [], this.now),
+      steps: (initial) => stepsFromForm((initial.inputs as FormInput[]) ?? [], this.now, this.timeZone),
       complete: async (ctx, data) => {
         const form = Object.fromEntries(Object.entries(data).filter(([k]) => !k.startsWith('__')).map(([k, v]) => [k, String(v)]));
         const result = await this.actAs(ctx, 'form', String(data.__actionId ?? ''), (data.__value as Record<string, unknown>) ?? {}, form);

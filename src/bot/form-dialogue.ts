@@ -1,4 +1,5 @@
 import type { FormInput } from '../../cards/model.js';
+import { DEFAULT_TIME_ZONE, localDate, parseTypedDay, relativeDay } from '../domain/calendar.js';
 import { stripThousands } from '../domain/numbers.js';
 import type { DialogueStep, StepResult } from './dialogue.js';
 
@@ -8,19 +9,15 @@ import type { DialogueStep, StepResult } from './dialogue.js';
  */
 export const SKIP_WORDS = new Set(['跳过', '无', 'skip']);
 
-export function parseDateAnswer(text: string, today: Date): StepResult<string> {
+/** A typed date; 今天 and 昨天 are days in the bot's zone, not the server's or UTC. */
+export function parseDateAnswer(text: string, now: Date, timeZone: string = DEFAULT_TIME_ZONE): StepResult<string> {
   const t = text.trim();
-  const day = (d: Date) => d.toISOString().slice(0, 10);
-  if (t === '今天') return { ok: true, value: day(today) };
-  if (t === '昨天') return { ok: true, value: day(new Date(today.getTime() - 86_400_000)) };
-  const m = /^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$/.exec(t);
-  if (!m) return { ok: false, message: '请按 年-月-日 的格式填写日期，例如 2026-11-20（也可以回复“今天”或“昨天”）。' };
-  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  const date = new Date(Date.UTC(y, mo - 1, d));
-  if (date.getUTCFullYear() !== y || date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d) {
-    return { ok: false, message: `${t} 不是一个有效的日期，请检查月份和日期。` };
-  }
-  return { ok: true, value: day(date) };
+  const relative = relativeDay(t, localDate(now, timeZone), ['今天', '昨天']);
+  if (relative) return { ok: true, value: relative };
+  const typed = parseTypedDay(t);
+  if (typed.ok) return { ok: true, value: typed.day };
+  if (typed.reason === 'format') return { ok: false, message: '请按 年-月-日 的格式填写日期，例如 2026-11-20（也可以回复“今天”或“昨天”）。' };
+  return { ok: false, message: `${t} 不是一个有效的日期，请检查月份和日期。` };
 }
 
 export function promptFor(input: FormInput): string {
@@ -37,7 +34,7 @@ export function promptFor(input: FormInput): string {
   }
 }
 
-export function parseAnswer(input: FormInput, text: string, today: Date): StepResult<string> {
+export function parseAnswer(input: FormInput, text: string, now: Date, timeZone: string = DEFAULT_TIME_ZONE): StepResult<string> {
   const t = text.trim();
   if (!input.required && SKIP_WORDS.has(t)) return { ok: true, value: '' };
   if (!t) return { ok: false, message: `${input.label}不能为空，请重新填写（回复“取消”可结束）。` };
@@ -48,7 +45,7 @@ export function parseAnswer(input: FormInput, text: string, today: Date): StepRe
       return hit ? { ok: true, value: hit.value } : { ok: false, message: `请回复 1 到 ${input.options.length} 之间的序号，或选项名称。` };
     }
     case 'date':
-      return parseDateAnswer(t, today);
+      return parseDateAnswer(t, now, timeZone);
     case 'number': {
       const grouped = stripThousands(t.replace(/元$/, ''), input.label);
       if (!grouped.ok) return grouped;
@@ -66,10 +63,10 @@ export function parseAnswer(input: FormInput, text: string, today: Date): StepRe
   }
 }
 
-export function stepsFromForm(inputs: FormInput[], now: () => Date): DialogueStep[] {
+export function stepsFromForm(inputs: FormInput[], now: () => Date, timeZone: string): DialogueStep[] {
   return inputs.map((input) => ({
     key: input.name,
     prompt: () => promptFor(input),
-    parse: (text: string) => parseAnswer(input, text, now()),
+    parse: (text: string) => parseAnswer(input, text, now(), timeZone),
   }));
 }

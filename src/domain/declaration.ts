@@ -1,5 +1,5 @@
 import { maskPersonalNumbers, type MaskResult } from './masking.js';
-import { localDate } from './month.js';
+import { localDate, parseTypedDay, relativeDay } from './calendar.js';
 import { stripThousands } from './numbers.js';
 import { cleanText } from './text.js';
 
@@ -140,26 +140,13 @@ export function checkAmount(raw: string | undefined, maxYuan: number, kind?: Kin
   return { ok: true, value: norm };
 }
 
-function addDays(isoDate: string, days: number): string {
-  const d = new Date(`${isoDate}T00:00:00Z`);
-  return new Date(d.getTime() + days * 86_400_000).toISOString().slice(0, 10);
-}
-
 export function checkDate(raw: string | undefined, today: string): Check<string> {
   const t0 = (raw ?? '').trim();
   if (!t0) return { ok: false, message: '请填写收到日期，格式 年-月-日，例如 2026-11-20。' };
-  let t = t0;
-  if (t === '今天') t = today;
-  else if (t === '昨天') t = addDays(today, -1);
-  else if (t === '前天') t = addDays(today, -2);
-  const m = /^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$/.exec(t);
-  if (!m) return { ok: false, message: `收到日期“${t0}”格式不对，请按 年-月-日 填写，例如 2026-11-20（也可以填“今天”或“昨天”）。` };
-  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  const date = new Date(Date.UTC(y, mo - 1, d));
-  if (date.getUTCFullYear() !== y || date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d) {
-    return { ok: false, message: `收到日期“${t0}”不是一个有效的日期，请检查月份和日期。` };
-  }
-  const iso = date.toISOString().slice(0, 10);
+  const typed = parseTypedDay(relativeDay(t0, today) ?? t0);
+  if (!typed.ok && typed.reason === 'format') return { ok: false, message: `收到日期“${t0}”格式不对，请按 年-月-日 填写，例如 2026-11-20（也可以填“今天”或“昨天”）。` };
+  if (!typed.ok) return { ok: false, message: `收到日期“${t0}”不是一个有效的日期，请检查月份和日期。` };
+  const { day: iso, year: y } = typed;
   if (iso > today) return { ok: false, message: `收到日期不能晚于今天（${today}），请填写实际收到的日期。` };
   if (y < 2000) return { ok: false, message: '收到日期早于 2000 年，请检查年份。' };
   return { ok: true, value: iso };

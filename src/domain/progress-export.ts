@@ -1,5 +1,5 @@
 import { buildWorkbook, type Sheet } from './workbook.js';
-import { monthLabel, type Month } from './month.js';
+import { monthLabel, slashDateTimeLabel, type Month } from './calendar.js';
 import {
   AREA_NAMES,
   declarationsByDepartment,
@@ -20,7 +20,7 @@ import {
  * counts and amounts for declarations — never names).
  */
 export async function progressWorkbook(deps: ProgressDeps, area: Area, month: Month, scope: Scope = {}, generatedAt = new Date()): Promise<{ name: string; data: Buffer }> {
-  const stamp = new Intl.DateTimeFormat('zh-CN', { timeZone: deps.timeZone, dateStyle: 'short', timeStyle: 'short' }).format(generatedAt);
+  const stamp = slashDateTimeLabel(generatedAt, deps.timeZone);
   const preface = [`${AREA_NAMES[area]}情况 · ${monthLabel(month)}`, `生成时间：${stamp}（${deps.timeZone}）`];
   let sheets: Sheet[];
   switch (area) {
@@ -51,13 +51,12 @@ export async function progressWorkbook(deps: ProgressDeps, area: Area, month: Mo
     }
     case 'report': {
       const rows = await reportsByDepartment(deps, month, scope);
-      const fmt = new Intl.DateTimeFormat('zh-CN', { timeZone: deps.timeZone, dateStyle: 'short', timeStyle: 'short' });
       sheets = [
         { name: '汇总', preface, columns: ['应报科室', '已提交', '逾期提交', '未提交'], rows: [[rows.length, rows.filter((r) => r.figures.submitted).length, rows.filter((r) => r.figures.late).length, rows.filter((r) => !r.figures.submitted).length]] },
         {
           name: '明细',
           columns: ['科室', '状态', '提交人', '提交时间'],
-          rows: rows.map((r) => [r.department, r.figures.submitted ? (r.figures.late ? '逾期提交' : '按时提交') : '未提交', r.figures.submittedBy ?? '', r.figures.submittedAt ? fmt.format(r.figures.submittedAt) : '']),
+          rows: rows.map((r) => [r.department, r.figures.submitted ? (r.figures.late ? '逾期提交' : '按时提交') : '未提交', r.figures.submittedBy ?? '', r.figures.submittedAt ? slashDateTimeLabel(r.figures.submittedAt, deps.timeZone) : '']),
         },
       ];
       break;
@@ -76,6 +75,6 @@ export async function progressWorkbook(deps: ProgressDeps, area: Area, month: Mo
       break;
     }
   }
-  const name = `${AREA_NAMES[area]}情况-${month.year}年${month.month}月.xlsx`;
+  const name = `${AREA_NAMES[area]}情况-${monthLabel(month)}.xlsx`;
   return { name, data: await buildWorkbook(sheets) };
 }

@@ -1,7 +1,7 @@
 import type { Settings } from '../config.js';
 import type { Queryable } from '../store/db.js';
 import { monthlyTotals } from '../store/declarations.js';
-import { monthKey, monthRange, type Month } from './month.js';
+import { monthKey, monthRange, slashMonthDayTimeLabel, type Month } from './calendar.js';
 import { requiredDepartments } from './report.js';
 import { resolvePlan } from './study.js';
 
@@ -101,8 +101,7 @@ export async function studyPeople(deps: ProgressDeps, month: Month, departmentId
       WHERE s.active AND s.department_id = $2 ORDER BY (c.completed_at IS NOT NULL), s.staff_id`,
     [monthKey(month), departmentId],
   );
-  const fmt = new Intl.DateTimeFormat('zh-CN', { timeZone: deps.timeZone, month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit' });
-  return r.rows.map((x) => ({ staffId: x.staff_id, name: x.name, status: x.completed_at ? '已学习' : '未学习', detail: x.completed_at ? fmt.format(x.completed_at) : '' }));
+  return r.rows.map((x) => ({ staffId: x.staff_id, name: x.name, status: x.completed_at ? '已学习' : '未学习', detail: x.completed_at ? slashMonthDayTimeLabel(x.completed_at, deps.timeZone) : '' }));
 }
 
 // ---- exams ----------------------------------------------------------------------------

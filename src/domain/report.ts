@@ -4,9 +4,8 @@ import { UserError } from '../errors.js';
 import { appendAudit } from '../store/audit.js';
 import type { Db, Queryable } from '../store/db.js';
 import { listActiveStaff, listDepartments, type Staff } from '../store/staff.js';
-import { addMonths, monthKey, zonedTime, type Month } from './month.js';
+import { addMonths, dayOfMonth, daysBetween, endOfDay, monthFromKey, type Month } from './calendar.js';
 import { stripThousands } from './numbers.js';
-import { addDays, daysBetween, monthFromKey } from './study.js';
 
 /**
  * The monthly report of the key responsible departments (宝鸡市口腔医院 2023 方案：重点责任科室
@@ -58,9 +57,8 @@ export function mayReportFor(staff: Staff): boolean {
 
 /** The deadline day (local YYYY-MM-DD) and the instant it ends. */
 export function deadlineOf(month: Month, settings: ReportSettings, timeZone: string): { date: string; endsAt: Date } {
-  const date = `${monthKey(month)}-${String(settings.deadlineDay).padStart(2, '0')}`;
-  const next = addDays(date, 1);
-  return { date, endsAt: zonedTime(Number(next.slice(0, 4)), Number(next.slice(5, 7)), Number(next.slice(8, 10)), 0, 0, timeZone) };
+  const date = dayOfMonth(month, settings.deadlineDay);
+  return { date, endsAt: endOfDay(date, timeZone) };
 }
 
 export const isLate = (at: Date, month: Month, settings: ReportSettings, timeZone: string): boolean =>

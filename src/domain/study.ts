@@ -7,7 +7,7 @@ import { studyPlanSchema, type Settings } from '../config.js';
 import type { Db, Queryable } from '../store/db.js';
 import { appendAudit } from '../store/audit.js';
 import { listActiveStaff, type Staff } from '../store/staff.js';
-import { localDate, monthKey, type Month } from './month.js';
+import { dateLabel, dayOfMonth, daysBetween, lastDayOfMonth, localDate, localTime, monthFromKey, monthKey, shortDateLabel, type Month } from './calendar.js';
 import type { Role } from './roles.js';
 import { decodeText, FileFormatError } from './tabular.js';
 import { cleanDeep } from './text.js';
@@ -61,23 +61,9 @@ export interface StudyPlan {
   origin: 'imported' | 'config' | 'default';
 }
 
-// ---- local dates ------------------------------------------------------------------------
+// ---- local dates: the calendar's, re-exported for the study handlers ------------------
 
-export { localDate };
-
-/** Local wall-clock time HH:MM of an instant. */
-export function localTime(at: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(at);
-}
-
-const dayNumber = (d: string): number => Date.UTC(Number(d.slice(0, 4)), Number(d.slice(5, 7)) - 1, Number(d.slice(8, 10))) / 86_400_000;
-export const addDays = (d: string, n: number): string => new Date((dayNumber(d) + n) * 86_400_000).toISOString().slice(0, 10);
-/** Whole days from a to b (b - a). */
-export const daysBetween = (a: string, b: string): number => dayNumber(b) - dayNumber(a);
-export const lastDayOfMonth = (m: Month): number => new Date(Date.UTC(m.year, m.month, 0)).getUTCDate();
-export const dateLabel = (d: string): string => `${Number(d.slice(0, 4))}年${Number(d.slice(5, 7))}月${Number(d.slice(8, 10))}日`;
-export const shortDateLabel = (d: string): string => `${Number(d.slice(5, 7))}月${Number(d.slice(8, 10))}日`;
-export const monthFromKey = (key: string): Month => ({ year: Number(key.slice(0, 4)), month: Number(key.slice(5, 7)) });
+export { dateLabel, localDate, localTime, monthFromKey, shortDateLabel };
 
 // ---- plans ------------------------------------------------------------------------------
 
@@ -93,7 +79,7 @@ function fromInput(p: PlanInput, settings: Settings['study'], origin: StudyPlan[
     audience: p.audience ?? {},
     pushDay: p.pushDay ?? settings.pushDay,
     pushTime: p.pushTime ?? settings.pushTime,
-    dueOn: p.dueOn ?? `${p.month}-${String(lastDayOfMonth(m)).padStart(2, '0')}`,
+    dueOn: p.dueOn ?? dayOfMonth(m, lastDayOfMonth(m)),
     reminderDaysBeforeDue: p.reminderDaysBeforeDue ?? settings.reminderDaysBeforeDue,
     origin,
   };
@@ -237,7 +223,7 @@ export const OVERDUE_CATCH_UP_DAYS = 5;
  */
 export function studySteps(plan: StudyPlan, today: string): StudyStep[] {
   const steps: StudyStep[] = [];
-  const pushOn = `${plan.month}-${String(plan.pushDay).padStart(2, '0')}`;
+  const pushOn = dayOfMonth(monthFromKey(plan.month), plan.pushDay);
   if (today >= pushOn && today <= plan.dueOn) steps.push({ kind: 'push' });
   const left = daysBetween(today, plan.dueOn);
   if (today > pushOn && plan.reminderDaysBeforeDue.includes(left)) steps.push({ kind: 'remind', daysLeft: left });

@@ -1,5 +1,6 @@
 import type ExcelJS from 'exceljs';
 import { cleanText } from './text.js';
+import { utcDay } from './calendar.js';
 import iconv from 'iconv-lite';
 
 /**
@@ -129,7 +130,7 @@ export async function parseXlsx(data: Buffer): Promise<TabularRow[]> {
 
 function cellText(v: ExcelJS.CellValue): string {
   if (v === null || v === undefined) return '';
-  if (v instanceof Date) return v.toISOString().slice(0, 10);
+  if (v instanceof Date) return utcDay(v);
   if (typeof v === 'object') {
     if ('richText' in v) return v.richText.map((t) => t.text).join('');
     if ('text' in v) return String(v.text);

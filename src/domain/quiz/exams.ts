@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { examSchema } from '../../config.js';
 import type { Staff } from '../../store/staff.js';
-import { localDate, zonedTime } from '../month.js';
+import { addDays, endOfDay, localDate, shortDateLabel, shortDateTimeLabel, startOfDay } from '../calendar.js';
 
 /**
  * Monthly exams from the config: when they are open, who must take them, and the calendar
@@ -10,23 +10,14 @@ import { localDate, zonedTime } from '../month.js';
  */
 export type Exam = z.infer<typeof examSchema>;
 
-/** The instant a calendar day (YYYY-MM-DD) starts in the zone. */
-export function startOfDay(day: string, tz: string): Date {
-  const [y, m, d] = day.split('-').map(Number);
-  return zonedTime(y, m, d, 0, 0, tz);
-}
-
-export function addDays(day: string, n: number): string {
-  const [y, m, d] = day.split('-').map(Number);
-  return new Date(Date.UTC(y, m - 1, d + n)).toISOString().slice(0, 10);
-}
+export { startOfDay };
 
 /** The calendar day of an instant in the zone. */
 export const dayOf = localDate;
 
 export const opensAt = (e: Exam, tz: string): Date => startOfDay(e.opensOn, tz);
 /** Exclusive: the first instant after the due day. */
-export const closesAt = (e: Exam, tz: string): Date => startOfDay(addDays(e.dueOn, 1), tz);
+export const closesAt = (e: Exam, tz: string): Date => endOfDay(e.dueOn, tz);
 
 export type ExamWindow = 'upcoming' | 'open' | 'closed';
 export function examWindow(e: Exam, now: Date, tz: string): ExamWindow {
@@ -48,14 +39,7 @@ export function reminderDays(e: Exam): string[] {
 }
 
 /** "12月20日" in Chinese, for cards. */
-export function chineseDay(day: string): string {
-  const [, m, d] = day.split('-').map(Number);
-  return `${m}月${d}日`;
-}
+export const chineseDay = shortDateLabel;
 
 /** "12月20日 14:05" in the zone. */
-export function chineseTime(at: Date, tz: string): string {
-  const [, m, d] = dayOf(at, tz).split('-').map(Number);
-  const hm = new Intl.DateTimeFormat('en-GB', { timeZone: tz, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(at);
-  return `${m}月${d}日 ${hm}`;
-}
+export const chineseTime = shortDateTimeLabel;
