@@ -5,7 +5,6 @@ import { chineseDay, chineseTime, examWindow, type Exam } from '../src/domain/qu
 import { OPTION_LETTERS, TYPE_NAMES, type QuestionVersion } from '../src/domain/quiz/question.js';
 import { ruleGroup, ruleLabel } from '../src/domain/quiz/rules.js';
 import type { AttemptView, DepartmentProgress } from '../src/domain/quiz/service.js';
-import type { AttemptSummary, BestScore } from '../src/store/quiz.js';
 
 /**
  * The quiz's cards. Question buttons carry only {t: attempt id, q: question index, o: shown
@@ -186,8 +185,22 @@ export function wrongAnswersCard(wrong: WrongAnswer[], page: number): Card {
   return card(`错题回顾 · 第 ${p + 1}/${pages} 页（共 ${wrong.length} 题）`, [...elements, nav.length > 0 && actions(...nav), note('选项按题库原顺序列出。')], 'orange');
 }
 
-export type ScoreRow = Pick<AttemptSummary, 'startedAt' | 'state' | 'score' | 'passed'> & { title: string };
-export type BestRow = Pick<BestScore, 'best' | 'attempts' | 'passed'> & { title: string; allowed?: number };
+/** One attempt in `成绩`'s latest list. */
+export interface ScoreRow {
+  title: string;
+  startedAt: Date;
+  state: 'active' | 'finished' | 'expired';
+  score: number | null;
+  passed: boolean | null;
+}
+/** One exam's best result; `allowed`: the attempts the exam allows, when it is a configured exam. */
+export interface BestRow {
+  title: string;
+  best: number;
+  attempts: number;
+  passed: boolean;
+  allowed?: number;
+}
 
 /** `成绩`: the best score per exam, the latest attempts, and the open exams not yet taken. */
 export function myScoresCard(attempts: ScoreRow[], best: BestRow[], openExams: Exam[], timeZone: string): Card {
