@@ -1,7 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { actions, button, card, fields, form, note, table, text } from '../cards/builders.js';
-import type { Card, FormInput } from '../cards/model.js';
+import {
+  REPORT_CONFIRM as CONFIRM,
+  reportConfirmationText,
+  reportConfirmCard,
+  reportFormCard as formCard,
+  reportMonthTitle as monthTitle,
+  REPORT_OPEN as OPEN,
+  reportOverdueCard,
+  reportReminderCard,
+  REPORT_SUBMIT as SUBMIT,
+  reportSubmittedCard,
+} from '../cards/report.js';
+import type { Card } from '../cards/model.js';
 import { dailyAt, hasScheduling, scheduling } from '../scheduler/index.js';
 import type { CampaignResult, Preview, Staged } from '../scheduler/outbound.js';
 import type { Bot } from '../src/bot/bot.js';
@@ -16,12 +27,11 @@ import {
   reportSteps,
   requiredDepartments,
   submitReport,
-  SUMMARY_MAX,
   type Department,
   type ReportDraft,
   type Submission,
 } from '../src/domain/report.js';
-import { dateLabel, daysBetween, localDate, monthFromKey, monthTitle, shortDateLabel } from '../src/domain/calendar.js';
+import { daysBetween, localDate, monthFromKey } from '../src/domain/calendar.js';
 import { UserError } from '../src/errors.js';
 import { listActiveStaff, type Staff } from '../src/store/staff.js';
 
@@ -32,9 +42,6 @@ import { listActiveStaff, type Staff } from '../src/store/staff.js';
  * list of those still missing.
  */
 
-const OPEN = 'report.open';
-const SUBMIT = 'report.submit';
-const CONFIRM = 'report.confirm';
 const monthSchema = z.object({ m: z.string().regex(MONTH_KEY) });
 const submitSchema = z.object({ m: z.string().regex(MONTH_KEY), d: z.coerce.number().int().positive() });
 const confirmSchema = z.object({ id: z.string().uuid() });
@@ -49,24 +56,6 @@ function tz(bot: Bot): string {
   return bot.timeZone;
 }
 
-function formInputs(figures: string[], prev?: Submission): FormInput[] {
-  return [
-    { kind: 'text', name: 'summary', label: '本月工作进展', required: true, multiline: true, maxLength: SUMMARY_MAX, ...(prev ? { initial: prev.summary } : {}) },
-    ...figures.map(
-      (f, i): FormInput => ({ kind: 'number', name: `f${i}`, label: f, min: 0, placeholder: '整数，没有可填 0', ...(prev?.figures[f] !== undefined ? { initial: String(prev.figures[f]) } : {}) }),
-    ),
-    { kind: 'text', name: 'attachment', label: '统计表附件（链接或文件名，选填）', maxLength: 500, ...(prev?.attachment ? { initial: prev.attachment } : {}) },
-  ];
-}
-
-function submissionFields(s: Submission, timeZone: string): [string, string][] {
-  return [
-    ['提交时间', `${dateLabel(localDate(s.submittedAt, timeZone))}${s.late ? '（逾期）' : ''}`],
-    ['版本', `第 ${s.version} 版`],
-    ...Object.entries(s.figures).map(([k, v]) => [k, String(v)] as [string, string]),
-  ];
-}
-
 /** The card with the form, for one department and month. */
 async function reportFormCard(bot: Bot, staff: Staff, month: Month, now: Date): Promise<Card> {
   const { settings } = bot.deps;
@@ -74,26 +63,15 @@ async function reportFormCard(bot: Bot, staff: Staff, month: Month, now: Date): 
   const key = monthKey(month);
   const deadline = deadlineOf(month, settings.report, timeZone);
   const prev = await currentSubmission(bot.db, key, staff.departmentId);
-  const late = now.getTime() >= deadline.endsAt.getTime();
-  if (prev && late) {
-    return card(`${monthTitle(key)}专项整治进展报告 · ${staff.department}`, [
-      text(`本科室的报告已于${dateLabel(localDate(prev.submittedAt, timeZone))}提交，截止日期已过，不能再修改。`),
-      fields(submissionFields(prev, timeZone)),
-    ], 'green');
-  }
-  return card(
-    `${monthTitle(key)}专项整治进展报告 · ${staff.department}`,
-    [
-      text(
-        prev
-          ? `本科室已于${dateLabel(localDate(prev.submittedAt, timeZone))}提交第 ${prev.version} 版。截止日期（${dateLabel(deadline.date)}）前可以重新提交，新版本将替换旧版本，旧版本仍会留档。`
-          : `请在${dateLabel(deadline.date)}（含当天）前提交本科室本月的专项整治工作进展和数据统计。${late ? '截止日期已过，现在提交将记为逾期。' : ''}`,
-      ),
-      form(SUBMIT, formInputs(settings.report.figures, prev), { submitLabel: '提交本月报告', value: { m: key, d: staff.departmentId } }),
-      note(`工作进展必填，最多 ${SUMMARY_MAX} 字；各项数字没有可填 0。提交前会请您确认一次。`),
-    ],
-    'blue',
-  );
+  return formCard({
+    month: key,
+    department: { id: staff.departmentId, name: staff.department },
+    deadline: deadline.date,
+    late: now.getTime() >= deadline.endsAt.getTime(),
+    ...(prev ? { prev } : {}),
+    figures: settings.report.figures,
+    timeZone,
+  });
 }
 
 /**
@@ -111,31 +89,12 @@ function checkReportMonth(bot: Bot, month: string, now: Date): void {
   }
 }
 
-function confirmationText(department: string, month: string, s: Submission, replaced: boolean): string {
-  return `${replaced ? '已更新' : '已提交'}${department}${monthTitle(month)}的报告（第 ${s.version} 版${s.late ? '，逾期' : ''}）。`;
-}
-
 async function reporterFor(bot: Bot, staff: Staff): Promise<Department> {
   if (!mayReportFor(staff)) throw new UserError('“上报”用于科室负责人或报告联络员报送本科室的月度专项整治进展。您目前不是报告联络员，如有需要请联系管理员。');
   const required = await requiredDepartments(bot.db, bot.deps.settings.report);
   const dept = required.find((d) => d.id === staff.departmentId);
   if (!dept) throw new UserError(`${staff.department}不在需要按月报送的重点责任科室名单中，无需上报。`);
   return dept;
-}
-
-function reminderCard(month: string, deadline: string, today: string, daysLeft: number, department: string, manual: boolean): Card {
-  const when = daysLeft === 0 ? '今天截止' : `还剩 ${daysLeft} 天`;
-  return card(
-    `报告提醒：${monthTitle(month)}专项整治进展${when}`,
-    [
-      text(
-        `${manual ? '管理员提醒：' : ''}您好，${department}${monthTitle(month)}的专项整治工作进展和数据统计需在${dateLabel(deadline)}（含当天）前报送，今天是${shortDateLabel(today)}，${when}，本科室尚未提交。`,
-      ),
-      actions(button('提交本月报告', OPEN, { m: month }, { style: 'primary' })),
-      note('也可以直接发送“上报”。'),
-    ],
-    daysLeft <= 1 ? 'red' : 'orange',
-  );
 }
 
 // ---- campaigns -------------------------------------------------------------------------
@@ -163,7 +122,7 @@ export async function remindReports(bot: Bot, now: Date, opts: { daysLeft?: numb
     title: `${monthTitle(key)}报告提醒（${daysLeft === 0 ? '截止当天' : `还剩 ${daysLeft} 天`}）`,
     recipients: people.map((p) => p.staff),
     ...(opts.createdBy ? { createdBy: opts.createdBy } : {}),
-    render: (s) => reminderCard(key, deadline, today, daysLeft, deptOf.get(s.staffId) ?? s.department, Boolean(opts.manual)),
+    render: (s) => reportReminderCard(key, deadline, today, daysLeft, deptOf.get(s.staffId) ?? s.department, Boolean(opts.manual)),
   });
 }
 
@@ -180,20 +139,12 @@ export async function escalateReports(bot: Bot, month: Month, today: string): Pr
   const missing = await missingDepartments(bot.db, settings.report, key);
   if (missing.length === 0) return undefined;
   const deadline = deadlineOf(month, settings.report, tz(bot)).date;
-  const rows: string[][] = [];
-  for (const d of missing) rows.push([d.name, (await ownersOf(bot.db, d.id)).map((s) => s.name).join('、') || '（未指定）']);
+  const rows: { department: string; owners: string[] }[] = [];
+  for (const d of missing) rows.push({ department: d.name, owners: (await ownersOf(bot.db, d.id)).map((s) => s.name) });
   const required = await requiredDepartments(bot.db, settings.report);
   const staff = await listActiveStaff(bot.db);
   const recipients = staff.filter((s) => settings.report.escalateTo.some((r) => s.roles.includes(r)));
-  const body = card(
-    `${monthTitle(key)}专项整治进展报告：${missing.length} 个科室未按期报送`,
-    [
-      text(`截至${dateLabel(today)}，应报送的 ${required.length} 个重点责任科室中，以下 ${missing.length} 个科室未在${dateLabel(deadline)}前提交本月报告：`),
-      table(['科室', '报告联络员'], rows),
-      note('科室补交后会记为逾期。'),
-    ],
-    'red',
-  );
+  const body = reportOverdueCard(key, { today, deadline, required: required.length, missing: rows });
   return scheduling(bot).outbound.createCampaign({
     key: reportKeys.overdue(key),
     kind: 'report.overdue',
@@ -264,21 +215,7 @@ export function registerReport(bot: Bot): void {
       const draft = draftFromForm(ctx.form, bot.deps.settings.report.figures, m, d);
       const id = randomUUID();
       await bot.deps.redis.set(await draftKey(bot, id), JSON.stringify(draft), 'EX', 24 * 3600);
-      return {
-        card: card(
-          `请确认：${monthTitle(m)}专项整治进展报告 · ${dept.name}`,
-          [
-            text(draft.summary),
-            fields([
-              ...bot.deps.settings.report.figures.map((f) => [f, draft.figures[f] === undefined ? '未填' : String(draft.figures[f])] as [string, string]),
-              ['统计表附件', draft.attachment ?? '无'],
-            ]),
-            actions(button('确认提交', CONFIRM, { id }, { style: 'primary' })),
-            note('确认后才会提交。如需修改，请重新发送“上报”。'),
-          ],
-          'blue',
-        ),
-      };
+      return { card: reportConfirmCard(draft, dept.name, bot.deps.settings.report.figures, id) };
     },
     { schema: submitSchema },
   );
@@ -295,14 +232,7 @@ export function registerReport(bot: Bot): void {
       checkReportMonth(bot, draft.month, ctx.now);
       const timeZone = tz(bot);
       const draftId = String(ctx.value.id);
-      const confirmed = (submission: Submission, replaced: boolean): Card => {
-        const msg = confirmationText(dept.name, draft.month, submission, replaced);
-        return card(`已提交：${monthTitle(draft.month)}专项整治进展报告 · ${dept.name}`, [
-          text(msg),
-          fields(submissionFields(submission, timeZone)),
-          note(submission.late ? '截止日期后提交，已记为逾期。' : '截止日期前如需修改，可再次发送“上报”，新版本会替换旧版本。'),
-        ], 'green');
-      };
+      const confirmed = (submission: Submission, replaced: boolean): Card => reportSubmittedCard(dept.name, draft.month, submission, replaced, timeZone);
       let staged: Staged = [];
       // Keyed by the confirmation: clicked again, or redelivered after a crash, it finds its version.
       const { submission, replaced } = await submitReport(bot.db, draft, ctx.staff, ctx.now, bot.deps.settings.report, timeZone, {
@@ -321,7 +251,7 @@ export function registerReport(bot: Bot): void {
       });
       await bot.deps.redis.del(await draftKey(bot, draftId));
       if (staged.length) await scheduling(bot).outbound.deliver(staged);
-      return { toast: confirmationText(dept.name, draft.month, submission, replaced), card: confirmed(submission, replaced) };
+      return { toast: reportConfirmationText(dept.name, draft.month, submission, replaced), card: confirmed(submission, replaced) };
     },
     { schema: confirmSchema },
   );

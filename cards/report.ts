@@ -1,0 +1,134 @@
+import { actions, button, card, fields, form, note, table, text } from './builders.js';
+import type { Card, FormInput } from './model.js';
+import { SUMMARY_MAX, type ReportDraft, type Submission } from '../src/domain/report.js';
+import { dateLabel, localDate, shortDateLabel } from '../src/domain/study.js';
+
+/** The monthly report's cards: the form, its confirmation, reminders and the overdue list. */
+
+export const REPORT_OPEN = 'report.open';
+export const REPORT_SUBMIT = 'report.submit';
+export const REPORT_CONFIRM = 'report.confirm';
+
+export const reportMonthTitle = (key: string): string => `${Number(key.slice(0, 4))}年${Number(key.slice(5, 7))}月`;
+
+function formInputs(figures: string[], prev?: Submission): FormInput[] {
+  return [
+    { kind: 'text', name: 'summary', label: '本月工作进展', required: true, multiline: true, maxLength: SUMMARY_MAX, ...(prev ? { initial: prev.summary } : {}) },
+    ...figures.map(
+      (f, i): FormInput => ({ kind: 'number', name: `f${i}`, label: f, min: 0, placeholder: '整数，没有可填 0', ...(prev?.figures[f] !== undefined ? { initial: String(prev.figures[f]) } : {}) }),
+    ),
+    { kind: 'text', name: 'attachment', label: '统计表附件（链接或文件名，选填）', maxLength: 500, ...(prev?.attachment ? { initial: prev.attachment } : {}) },
+  ];
+}
+
+function submissionFields(s: Submission, timeZone: string): [string, string][] {
+  return [
+    ['提交时间', `${dateLabel(localDate(s.submittedAt, timeZone))}${s.late ? '（逾期）' : ''}`],
+    ['版本', `第 ${s.version} 版`],
+    ...Object.entries(s.figures).map(([k, v]) => [k, String(v)] as [string, string]),
+  ];
+}
+
+export interface ReportFormInput {
+  /** YYYY-MM. */
+  month: string;
+  department: { id: number; name: string };
+  /** The deadline day, YYYY-MM-DD. */
+  deadline: string;
+  /** The deadline has passed. */
+  late: boolean;
+  /** The department's current version, if any. */
+  prev?: Submission;
+  figures: string[];
+  timeZone: string;
+}
+
+/**
+ * The form for one department and month: pre-filled with the current version, or read-only
+ * once that version exists and the deadline has passed.
+ */
+export function reportFormCard(r: ReportFormInput): Card {
+  const { prev, late, timeZone } = r;
+  const title = `${reportMonthTitle(r.month)}专项整治进展报告 · ${r.department.name}`;
+  if (prev && late) {
+    return card(title, [
+      text(`本科室的报告已于${dateLabel(localDate(prev.submittedAt, timeZone))}提交，截止日期已过，不能再修改。`),
+      fields(submissionFields(prev, timeZone)),
+    ], 'green');
+  }
+  return card(
+    title,
+    [
+      text(
+        prev
+          ? `本科室已于${dateLabel(localDate(prev.submittedAt, timeZone))}提交第 ${prev.version} 版。截止日期（${dateLabel(r.deadline)}）前可以重新提交，新版本将替换旧版本，旧版本仍会留档。`
+          : `请在${dateLabel(r.deadline)}（含当天）前提交本科室本月的专项整治工作进展和数据统计。${late ? '截止日期已过，现在提交将记为逾期。' : ''}`,
+      ),
+      form(REPORT_SUBMIT, formInputs(r.figures, prev), { submitLabel: '提交本月报告', value: { m: r.month, d: r.department.id } }),
+      note(`工作进展必填，最多 ${SUMMARY_MAX} 字；各项数字没有可填 0。提交前会请您确认一次。`),
+    ],
+    'blue',
+  );
+}
+
+/** What the form said, with the one button that submits it (the draft waits under `draftId`). */
+export function reportConfirmCard(draft: ReportDraft, department: string, figures: string[], draftId: string): Card {
+  return card(
+    `请确认：${reportMonthTitle(draft.month)}专项整治进展报告 · ${department}`,
+    [
+      text(draft.summary),
+      fields([
+        ...figures.map((f) => [f, draft.figures[f] === undefined ? '未填' : String(draft.figures[f])] as [string, string]),
+        ['统计表附件', draft.attachment ?? '无'],
+      ]),
+      actions(button('确认提交', REPORT_CONFIRM, { id: draftId }, { style: 'primary' })),
+      note('确认后才会提交。如需修改，请重新发送“上报”。'),
+    ],
+    'blue',
+  );
+}
+
+export function reportConfirmationText(department: string, month: string, s: Submission, replaced: boolean): string {
+  return `${replaced ? '已更新' : '已提交'}${department}${reportMonthTitle(month)}的报告（第 ${s.version} 版${s.late ? '，逾期' : ''}）。`;
+}
+
+/** The confirmed submission, written over the confirmation card. */
+export function reportSubmittedCard(department: string, month: string, submission: Submission, replaced: boolean, timeZone: string): Card {
+  return card(`已提交：${reportMonthTitle(month)}专项整治进展报告 · ${department}`, [
+    text(reportConfirmationText(department, month, submission, replaced)),
+    fields(submissionFields(submission, timeZone)),
+    note(submission.late ? '截止日期后提交，已记为逾期。' : '截止日期前如需修改，可再次发送“上报”，新版本会替换旧版本。'),
+  ], 'green');
+}
+
+/** To a department that has not reported; `manual`: an administrator sent it with 推送. */
+export function reportReminderCard(month: string, deadline: string, today: string, daysLeft: number, department: string, manual: boolean): Card {
+  const when = daysLeft === 0 ? '今天截止' : `还剩 ${daysLeft} 天`;
+  return card(
+    `报告提醒：${reportMonthTitle(month)}专项整治进展${when}`,
+    [
+      text(
+        `${manual ? '管理员提醒：' : ''}您好，${department}${reportMonthTitle(month)}的专项整治工作进展和数据统计需在${dateLabel(deadline)}（含当天）前报送，今天是${shortDateLabel(today)}，${when}，本科室尚未提交。`,
+      ),
+      actions(button('提交本月报告', REPORT_OPEN, { m: month }, { style: 'primary' })),
+      note('也可以直接发送“上报”。'),
+    ],
+    daysLeft <= 1 ? 'red' : 'orange',
+  );
+}
+
+/** The day after the deadline, to leadership and the discipline office. */
+export function reportOverdueCard(
+  month: string,
+  o: { today: string; deadline: string; required: number; missing: { department: string; owners: string[] }[] },
+): Card {
+  return card(
+    `${reportMonthTitle(month)}专项整治进展报告：${o.missing.length} 个科室未按期报送`,
+    [
+      text(`截至${dateLabel(o.today)}，应报送的 ${o.required} 个重点责任科室中，以下 ${o.missing.length} 个科室未在${dateLabel(o.deadline)}前提交本月报告：`),
+      table(['科室', '报告联络员'], o.missing.map((m) => [m.department, m.owners.join('、') || '（未指定）'])),
+      note('科室补交后会记为逾期。'),
+    ],
+    'red',
+  );
+}

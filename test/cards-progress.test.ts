@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import {
+  byRate,
+  declarationProgressCard,
+  departmentPeopleCard,
+  departmentRatesCard,
+  detailTitle,
+  emptyOverviewText,
+  examRateRows,
+  myProgressCard,
+  overviewCard,
+  reportProgressCard,
+  studyRateRows,
+} from '../cards/progress.js';
+import type { Overview } from '../src/domain/progress.js';
+import { allText, elementsOf, fieldMap } from './helpers/card-parts.js';
+
+const month = { year: 2026, month: 12 };
+const o: Overview = { study: { done: 3, total: 4 }, examTook: { done: 2, total: 4 }, examPassed: { done: 1, total: 2 }, reports: { submitted: 2, required: 3, late: 1 }, declarations: { registered: 2, amount: 1234.5 } };
+const prev: Overview = { study: { done: 1, total: 2 }, examTook: { done: 2, total: 4 }, examPassed: { done: 0, total: 0 }, reports: { submitted: 1, required: 3, late: 0 }, declarations: { registered: 0, amount: 0 } };
+
+describe('cards/progress', () => {
+  it('14.2 the overview compares with last month', () => {
+    const c = overviewCard('全院', month, o, prev);
+    expect(c.title).toBe('全院清廉建设进度 · 2026年12月');
+    expect(fieldMap(c)).toEqual({
+      学习完成率: '75.0%（3/4）（较上月↑25.0个百分点）',
+      考试参加率: '50.0%（2/4）（与上月持平）',
+      考试通过率: '50.0%（参加者中 1 人通过）',
+      月度上报: '已交 2/3，逾期 1，未交 1（上月已交 1/3）',
+      上缴登记: '2 件，1,234.50 元（上月 0 件，0.00 元）',
+    });
+    expect(emptyOverviewText('心内科', month)).toBe('2026年12月心内科还没有任何数据。');
+    expect(detailTitle('study', month, { name: '心内科' })).toBe('学习进度 · 2026年12月 · 心内科');
+    expect(detailTitle('declaration', month)).toBe('上缴进度 · 2026年12月');
+  });
+
+  it('14.2 study and exam rates per department, lowest first, with the chart when uploaded', () => {
+    const rows = byRate(studyRateRows([
+      { departmentId: 1, department: '心内科', figures: { audience: 4, done: 4 } },
+      { departmentId: 2, department: '药剂科', figures: { audience: 4, done: 1 } },
+      { departmentId: 3, department: '后勤科', figures: { audience: 0, done: 0 } },
+    ]));
+    expect(rows.map((r) => [r.name, r.p])).toEqual([['药剂科', 25], ['心内科', 100], ['后勤科', null]]);
+    const c = departmentRatesCard('学习进度 · 2026年12月', 'study', rows, 'https://img/1.png');
+    expect(elementsOf(c, 'image')).toEqual([{ type: 'image', url: 'https://img/1.png', alt: '各科室完成率柱状图（编号与下表序号对应）' }]);
+    expect(elementsOf(c, 'table')[0]).toEqual({ type: 'table', columns: ['序号', '科室', '应学', '已学', '完成率'], rows: [['1', '药剂科', '4', '1', '25.0%'], ['2', '心内科', '4', '4', '100.0%'], ['3', '后勤科', '0', '0', '—']] });
+    expect(elementsOf(departmentRatesCard('t', 'study', rows), 'image')).toHaveLength(0);
+    const exam = examRateRows([{ departmentId: 1, department: '心内科', figures: { staff: 4, took: 2, passed: 1 } }]);
+    expect(elementsOf(departmentRatesCard('t', 'exam', exam), 'table')[0].columns).toEqual(['序号', '科室', '人数', '参加', '参加率', '通过率']);
+    const people = departmentPeopleCard('t', 'exam', exam[0], [{ staffId: 'E1', name: '张三', status: '已通过', detail: '80 分' }]);
+    expect(fieldMap(people)).toEqual({ 参加率: '50.0%', 通过率: '50.0%' });
+    expect(elementsOf(people, 'table')[0].rows).toEqual([['E1', '张三', '已通过', '80 分']]);
+    expect(allText(departmentPeopleCard('t', 'study', undefined, []))).toContain('本月该科室没有需要统计的人员。');
+  });
+
+  it('14.2 reports: missing first, then late; declarations: counts and amounts only', () => {
+    const r = reportProgressCard('上报进度 · 2026年12月', [
+      { departmentId: 1, department: '心内科', figures: { submitted: true, late: false, submittedBy: '张三', submittedAt: new Date('2026-12-10T02:05:00Z') } },
+      { departmentId: 2, department: '药剂科', figures: { submitted: false, late: false } },
+      { departmentId: 3, department: '检验科', figures: { submitted: true, late: true, submittedBy: '李四', submittedAt: new Date('2026-12-21T02:05:00Z') } },
+    ], 'Asia/Shanghai');
+    expect(fieldMap(r)).toEqual({ 应报科室: '3', 已提交: '2', 逾期: '1', 未提交: '1' });
+    expect(elementsOf(r, 'table')[0].rows.map((x) => x.slice(0, 3))).toEqual([['药剂科', '未提交', ''], ['检验科', '逾期提交', '李四'], ['心内科', '按时提交', '张三']]);
+    expect(elementsOf(r, 'table')[0].rows[2][3]).toContain('10:05');
+    const d = declarationProgressCard('上缴进度', [
+      { departmentId: 1, department: '心内科', figures: { registered: 1, amount: 200, pending: 0 } },
+      { departmentId: 2, department: '药剂科', figures: { registered: 3, amount: 50.5, pending: 1 } },
+    ]);
+    expect(fieldMap(d)).toEqual({ 登记件数: '4', 登记金额: '250.50 元', 审批中: '1' });
+    expect(elementsOf(d, 'table')[0].rows).toEqual([['药剂科', '3', '50.50', '1'], ['心内科', '1', '200.00', '0']]);
+  });
+
+  it('14.2 my progress', () => {
+    const c = myProgressCard(month, { staffId: 'E1', name: '张三', status: '已完成', detail: '12月3日' }, undefined, [{ label: '已登记', n: 2 }]);
+    expect(c.title).toBe('我的进度 · 2026年12月');
+    expect(fieldMap(c)).toEqual({ 本月学习: '已完成（12月3日）', 本月测验: '未参加', 我的申报: '已登记 2 件' });
+    expect(fieldMap(myProgressCard(month, undefined, undefined, [])).我的申报).toBe('无');
+  });
+});
