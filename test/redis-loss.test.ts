@@ -77,7 +77,8 @@ describe('13.8 Redis losing its data while the bot runs', () => {
     const admin = redis.client();
     await pushThroughLoss('loss.flush', async () => {
       await admin.flushall();
-      expect(await schedulerNames()).toEqual([]);
+      // Gone with the data, unless a loaded machine let the 300 ms check re-declare them already.
+      if ((await schedulerNames()).length > 0) expect(await lossCount()).toBe(1);
     });
     admin.disconnect();
     await waitFor('schedulers declared again', async () => (await schedulerNames()).includes('outbound.recover'), 10_000, 100);
