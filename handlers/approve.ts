@@ -22,7 +22,8 @@ import type { Queryable } from '../src/store/db.js';
 import type { PlatformName } from '../src/platform/types.js';
 import { UserError } from '../src/errors.js';
 import type { CommandContext } from '../src/bot/context.js';
-import { cardsFor, getDeclaration, listPending, recordCard, type Declaration } from '../src/store/declarations.js';
+import { cardsFor, getDeclaration, listPending, recordCard } from '../src/store/declarations.js';
+import type { Declaration } from '../src/domain/declaration/record.js';
 import { getStaff, listActiveStaff, type Staff } from '../src/store/staff.js';
 
 /**

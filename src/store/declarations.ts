@@ -1,44 +1,8 @@
 import type { DeclarationInput, Giver, Handling, Kind, State } from '../domain/declaration.js';
+import { MAX_ATTACHMENTS, type Attachment, type Declaration } from '../domain/declaration/record.js';
 import type { Queryable } from './db.js';
 
-/** SQL for declarations. Transitions live in src/domain/declaration/workflow.ts. */
-
-export interface Declaration extends DeclarationInput {
-  id: string;
-  declarantId: string;
-  declarantName: string;
-  departmentId: number;
-  department: string;
-  state: State;
-  version: number;
-  revision: number;
-  previousId: string | null;
-  receiptNo: string | null;
-  lastReason: string | null;
-  createdAt: Date;
-  submittedAt: Date | null;
-  stepStartedAt: Date | null;
-  remindedAt: Date | null;
-  escalatedAt: Date | null;
-  registeredAt: Date | null;
-  /** Photos/files added to the draft: platform references only, never their content. */
-  attachments: Attachment[];
-}
-
-export interface Attachment {
-  name: string;
-  ref: string;
-  platform: string;
-  addedAt: string;
-  /** The copy kept in stored_files (absent on attachments recorded before copies were kept). */
-  fileId?: string;
-  size?: number;
-  sha256?: string;
-}
-
-export const MAX_ATTACHMENTS = 9;
-/** Per photo or file; the platforms allow more, but evidence photos and scans are far smaller. */
-export const MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024;
+/** SQL for declarations. The record's type lives in src/domain/declaration/record.ts, its transitions in workflow.ts. */
 
 interface Row {
   id: string;
@@ -208,6 +172,12 @@ export async function listSubmitted(q: Queryable, opts: { limit?: number } = {})
     [opts.limit ?? 100_000],
   );
   return r.rows.map(toDeclaration);
+}
+
+/** Whether a rejected declaration already has an amendment that is not cancelled. */
+export async function hasLiveAmendment(q: Queryable, id: string): Promise<boolean> {
+  const r = await q.query(`SELECT 1 FROM declarations WHERE previous_id = $1 AND state <> 'cancelled' LIMIT 1`, [id]);
+  return r.rows.length > 0;
 }
 
 export async function listPending(q: Queryable): Promise<Declaration[]> {

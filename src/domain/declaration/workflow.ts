@@ -6,17 +6,16 @@ import {
   appendAttachments,
   claimDeadline,
   getDeclaration,
+  hasLiveAmendment,
   insertDraft,
   listPending,
-  MAX_ATTACHMENTS,
   nextReceiptNumber,
   setReceiptNo,
   transition,
   updateDraft,
   wasApprover,
-  type Attachment,
-  type Declaration,
 } from '../../store/declarations.js';
+import { MAX_ATTACHMENTS, type Attachment, type Declaration } from './record.js';
 import { listActiveStaff, type Staff } from '../../store/staff.js';
 import {
   declarationRef,
@@ -80,8 +79,7 @@ export const ALREADY_AMENDED = '这条申报已经有修改后的新版本，请
 
 /** A rejected declaration has at most one live amendment (the database enforces it too). */
 export async function refuseSecondAmendment(q: Queryable, id: string): Promise<void> {
-  const live = await q.query(`SELECT id FROM declarations WHERE previous_id = $1 AND state <> 'cancelled'`, [id]);
-  if (live.rows.length) throw new UserError(ALREADY_AMENDED);
+  if (await hasLiveAmendment(q, id)) throw new UserError(ALREADY_AMENDED);
 }
 
 export async function createDraft(db: Db, author: Staff, input: DeclarationInput, opts: { amends?: string } = {}): Promise<Declaration> {
