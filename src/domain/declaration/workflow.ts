@@ -38,6 +38,11 @@ import {
  */
 
 export const ENTITY = 'declaration';
+/**
+ * One answer for "no such declaration" and "not yours to see or to decide": whether a
+ * declaration exists is itself confidential.
+ */
+export const NO_SUCH_DECLARATION = '没有找到这条申报，或您无权查看。';
 export const STALE = '这条申报已由他人处理或已有更新，这张卡片上的操作不再生效。';
 
 /** Who may decide a step right now: by role (and department for the head), never the declarant. */
@@ -325,23 +330,5 @@ export async function decide(
   }
 }
 
-export async function trailOf(q: Queryable, id: string): Promise<AuditRow[]> {
-  return auditTrail(q, ENTITY, id);
-}
-
-export const AUDIT_ACTION_NAMES: Record<string, string> = {
-  'declaration.draft': '填写草稿',
-  'declaration.edit': '修改草稿',
-  'declaration.attach': '添加照片或文件',
-  'declaration.cancel': '取消草稿',
-  'declaration.submit': '提交申报',
-  'declaration.resubmit': '修改后重新提交',
-  'declaration.approve': '同意',
-  'declaration.reject': '驳回',
-  'declaration.register': '同意并登记',
-  'declaration.remind': '超时提醒审批人',
-  'declaration.escalate': '超时上报纪检监察室和院领导',
-  'declaration.files_viewed': '查看附件',
-};
 
 export { declarationRef };
