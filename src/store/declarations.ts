@@ -262,6 +262,25 @@ export async function cardsFor(q: Queryable, declarationId: string, version: num
   return r.rows.map((x) => ({ declarationId, state: x.state, version: x.version, staffId: x.staff_id, platform: x.platform, messageId: x.message_id }));
 }
 
+/**
+ * Everyone named as an approver when one of the declaration's steps began, and whoever decided
+ * a step; undefined when no step recorded its approvers (steps begun before they were recorded).
+ */
+export async function recordedApprovers(q: Queryable, declarationId: string): Promise<string[] | undefined> {
+  const r = await q.query<{ approvers: string[] | string | null; decider: string | null }>(
+    `SELECT detail->'approvers' AS approvers,
+            CASE WHEN action IN ('declaration.approve', 'declaration.register', 'declaration.reject') THEN actor END AS decider
+       FROM audit_log
+      WHERE entity_type = 'declaration' AND entity_id = $1
+        AND (detail ? 'approvers' OR action IN ('declaration.approve', 'declaration.register', 'declaration.reject'))`,
+    [declarationId],
+  );
+  if (!r.rows.some((x) => x.approvers !== null)) return undefined;
+  // pg parses jsonb; be tolerant of a driver that hands back the text.
+  const named = r.rows.flatMap((x) => (x.approvers === null ? [] : typeof x.approvers === 'string' ? (JSON.parse(x.approvers) as string[]) : x.approvers));
+  return [...named, ...r.rows.flatMap((x) => (x.decider ? [x.decider] : []))];
+}
+
 /** Whether this staff member was ever sent an approval card for the declaration (its approvers may see it). */
 export async function wasApprover(q: Queryable, declarationId: string, staffId: string): Promise<boolean> {
   const r = await q.query('SELECT 1 FROM declaration_cards WHERE declaration_id = $1 AND staff_id = $2 LIMIT 1', [declarationId, staffId]);

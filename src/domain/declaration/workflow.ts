@@ -7,6 +7,7 @@ import {
   claimDeadline,
   getDeclaration,
   hasLiveAmendment,
+  recordedApprovers,
   insertDraft,
   listPending,
   nextReceiptNumber,
@@ -63,15 +64,29 @@ export async function isApproverOf(q: Queryable, d: Declaration, staff: Staff, s
   return (await approversFor(q, d, step)).some((s) => s.staffId === staff.staffId);
 }
 
-/** Confidentiality: its author, its approvers (past or current) and the discipline office. */
+/**
+ * Confidentiality: its author, the discipline office, the approvers of the step it is at, and
+ * the approvers its earlier steps had and whoever decided them: the record names them in the
+ * audit row that began each step, so a lost card grants nothing and withholds nothing, and someone appointed later does
+ * not see steps that were never theirs.
+ */
 export async function canView(q: Queryable, d: Declaration, staff: Staff): Promise<boolean> {
   if (d.declarantId === staff.staffId) return true;
   // An unsubmitted draft is the author's alone, even to the discipline office.
   if (d.state === 'draft' || d.state === 'cancelled') return false;
   if (staff.roles.includes('discipline')) return true;
-  if (await wasApprover(q, d.id, staff.staffId)) return true;
   const step = stepOfState(d.state);
-  return step !== undefined && (await isApproverOf(q, d, staff, step));
+  if (step && (await isApproverOf(q, d, staff, step))) return true;
+  const recorded = await recordedApprovers(q, d.id);
+  // Steps begun before approvers were recorded: the cards sent for them are all that says who they were.
+  if (recorded === undefined) return wasApprover(q, d.id, staff.staffId);
+  return recorded.includes(staff.staffId);
+}
+
+/** The audit detail that begins a step names its approvers (see canView). */
+async function stepApprovers(q: Queryable, d: Declaration, to: State): Promise<{ approvers?: string[] }> {
+  const step = stepOfState(to);
+  return step ? { approvers: (await approversFor(q, d, step)).map((s) => s.staffId) } : {};
 }
 
 async function mustGet(q: Queryable, id: string): Promise<Declaration> {
@@ -260,7 +275,7 @@ export async function submitDraft(db: Db, author: Staff, id: string, version: nu
       entityId: id,
       fromState: 'draft',
       toState: to,
-      detail: { revision: d.revision, ...(route.dept ? {} : { skipped: 'dept' }), ...(d.previousId ? { amends: d.previousId } : {}) },
+      detail: { revision: d.revision, ...(route.dept ? {} : { skipped: 'dept' }), ...(d.previousId ? { amends: d.previousId } : {}), ...(await stepApprovers(tx, d, to)) },
     });
     const moved: Moved = { declaration: (await getDeclaration(tx, id))!, from: 'draft', to, skippedDept: !route.dept };
     await followUps?.(tx, moved);
@@ -315,7 +330,7 @@ export async function decide(
         fromState: from,
         toState: to,
         reason: decision === 'reject' ? reason : null,
-        detail: { step: ref.step, version: ref.v, ...(receiptNo ? { receiptNo } : {}) },
+        detail: { step: ref.step, version: ref.v, ...(receiptNo ? { receiptNo } : {}), ...(await stepApprovers(tx, d, to)) },
       });
       const moved: Moved = { declaration: (await getDeclaration(tx, d.id))!, from, to };
       await opts.followUps?.(tx, moved);
