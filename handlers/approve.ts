@@ -9,8 +9,10 @@ import {
   canView,
   claimDueDeadlines,
   decide,
-  isApproverOf,
+  awaitingDecisionBy,
   NO_SUCH_DECLARATION,
+  NotYoursToDecide,
+  pendingFor,
   type DeadlineClaim,
   type DecideResult,
   type Moved,
@@ -20,7 +22,7 @@ import type { Queryable } from '../src/store/db.js';
 import type { PlatformName } from '../src/platform/types.js';
 import { UserError } from '../src/errors.js';
 import type { CommandContext } from '../src/bot/context.js';
-import { cardsFor, getDeclaration, listPending, recordCard } from '../src/store/declarations.js';
+import { cardsFor, getDeclaration, recordCard } from '../src/store/declarations.js';
 import type { Declaration } from '../src/domain/declaration/record.js';
 import { getStaff, listActiveStaff, type Staff } from '../src/store/staff.js';
 
@@ -132,16 +134,6 @@ async function staleReply(bot: Bot, r: Extract<DecideResult, { outcome: 'stale' 
   };
 }
 
-/** The pending declarations whose current step this person may decide. */
-async function pendingFor(bot: Bot, staff: Staff): Promise<{ d: Declaration; step: Step }[]> {
-  const out: { d: Declaration; step: Step }[] = [];
-  for (const d of await listPending(bot.db)) {
-    const step = stepOfState(d.state);
-    if (step && (await isApproverOf(bot.db, d, staff, step))) out.push({ d, step });
-  }
-  return out;
-}
-
 /**
  * `同意 SB-12` / `确认收款 SB-12` / `驳回 SB-12 理由`: the card's decision typed as a message,
  * through the same decide() and the same checks. It acts on the step the declaration is at now.
@@ -150,12 +142,10 @@ async function decideByText(bot: Bot, ctx: CommandContext, decision: 'approve' |
   const example = decision === 'reject' ? '驳回 SB-12 金额与实际不符' : '同意 SB-12';
   const q = ctx.args[0] ? parseRef(ctx.args[0]) : undefined;
   if (!q || !('id' in q)) throw new UserError(`请写明申报编号，例如“${example}”。发送“待审批”查看等待您处理的申报。`);
-  const d = await getDeclaration(bot.db, q.id);
-  const step = d ? stepOfState(d.state) : undefined;
+  const waiting = await awaitingDecisionBy(bot.db, ctx.staff, q.id);
   // One answer for "no such", "not yours" and "already decided": existence itself is confidential.
-  if (!d || !step || !(await isApproverOf(bot.db, d, ctx.staff, step))) {
-    throw new UserError(`SB-${q.id} 目前没有等待您处理的审批。发送“待审批”查看等待您处理的申报。`);
-  }
+  if (!waiting) throw new UserError(`SB-${q.id} 目前没有等待您处理的审批。发送“待审批”查看等待您处理的申报。`);
+  const { d, step } = waiting;
   const reason = decision === 'reject' ? ctx.rest.trim().replace(/^\S+\s*/, '') : undefined;
   const out = await applyDecision(bot, ctx.staff, { id: d.id, v: d.version, step }, decision, reason);
   if (out.stale) return `SB-${d.id} 刚刚已由他人处理，您的操作没有生效。发送“申报 SB-${d.id}”查看处理记录。`;
@@ -196,7 +186,7 @@ export function registerApprove(bot: Bot): void {
   bot.command(
     { names: ['待审批', 'pending', '审批'], usage: '待审批', summary: '列出等待您审批或确认收款的上缴申报', roles: [...approvers], group: '上缴申报', confidential: true },
     async (ctx) => {
-      const mine = await pendingFor(bot, ctx.staff);
+      const mine = await pendingFor(bot.db, ctx.staff);
       if (mine.length === 0) return '目前没有等待您处理的上缴申报。';
       return pendingListCard(mine, ctx.now);
     },
@@ -225,12 +215,11 @@ export function registerApprove(bot: Bot): void {
       `decl.${decision}`,
       async (ctx) => {
         const ref = refSchema.parse(ctx.value);
-        // A forged or old click by someone who may not decide this step learns nothing, not even
-        // that it exists; the declarant already knows it, and decide() tells them why not.
-        const d = await getDeclaration(bot.db, ref.id);
-        if (!d || (d.declarantId !== ctx.staff.staffId && !(await isApproverOf(bot.db, d, ctx.staff, ref.step)))) throw new UserError(NO_SUCH_DECLARATION);
         const reason = decision === 'reject' ? (ctx.form?.reason ?? '') : undefined;
-        const out = await applyDecision(bot, ctx.staff, ref, decision, reason);
+        const out = await applyDecision(bot, ctx.staff, ref, decision, reason).catch((e: unknown) => {
+          // A forged or old click learns nothing, not even that the declaration exists.
+          throw e instanceof NotYoursToDecide ? new UserError(NO_SUCH_DECLARATION) : e;
+        });
         if (out.stale) return staleReply(bot, out.stale, ref.step, ctx.staff);
         return { toast: out.message, ...(out.card ? { card: out.card } : {}) };
       },

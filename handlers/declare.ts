@@ -30,16 +30,20 @@ import {
   type RawInput,
 } from '../src/domain/declaration.js';
 import { exportDeclarations } from '../src/domain/declaration/export.js';
-import { MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS, type Declaration } from '../src/domain/declaration/record.js';
+import { MAX_ATTACHMENT_BYTES, type Declaration } from '../src/domain/declaration/record.js';
 import {
   addAttachments,
   canView,
   cancelDraft,
   createDraft,
+  draftToAttach,
+  draftToEdit,
   editDraft,
+  findOwnDeclaration,
   NO_SUCH_DECLARATION,
   openAttachments,
-  refuseSecondAmendment,
+  ownDeclaration,
+  rejectedToAmend,
   routeFor,
   submitDraft,
 } from '../src/domain/declaration/workflow.js';
@@ -155,13 +159,6 @@ function dialogueSteps(bot: Bot, initial: Record<string, unknown>): DialogueStep
 
 // ---- lookups, list, export, totals ------------------------------------------------------------
 
-/** The asker's own declaration; someone else's gets the same answer as a missing one. */
-async function ownDeclaration(bot: Bot, ctx: HandlerContext, id: string): Promise<Declaration> {
-  const d = await getDeclaration(bot.db, id);
-  if (!d || d.declarantId !== ctx.staff.staffId) throw new UserError(NO_SUCH_DECLARATION);
-  return d;
-}
-
 async function showDeclaration(bot: Bot, ctx: HandlerContext, refText: string): Promise<Card> {
   const q = parseRef(refText);
   const d = q ? ('receiptNo' in q ? await getDeclarationByReceipt(bot.db, q.receiptNo) : await getDeclaration(bot.db, q.id)) : undefined;
@@ -255,7 +252,8 @@ export function registerDeclare(bot: Bot): void {
     'decl.form',
     async (ctx) => {
       const target = formTarget.parse(ctx.value) as Target;
-      if ('id' in target || 'amends' in target) await ownDeclaration(bot, ctx, 'id' in target ? target.id : target.amends);
+      // A forged form is answered before its content is judged; saving checks again in its transaction.
+      if ('id' in target || 'amends' in target) await ownDeclaration(bot.db, ctx.staff, 'id' in target ? target.id : target.amends);
       const f = ctx.form ?? {};
       const out = await draftCard(ctx, target, { kind: f.kind, amount: f.amount, receivedOn: f.receivedOn, giver: f.giver, handling: f.handling, description: f.description });
       if ('errors' in out) return { toast: `请修改后再提交：\n${out.errors}` };
@@ -268,7 +266,6 @@ export function registerDeclare(bot: Bot): void {
     'decl.confirm',
     async (ctx) => {
       const { id, v } = draftRef.parse(ctx.value);
-      await ownDeclaration(bot, ctx, id);
       let follow: StagedMove = { staged: [] };
       const moved = await submitDraft(bot.db, ctx.staff, id, v, bot.now(), async (tx, m) => {
         follow = await stageFollowUps(bot, tx, m);
@@ -287,8 +284,7 @@ export function registerDeclare(bot: Bot): void {
     'decl.edit',
     async (ctx) => {
       const { id, v } = draftRef.parse(ctx.value);
-      const d = await ownDeclaration(bot, ctx, id);
-      if (d.state !== 'draft' || d.version !== v) throw new UserError('这份申报已提交或已有更新，不能再按这张卡片修改。');
+      const d = await draftToEdit(bot.db, ctx.staff, id, v);
       const body = await openForm(bot, ctx, { id, v }, rawOf(d), `修改上缴申报 · SB-${id}`);
       return body ? { card: body } : { toast: '请在对话中逐项修改。' };
     },
@@ -321,8 +317,8 @@ export function registerDeclare(bot: Bot): void {
       },
     ],
     complete: async (ctx, data) => {
-      const d = await getDeclaration(bot.db, String(data.id ?? ''));
-      if (!d || d.declarantId !== ctx.staff.staffId) return '找不到这份申报，请重新发送“上缴”。';
+      const d = await findOwnDeclaration(bot.db, ctx.staff, String(data.id ?? ''));
+      if (!d) return '找不到这份申报，请重新发送“上缴”。';
       if (d.state !== 'draft') return '这份申报已提交或已取消，不能再添加照片或文件。';
       return previewCard(d, await routeFor(bot.db, d));
     },
@@ -332,9 +328,7 @@ export function registerDeclare(bot: Bot): void {
     'decl.attach',
     async (ctx) => {
       const { id, v } = draftRef.parse(ctx.value);
-      const d = await ownDeclaration(bot, ctx, id);
-      if (d.state !== 'draft' || d.version !== v) throw new UserError('这份申报已提交或已有更新，不能再按这张卡片添加。');
-      if (d.attachments.length >= MAX_ATTACHMENTS) throw new UserError(`每份申报最多附 ${MAX_ATTACHMENTS} 个照片或文件，已经附满。`);
+      await draftToAttach(bot.db, ctx.staff, id, v);
       // Who and which draft ride in the dialogue: its steps see no handler context.
       await ctx.startDialogue(ATTACH_DIALOGUE, { id, staffId: ctx.staff.staffId, data: { id } });
       return { toast: '请在对话中发送照片或文件。' };
@@ -363,7 +357,6 @@ export function registerDeclare(bot: Bot): void {
     'decl.cancel',
     async (ctx) => {
       const { id, v } = draftRef.parse(ctx.value);
-      await ownDeclaration(bot, ctx, id);
       await cancelDraft(bot.db, ctx.staff, id, v, bot.now());
       return { toast: '已取消。', card: cancelledCard(id) };
     },
@@ -374,9 +367,7 @@ export function registerDeclare(bot: Bot): void {
     'decl.amend',
     async (ctx) => {
       const { id } = idRef.parse(ctx.value);
-      const d = await ownDeclaration(bot, ctx, id);
-      if (d.state !== 'rejected') throw new UserError('只有被驳回的申报可以修改后重新提交。');
-      await refuseSecondAmendment(bot.db, id);
+      const d = await rejectedToAmend(bot.db, ctx.staff, id);
       const body = await openForm(bot, ctx, { amends: id }, rawOf(d), `修改后重新提交 · 原申报 SB-${id}`);
       // A new message: the rejection card with its reason stays in the chat.
       if (body) await ctx.reply(body);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SAMPLE_ROSTER } from '../src/app.js';
-import { canView, createDraft, decide, submitDraft } from '../src/domain/declaration/workflow.js';
+import { cancelDraft, canView, createDraft, decide, editDraft, NO_SUCH_DECLARATION, NotYoursToDecide, submitDraft } from '../src/domain/declaration/workflow.js';
 import { importRosterFile } from '../src/domain/roster.js';
 import { getDeclaration, recordCard } from '../src/store/declarations.js';
 import { getStaff, type Staff } from '../src/store/staff.js';
@@ -90,6 +90,30 @@ for (const backend of BACKENDS) {
       } finally {
         await db.query(`DELETE FROM staff_roles WHERE staff_id = 'S0006' AND role = 'dept_head'`);
       }
+    });
+
+    it('14.7 the workflow alone refuses someone else\'s draft as a missing declaration, and a non-approver\'s decision before its reason (the handlers no longer check first)', async () => {
+      const d = await createDraft(db, staff.S0001, refused);
+      for (const attempt of [
+        () => submitDraft(db, staff.S0006, d.id, d.version, opts.now),
+        () => editDraft(db, staff.S0006, d.id, d.version, refused),
+        () => cancelDraft(db, staff.S0006, d.id, d.version, opts.now),
+        () => createDraft(db, staff.S0006, refused, { amends: d.id }),
+        () => submitDraft(db, staff.S0006, '999999', 1, opts.now),
+      ]) {
+        await expect(attempt()).rejects.toThrow(NO_SUCH_DECLARATION);
+      }
+      const s = await submitDraft(db, staff.S0001, d.id, d.version, opts.now);
+      const ref = { id: d.id, v: s.declaration.version, step: 'dept' as const };
+      // Not an approver of the step: refused before the missing reason is even looked at (a click
+      // turns NotYoursToDecide into the neutral answer: see declaration-neutral-answers).
+      await expect(decide(db, staff.S0009, ref, 'approve', opts)).rejects.toBeInstanceOf(NotYoursToDecide);
+      await expect(decide(db, staff.S0009, ref, 'reject', opts)).rejects.toThrow('无权处理');
+      await expect(decide(db, staff.S0009, { ...ref, id: '999999' }, 'approve', opts)).rejects.toBeInstanceOf(NotYoursToDecide);
+      // The declarant knows it exists and is told why not.
+      await expect(decide(db, staff.S0001, ref, 'approve', opts)).rejects.toThrow('不能审批自己的申报');
+      await expect(decide(db, staff.S0003, ref, 'reject', opts)).rejects.toThrow('驳回时请填写驳回理由。');
+      expect((await getDeclaration(db, d.id))!.state).toBe('pending_dept');
     });
 
     it('14.7 whoever decided keeps access after leaving the role', async () => {
