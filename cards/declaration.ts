@@ -13,9 +13,8 @@ import {
   type Route,
 } from '../src/domain/declaration.js';
 import { formatTime } from '../src/domain/declaration/format.js';
-import { AUDIT_ACTION_NAMES, type Declaration, type TrailEntry } from '../src/domain/declaration/record.js';
+import { AUDIT_ACTION_NAMES, type Declaration, type MonthlyTotal, type TrailEntry } from '../src/domain/declaration/record.js';
 import { maskingNotice, type MaskResult } from '../src/domain/masking.js';
-import type { MonthlyTotal } from '../src/store/declarations.js';
 
 /**
  * The declarant's and the discipline office's cards for 上缴申报: the form, the review before

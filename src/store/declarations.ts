@@ -1,5 +1,5 @@
 import type { DeclarationInput, Giver, Handling, Kind, State } from '../domain/declaration.js';
-import { MAX_ATTACHMENTS, type Attachment, type Declaration, type TrailEntry } from '../domain/declaration/record.js';
+import { MAX_ATTACHMENTS, type Attachment, type Declaration, type MonthlyTotal, type TrailEntry } from '../domain/declaration/record.js';
 import type { Queryable } from './db.js';
 
 /** SQL for declarations. The record's type lives in src/domain/declaration/record.ts, its transitions in workflow.ts. */
@@ -189,14 +189,6 @@ export async function listPending(q: Queryable): Promise<Declaration[]> {
 export async function claimDeadline(q: Queryable, id: string, version: number, which: 'reminded_at' | 'escalated_at', now: Date): Promise<boolean> {
   const r = await q.query(`UPDATE declarations SET ${which} = $3 WHERE id = $1 AND version = $2 AND ${which} IS NULL`, [id, version, now]);
   return r.rowCount === 1;
-}
-
-export interface MonthlyTotal {
-  month: string;
-  department: string;
-  registered: number;
-  registeredAmount: string;
-  pending: number;
 }
 
 /** Counts and amounts by month received and department: no names, by construction. */

@@ -42,6 +42,15 @@ export const MAX_ATTACHMENTS = 9;
 /** Per photo or file; the platforms allow more, but evidence photos and scans are far smaller. */
 export const MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024;
 
+/** 申报统计: one month received and department, counts and amounts only (no names, by construction). */
+export interface MonthlyTotal {
+  month: string;
+  department: string;
+  registered: number;
+  registeredAmount: string;
+  pending: number;
+}
+
 /** One line of a declaration's history (处理记录), with the actor's name as users read it. */
 export interface TrailEntry {
   declarationId: string;
