@@ -1,7 +1,6 @@
-import { buildWorkbook } from '../src/domain/workbook.js';
 import { z } from 'zod';
-import { actions, button, card, fields, form, note, table, text } from '../cards/builders.js';
-import type { ActionValue, Card, FormInput } from '../cards/model.js';
+import { cancelledCard, declarationDetailCard, declarationForm, declarationListCard, declarationStatsCard, myDeclarationsCard, previewCard, submittedCard } from '../cards/declaration.js';
+import type { ActionValue, Card } from '../cards/model.js';
 import type { Bot } from '../src/bot/bot.js';
 import type { HandlerContext } from '../src/bot/context.js';
 import type { DialogueStep } from '../src/bot/dialogue.js';
@@ -12,20 +11,16 @@ import {
   checkGiver,
   checkHandling,
   checkKind,
-  declarationRef,
   describeErrors,
   DESCRIPTION_MAX,
   descriptionRequired,
-  formatYuan,
   GIVERS,
   HANDLINGS,
   KINDS,
   localDate,
-  needsFinance,
   ONE_LINE_USAGE,
   parseOneLine,
   parseRef,
-  STATE_NAMES,
   validateDeclaration,
   type Check,
   type DeclarationInput,
@@ -34,14 +29,29 @@ import {
   type Kind,
   type RawInput,
 } from '../src/domain/declaration.js';
-import { maskingNotice, type MaskResult } from '../src/domain/masking.js';
-import { addAttachments, AUDIT_ACTION_NAMES, canView, cancelDraft, openAttachments, createDraft, editDraft, refuseSecondAmendment, routeFor, submitDraft, trailOf } from '../src/domain/declaration/workflow.js';
+import { exportDeclarations } from '../src/domain/declaration/export.js';
+import { MAX_ATTACHMENT_BYTES, type Declaration } from '../src/domain/declaration/record.js';
+import {
+  addAttachments,
+  canView,
+  cancelDraft,
+  createDraft,
+  draftToAttach,
+  draftToEdit,
+  editDraft,
+  findOwnDeclaration,
+  NO_SUCH_DECLARATION,
+  openAttachments,
+  ownDeclaration,
+  rejectedToAmend,
+  routeFor,
+  submitDraft,
+} from '../src/domain/declaration/workflow.js';
 import { FileTooLargeError, PlatformError, UserError } from '../src/errors.js';
-import { appendAudit, type AuditRow } from '../src/store/audit.js';
-import { getDeclaration, getDeclarationByReceipt, MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS, listByDeclarant, listSubmitted, monthlyTotals, type Declaration } from '../src/store/declarations.js';
-import { getStaff } from '../src/store/staff.js';
+import { appendAudit } from '../src/store/audit.js';
+import { getDeclaration, getDeclarationByReceipt, listByDeclarant, listSubmitted, monthlyTotals, trailsOf } from '../src/store/declarations.js';
 import { PLATFORM_LABELS, type PlatformName } from '../src/platform/types.js';
-import { deliverFollowUps, detailElements, formatTime, NO_SUCH_DECLARATION, stageFollowUps, type StagedMove } from './approve.js';
+import { deliverFollowUps, stageFollowUps, type StagedMove } from './approve.js';
 
 /**
  * 上缴申报: `上缴`/`申报` opens a form card (or, where the platform has no forms, a dialogue
@@ -54,7 +64,6 @@ export const DECLARE_DIALOGUE = 'declare';
 export const ATTACH_DIALOGUE = 'declare.attach';
 /** A card value naming one declaration (查看附件, 修改后重新提交). */
 const idRef = z.object({ id: z.string().regex(/^\d{1,18}$/) });
-
 
 /**
  * Copies what a user sent from the platform, all or none: a declaration keeps its evidence in
@@ -79,71 +88,8 @@ async function fetchAttachments(bot: Bot, files: { name: string; ref: string }[]
 
 const ATTACH_PROMPT = '请直接发送照片或文件（最多 9 个），发完后回复“完成”；回复“取消”放弃添加。';
 const DONE_WORDS = new Set(['完成', '好了', '发完了', 'done']);
-const CONFIDENTIAL = '仅您本人、审批人和纪检监察室可以看到这条申报。';
-
-const options = <T extends string>(labels: Record<T, string>) => (Object.entries(labels) as [T, string][]).map(([value, label]) => ({ value, label }));
-
-function formInputs(maxYuan: number, current?: RawInput): FormInput[] {
-  const init = (v?: string) => (v ? { initial: v } : {});
-  return [
-    { kind: 'select', name: 'kind', label: '类别', required: true, options: options(KINDS), ...init(current?.kind) },
-    { kind: 'number', name: 'amount', label: '金额或估计价值（元）', required: true, min: 0.01, max: maxYuan, placeholder: '礼金填金额，礼品等填估计价值，例如 500', ...init(current?.amount) },
-    { kind: 'date', name: 'receivedOn', label: '收到日期', required: true, ...init(current?.receivedOn) },
-    { kind: 'select', name: 'giver', label: '送礼人', required: true, options: options(GIVERS), ...init(current?.giver) },
-    { kind: 'select', name: 'handling', label: '处理方式', required: true, options: options(HANDLINGS), ...init(current?.handling) },
-    {
-      kind: 'text',
-      name: 'description',
-      label: '情况说明',
-      multiline: true,
-      maxLength: DESCRIPTION_MAX,
-      placeholder: '简要说明经过；选“其他”时必填。请勿填写患者身份证号、手机号',
-      ...init(current?.description),
-    },
-  ];
-}
-
-export function declarationForm(maxYuan: number, value: ActionValue, current?: RawInput, title = '红包/礼品 主动上缴申报'): Card {
-  return card(
-    title,
-    [
-      text('收到礼金、红包、礼品、购物卡、有价证券或宴请邀请时，请如实申报（《九项准则》第八条、第九条）。填写后会先让您核对，确认后才提交。'),
-      form('decl.form', formInputs(maxYuan, current), { submitLabel: '下一步：核对', value, dialogue: DECLARE_DIALOGUE }),
-      note(CONFIDENTIAL),
-    ],
-    'blue',
-  );
-}
 
 const rawOf = (d: Declaration): RawInput => ({ kind: d.kind, amount: d.amount, receivedOn: d.receivedOn, giver: d.giver, handling: d.handling, description: d.description });
-
-async function routeText(bot: Bot, d: Declaration): Promise<string> {
-  const route = await routeFor(bot.db, d);
-  const steps = [route.dept ? '科室负责人审核' : '', '纪检监察室审核', needsFinance(d.handling) ? '财务科确认收款' : '', '登记并发放回执编号'].filter(Boolean);
-  return `提交后依次：${steps.join(' → ')}。`;
-}
-
-export async function previewCard(bot: Bot, d: Declaration, masking?: MaskResult): Promise<Card> {
-  const notice = masking ? maskingNotice(masking, '情况说明') : undefined;
-  const v = { id: d.id, v: d.version };
-  return card(
-    `请核对您的上缴申报 · SB-${d.id}`,
-    [
-      text('请核对以下内容，无误后点“确认提交”。'),
-      ...detailElements(d, { withDeclarant: false }),
-      notice ? note(notice) : null,
-      note(await routeText(bot, d)),
-      actions(
-        button('确认提交', 'decl.confirm', v, { style: 'primary' }),
-        button('修改', 'decl.edit', v),
-        button('添加照片或文件', 'decl.attach', v),
-        button('取消', 'decl.cancel', v, { style: 'danger', confirm: '确定取消这份申报吗？' }),
-      ),
-      note(CONFIDENTIAL),
-    ],
-    'blue',
-  );
-}
 
 type Target = { id: string; v: number } | { amends: string } | Record<string, never>;
 
@@ -160,7 +106,9 @@ function validate(bot: Bot, raw: RawInput) {
 
 /** Opens the form, or the dialogue where the platform cannot show forms. */
 async function openForm(bot: Bot, ctx: HandlerContext, target: Target, current?: RawInput, title?: string): Promise<Card | undefined> {
-  if (bot.platform(ctx.platform)?.supportsForms) return declarationForm(bot.deps.settings.declaration.maxAmountYuan, target as ActionValue, current, title);
+  if (bot.platform(ctx.platform)?.supportsForms) {
+    return declarationForm({ maxYuan: bot.deps.settings.declaration.maxAmountYuan, value: target as ActionValue, dialogue: DECLARE_DIALOGUE, ...(current ? { current } : {}), ...(title ? { title } : {}) });
+  }
   // The dialogue's answers are what completion sees, so the target rides along as a hidden answer.
   await ctx.startDialogue(DECLARE_DIALOGUE, { ...(current ? { current } : {}), data: { __target: JSON.stringify(target) } });
   return undefined;
@@ -211,79 +159,13 @@ function dialogueSteps(bot: Bot, initial: Record<string, unknown>): DialogueStep
 
 // ---- lookups, list, export, totals ------------------------------------------------------------
 
-async function actorNames(bot: Bot, rows: AuditRow[]): Promise<Map<string, string>> {
-  const names = new Map<string, string>([['system', '系统']]);
-  for (const r of rows) {
-    if (r.actor && !names.has(r.actor)) names.set(r.actor, (await getStaff(bot.db, r.actor))?.name ?? r.actor);
-  }
-  return names;
-}
-
-const stateName = (s: string | null) => (s ? (STATE_NAMES[s as keyof typeof STATE_NAMES] ?? s) : '');
-
-async function trailTable(bot: Bot, id: string) {
-  const rows = await trailOf(bot.db, id);
-  const names = await actorNames(bot, rows);
-  return table(
-    ['时间', '操作人', '操作', '原状态', '新状态', '理由'],
-    rows.map((r) => [formatTime(r.at, bot.timeZone), names.get(r.actor ?? '') ?? '', AUDIT_ACTION_NAMES[r.action] ?? r.action, stateName(r.from_state), stateName(r.to_state), r.reason ?? '']),
-  );
-}
-
-/** The asker's own declaration; someone else's gets the same answer as a missing one. */
-async function ownDeclaration(bot: Bot, ctx: HandlerContext, id: string): Promise<Declaration> {
-  const d = await getDeclaration(bot.db, id);
-  if (!d || d.declarantId !== ctx.staff.staffId) throw new UserError(NO_SUCH_DECLARATION);
-  return d;
-}
-
 async function showDeclaration(bot: Bot, ctx: HandlerContext, refText: string): Promise<Card> {
   const q = parseRef(refText);
   const d = q ? ('receiptNo' in q ? await getDeclarationByReceipt(bot.db, q.receiptNo) : await getDeclaration(bot.db, q.id)) : undefined;
   // The same answer for "no such" and "not yours": existence itself is confidential.
   if (!d || !(await canView(bot.db, d, ctx.staff))) throw new UserError(`${NO_SUCH_DECLARATION}申报仅限申报人、审批人和纪检监察室查看。`);
-  return card(`上缴申报 · ${declarationRef(d)}`, [...detailElements(d), note('处理记录（不可修改）：'), await trailTable(bot, d.id), note(CONFIDENTIAL)], 'blue');
-}
-
-async function exportWorkbook(bot: Bot): Promise<{ buffer: Buffer; count: number }> {
-  const all = await listSubmitted(bot.db);
-  const auditRows: (string | number)[][] = [];
-  for (const d of [...all].reverse()) {
-    const rows = await trailOf(bot.db, d.id);
-    const names = await actorNames(bot, rows);
-    for (const r of rows) {
-      auditRows.push([`SB-${d.id}`, formatTime(r.at, bot.timeZone), r.actor ?? '', names.get(r.actor ?? '') ?? '', AUDIT_ACTION_NAMES[r.action] ?? r.action, stateName(r.from_state), stateName(r.to_state), r.reason ?? '']);
-    }
-  }
-  const buffer = await buildWorkbook([
-    {
-      name: '上缴申报',
-      columns: ['编号', '申报序号', '状态', '工号', '申报人', '科室', '类别', '金额或估计价值（元）', '收到日期', '送礼人', '处理方式', '情况说明', '附件', '版本', '修改自', '提交时间', '登记时间', '驳回理由'],
-      rows: all.map((d) => [
-        declarationRef(d),
-        `SB-${d.id}`,
-        STATE_NAMES[d.state],
-        d.declarantId,
-        d.declarantName,
-        d.department,
-        KINDS[d.kind],
-        Number(d.amount),
-        d.receivedOn,
-        GIVERS[d.giver],
-        HANDLINGS[d.handling],
-        // Plain strings: ExcelJS only writes a formula when given {formula}, so "=…" stays text.
-        d.description,
-        d.attachments.map((a) => a.name).join('、'),
-        d.revision,
-        d.previousId ? `SB-${d.previousId}` : '',
-        formatTime(d.submittedAt, bot.timeZone),
-        formatTime(d.registeredAt, bot.timeZone),
-        d.state === 'rejected' ? (d.lastReason ?? '') : '',
-      ]),
-    },
-    { name: '处理记录', columns: ['申报序号', '时间', '操作人工号', '操作人', '操作', '原状态', '新状态', '理由'], rows: auditRows },
-  ]);
-  return { buffer, count: all.length };
+  const trail = (await trailsOf(bot.db, [d.id])).get(d.id) ?? [];
+  return declarationDetailCard(d, trail, bot.timeZone);
 }
 
 // ---- registration --------------------------------------------------------------------------
@@ -298,7 +180,7 @@ export function registerDeclare(bot: Bot): void {
     const d = await saveDraft(bot, ctx, target, v.value);
     // The declaration id and the action only: who filed is confidential, in logs too.
     bot.log.info({ declarationId: d.id, action: 'draft' }, 'declaration draft saved');
-    return { card: await previewCard(bot, d, v.masking) };
+    return { card: previewCard(d, await routeFor(bot.db, d), v.masking) };
   };
 
   bot.dialogue({
@@ -332,17 +214,7 @@ export function registerDeclare(bot: Bot): void {
   bot.command({ names: ['我的申报', 'mydeclarations'], usage: '我的申报', summary: '查看自己的上缴申报及其进度', group: '上缴申报', confidential: true }, async (ctx) => {
     const mine = await listByDeclarant(bot.db, ctx.staff.staffId);
     if (mine.length === 0) return '您还没有上缴申报记录。需要申报时发送“上缴”。';
-    return card(
-      '我的上缴申报',
-      [
-        table(
-          ['编号', '类别', '金额（元）', '收到日期', '状态'],
-          mine.map((d) => [declarationRef(d), KINDS[d.kind], formatYuan(d.amount), d.receivedOn, STATE_NAMES[d.state]]),
-        ),
-        note('发送“申报 编号”（例如“申报 SB-12”或“申报 HB-2026-000001”）查看详情和处理记录。'),
-      ],
-      'blue',
-    );
+    return myDeclarationsCard(mine);
   });
 
   bot.command(
@@ -350,24 +222,14 @@ export function registerDeclare(bot: Bot): void {
     async () => {
       const all = await listSubmitted(bot.db, { limit: 50 });
       if (all.length === 0) return '目前还没有已提交的上缴申报。';
-      return card(
-        '上缴申报列表（最近 50 条）',
-        [
-          table(
-            ['编号', '申报人', '科室', '类别', '金额（元）', '状态', '提交时间'],
-            all.map((d) => [declarationRef(d), d.declarantName, d.department, KINDS[d.kind], formatYuan(d.amount), STATE_NAMES[d.state], formatTime(d.submittedAt, bot.timeZone)]),
-          ),
-          note('发送“申报 编号”查看详情和处理记录；发送“导出申报”获取全部申报和处理记录的 Excel 文件。'),
-        ],
-        'blue',
-      );
+      return declarationListCard(all, bot.timeZone);
     },
   );
 
   bot.command(
     { names: ['导出申报', 'exportdeclarations'], usage: '导出申报', summary: '导出全部上缴申报及处理记录为 Excel（纪检监察室）', roles: ['discipline'], group: '上缴申报', confidential: true },
     async (ctx) => {
-      const { buffer, count } = await exportWorkbook(bot);
+      const { buffer, count } = await exportDeclarations(bot.db, bot.timeZone);
       // Who took a copy of confidential records is itself on record.
       await appendAudit(bot.db, { actor: ctx.staff.staffId, action: 'declaration.export', entityType: 'declaration_export', detail: { count } });
       await ctx.replyFile(
@@ -382,24 +244,7 @@ export function registerDeclare(bot: Bot): void {
     async (ctx) => {
       const rows = await monthlyTotals(bot.db);
       if (rows.length === 0) return '目前还没有已提交的上缴申报。';
-      const total = rows.reduce((a, r) => ({ n: a.n + r.registered, amount: a.amount + Number(r.registeredAmount), pending: a.pending + r.pending }), { n: 0, amount: 0, pending: 0 });
-      return card(
-        '上缴申报统计（按收到月份、科室）',
-        [
-          fields([
-            ['已登记件数', total.n],
-            ['已登记金额（元）', formatYuan(total.amount)],
-            ['审批中件数', total.pending],
-          ]),
-          table(['月份', '科室', '已登记件数', '已登记金额（元）', '审批中件数'], rows.map((r) => [r.month, r.department, r.registered, formatYuan(r.registeredAmount), r.pending])),
-          note(
-            ctx.hasRole('discipline')
-              ? '统计不含个人信息；明细请发送“申报列表”或“导出申报”。'
-              : '为保护申报人，统计只含件数和金额，不含姓名和申报内容。',
-          ),
-        ],
-        'blue',
-      );
+      return declarationStatsCard(rows, { discipline: ctx.hasRole('discipline') });
     },
   );
 
@@ -407,7 +252,8 @@ export function registerDeclare(bot: Bot): void {
     'decl.form',
     async (ctx) => {
       const target = formTarget.parse(ctx.value) as Target;
-      if ('id' in target || 'amends' in target) await ownDeclaration(bot, ctx, 'id' in target ? target.id : target.amends);
+      // A forged form is answered before its content is judged; saving checks again in its transaction.
+      if ('id' in target || 'amends' in target) await ownDeclaration(bot.db, ctx.staff, 'id' in target ? target.id : target.amends);
       const f = ctx.form ?? {};
       const out = await draftCard(ctx, target, { kind: f.kind, amount: f.amount, receivedOn: f.receivedOn, giver: f.giver, handling: f.handling, description: f.description });
       if ('errors' in out) return { toast: `请修改后再提交：\n${out.errors}` };
@@ -420,7 +266,6 @@ export function registerDeclare(bot: Bot): void {
     'decl.confirm',
     async (ctx) => {
       const { id, v } = draftRef.parse(ctx.value);
-      await ownDeclaration(bot, ctx, id);
       let follow: StagedMove = { staged: [] };
       const moved = await submitDraft(bot.db, ctx.staff, id, v, bot.now(), async (tx, m) => {
         follow = await stageFollowUps(bot, tx, m);
@@ -429,7 +274,7 @@ export function registerDeclare(bot: Bot): void {
       await deliverFollowUps(bot, follow.staged);
       return {
         toast: '已提交。',
-        card: card(`上缴申报已提交 · SB-${id}`, [text('已提交，每一步处理后都会通知您。'), ...detailElements(moved.declaration, { withDeclarant: false }), note(CONFIDENTIAL)], 'green'),
+        card: submittedCard(moved.declaration),
       };
     },
     { schema: draftRef as never, confidential: true },
@@ -439,8 +284,7 @@ export function registerDeclare(bot: Bot): void {
     'decl.edit',
     async (ctx) => {
       const { id, v } = draftRef.parse(ctx.value);
-      const d = await ownDeclaration(bot, ctx, id);
-      if (d.state !== 'draft' || d.version !== v) throw new UserError('这份申报已提交或已有更新，不能再按这张卡片修改。');
+      const d = await draftToEdit(bot.db, ctx.staff, id, v);
       const body = await openForm(bot, ctx, { id, v }, rawOf(d), `修改上缴申报 · SB-${id}`);
       return body ? { card: body } : { toast: '请在对话中逐项修改。' };
     },
@@ -473,10 +317,10 @@ export function registerDeclare(bot: Bot): void {
       },
     ],
     complete: async (ctx, data) => {
-      const d = await getDeclaration(bot.db, String(data.id ?? ''));
-      if (!d || d.declarantId !== ctx.staff.staffId) return '找不到这份申报，请重新发送“上缴”。';
+      const d = await findOwnDeclaration(bot.db, ctx.staff, String(data.id ?? ''));
+      if (!d) return '找不到这份申报，请重新发送“上缴”。';
       if (d.state !== 'draft') return '这份申报已提交或已取消，不能再添加照片或文件。';
-      return previewCard(bot, d);
+      return previewCard(d, await routeFor(bot.db, d));
     },
   });
 
@@ -484,9 +328,7 @@ export function registerDeclare(bot: Bot): void {
     'decl.attach',
     async (ctx) => {
       const { id, v } = draftRef.parse(ctx.value);
-      const d = await ownDeclaration(bot, ctx, id);
-      if (d.state !== 'draft' || d.version !== v) throw new UserError('这份申报已提交或已有更新，不能再按这张卡片添加。');
-      if (d.attachments.length >= MAX_ATTACHMENTS) throw new UserError(`每份申报最多附 ${MAX_ATTACHMENTS} 个照片或文件，已经附满。`);
+      await draftToAttach(bot.db, ctx.staff, id, v);
       // Who and which draft ride in the dialogue: its steps see no handler context.
       await ctx.startDialogue(ATTACH_DIALOGUE, { id, staffId: ctx.staff.staffId, data: { id } });
       return { toast: '请在对话中发送照片或文件。' };
@@ -515,9 +357,8 @@ export function registerDeclare(bot: Bot): void {
     'decl.cancel',
     async (ctx) => {
       const { id, v } = draftRef.parse(ctx.value);
-      await ownDeclaration(bot, ctx, id);
       await cancelDraft(bot.db, ctx.staff, id, v, bot.now());
-      return { toast: '已取消。', card: card(`上缴申报已取消 · SB-${id}`, [text('这份申报已取消，没有提交。需要时可重新发送“上缴”。')], 'grey') };
+      return { toast: '已取消。', card: cancelledCard(id) };
     },
     { schema: draftRef as never, confidential: true },
   );
@@ -526,9 +367,7 @@ export function registerDeclare(bot: Bot): void {
     'decl.amend',
     async (ctx) => {
       const { id } = idRef.parse(ctx.value);
-      const d = await ownDeclaration(bot, ctx, id);
-      if (d.state !== 'rejected') throw new UserError('只有被驳回的申报可以修改后重新提交。');
-      await refuseSecondAmendment(bot.db, id);
+      const d = await rejectedToAmend(bot.db, ctx.staff, id);
       const body = await openForm(bot, ctx, { amends: id }, rawOf(d), `修改后重新提交 · 原申报 SB-${id}`);
       // A new message: the rejection card with its reason stays in the chat.
       if (body) await ctx.reply(body);

@@ -15,7 +15,7 @@ import {
 import type { Card } from '../cards/model.js';
 import type { Bot } from '../src/bot/bot.js';
 import type { CommandContext } from '../src/bot/context.js';
-import { addMonths, monthKey, monthOf, parseMonth, type Month } from '../src/domain/month.js';
+import { addMonths, monthKey, monthOf, parseMonth, type Month } from '../src/domain/calendar.js';
 import {
   AREA_ALIASES,
   declarationsByDepartment,

@@ -5,7 +5,7 @@ import type { CampaignResult, Preview } from '../scheduler/outbound.js';
 import type { Bot } from '../src/bot/bot.js';
 import { PLATFORM_LABELS, type PlatformName } from '../src/platform/types.js';
 import type { CommandContext } from '../src/bot/context.js';
-import { monthLabel, monthOf, parseMonth } from '../src/domain/month.js';
+import { monthLabel, monthOf, parseMonth } from '../src/domain/calendar.js';
 import { UserError } from '../src/errors.js';
 import { previewReportReminder, remindReports } from './report.js';
 import { previewStudy, pushStudy } from './study.js';

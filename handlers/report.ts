@@ -16,7 +16,7 @@ import type { Card } from '../cards/model.js';
 import { dailyAt, hasScheduling, scheduling } from '../scheduler/index.js';
 import type { CampaignResult, Preview, Staged } from '../scheduler/outbound.js';
 import type { Bot } from '../src/bot/bot.js';
-import { addMonths, MONTH_KEY, monthKey, monthOf, type Month } from '../src/domain/month.js';
+import { addMonths, daysBetween, localDate, MONTH_KEY, monthFromKey, monthKey, monthOf, type Month } from '../src/domain/calendar.js';
 import {
   currentSubmission,
   deadlineOf,
@@ -31,7 +31,6 @@ import {
   type ReportDraft,
   type Submission,
 } from '../src/domain/report.js';
-import { daysBetween, localDate, monthFromKey } from '../src/domain/calendar.js';
 import { UserError } from '../src/errors.js';
 import { listActiveStaff, type Staff } from '../src/store/staff.js';
 

@@ -8,7 +8,7 @@ import { importPlans, parsePlanFile, PlanImportError } from './domain/study.js';
 import { describeImport, describeRetire, exportQuestionFile, importQuestionFile, retireQuestions } from './domain/quiz/bank.js';
 import { UserError } from './errors.js';
 import { QuestionImportError } from './domain/quiz/transfer.js';
-import { parseMonth } from './domain/month.js';
+import { parseMonth } from './domain/calendar.js';
 import { AREA_ALIASES } from './domain/progress.js';
 import { progressWorkbook } from './domain/progress-export.js';
 import { createLogger } from './logger.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NO_SUCH_DECLARATION } from '../handlers/approve.js';
+import { NO_SUCH_DECLARATION } from '../src/domain/declaration/workflow.js';
 import type { ActionResult, CardAction } from '../src/platform/types.js';
 import { getDeclaration } from '../src/store/declarations.js';
 import { button } from './helpers/cards.js';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { addMonths, monthKey, monthOf, monthRange, parseMonth } from '../src/domain/month.js';
+import { addMonths, monthKey, monthOf, monthRange, parseMonth } from '../src/domain/calendar.js';
 
 const TZ = 'Asia/Shanghai';
 // 2026-11-30 17:00 UTC is already 1 December in Shanghai.

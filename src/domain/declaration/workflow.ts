@@ -6,17 +6,17 @@ import {
   appendAttachments,
   claimDeadline,
   getDeclaration,
+  hasLiveAmendment,
+  recordedApprovers,
   insertDraft,
   listPending,
-  MAX_ATTACHMENTS,
   nextReceiptNumber,
   setReceiptNo,
   transition,
   updateDraft,
   wasApprover,
-  type Attachment,
-  type Declaration,
 } from '../../store/declarations.js';
+import { MAX_ATTACHMENTS, type Attachment, type Declaration } from './record.js';
 import { listActiveStaff, type Staff } from '../../store/staff.js';
 import {
   declarationRef,
@@ -39,6 +39,11 @@ import {
  */
 
 export const ENTITY = 'declaration';
+/**
+ * One answer for "no such declaration" and "not yours to see or to decide": whether a
+ * declaration exists is itself confidential.
+ */
+export const NO_SUCH_DECLARATION = '没有找到这条申报，或您无权查看。';
 export const STALE = '这条申报已由他人处理或已有更新，这张卡片上的操作不再生效。';
 
 /** Who may decide a step right now: by role (and department for the head), never the declarant. */
@@ -54,25 +59,96 @@ export async function routeFor(q: Queryable, d: Pick<Declaration, 'declarantId' 
   return { dept: (await approversFor(q, d, 'dept')).length > 0, finance: needsFinance(d.handling) };
 }
 
+/** The pending declarations whose current step this person may decide, oldest first. */
+export async function pendingFor(q: Queryable, staff: Staff): Promise<{ d: Declaration; step: Step }[]> {
+  const out: { d: Declaration; step: Step }[] = [];
+  for (const d of await listPending(q)) {
+    const step = stepOfState(d.state);
+    if (step && (await isApproverOf(q, d, staff, step))) out.push({ d, step });
+  }
+  return out;
+}
+
+/** The declaration and its current step, when that step waits for this person; else undefined. */
+export async function awaitingDecisionBy(q: Queryable, staff: Staff, id: string): Promise<{ d: Declaration; step: Step } | undefined> {
+  const d = await getDeclaration(q, id);
+  const step = d ? stepOfState(d.state) : undefined;
+  return d && step && (await isApproverOf(q, d, staff, step)) ? { d, step } : undefined;
+}
+
 export async function isApproverOf(q: Queryable, d: Declaration, staff: Staff, step: Step): Promise<boolean> {
   if (staff.staffId === d.declarantId) return false;
   return (await approversFor(q, d, step)).some((s) => s.staffId === staff.staffId);
 }
 
-/** Confidentiality: its author, its approvers (past or current) and the discipline office. */
+/**
+ * Confidentiality: its author, the discipline office, the approvers of the step it is at, and
+ * the approvers its earlier steps had and whoever decided them: the record names them in the
+ * audit row that began each step, so a lost card grants nothing and withholds nothing, and someone appointed later does
+ * not see steps that were never theirs.
+ */
 export async function canView(q: Queryable, d: Declaration, staff: Staff): Promise<boolean> {
   if (d.declarantId === staff.staffId) return true;
   // An unsubmitted draft is the author's alone, even to the discipline office.
   if (d.state === 'draft' || d.state === 'cancelled') return false;
   if (staff.roles.includes('discipline')) return true;
-  if (await wasApprover(q, d.id, staff.staffId)) return true;
   const step = stepOfState(d.state);
-  return step !== undefined && (await isApproverOf(q, d, staff, step));
+  if (step && (await isApproverOf(q, d, staff, step))) return true;
+  const recorded = await recordedApprovers(q, d.id);
+  // Steps begun before approvers were recorded: the cards sent for them are all that says who they were.
+  if (recorded === undefined) return wasApprover(q, d.id, staff.staffId);
+  return recorded.includes(staff.staffId);
 }
 
-async function mustGet(q: Queryable, id: string): Promise<Declaration> {
+/** The audit detail that begins a step names its approvers (see canView). */
+async function stepApprovers(q: Queryable, d: Declaration, to: State): Promise<{ approvers?: string[] }> {
+  const step = stepOfState(to);
+  return step ? { approvers: (await approversFor(q, d, step)).map((s) => s.staffId) } : {};
+}
+
+/** The author's own declaration, or undefined: someone else's is as absent as a missing one. */
+export async function findOwnDeclaration(q: Queryable, author: Pick<Staff, 'staffId'>, id: string): Promise<Declaration | undefined> {
   const d = await getDeclaration(q, id);
-  if (!d) throw new UserError('找不到这条申报，它可能已被删除或编号有误。');
+  return d && d.declarantId === author.staffId ? d : undefined;
+}
+
+/**
+ * The one ownership rule behind every change a declarant makes: someone else's declaration
+ * gets the same answer as a missing one, since whether it exists is itself confidential.
+ */
+export async function ownDeclaration(q: Queryable, author: Pick<Staff, 'staffId'>, id: string): Promise<Declaration> {
+  const d = await findOwnDeclaration(q, author, id);
+  if (!d) throw new UserError(NO_SUCH_DECLARATION);
+  return d;
+}
+
+export const EDIT_REFUSED = '这份申报已提交或已有更新，不能再按这张卡片修改。';
+const ATTACH_REFUSED = '这份申报已提交或已有更新，不能再按这张卡片添加。';
+
+/** The author's draft exactly as their card showed it (the version), or `refusal`. */
+async function ownDraftAt(q: Queryable, author: Pick<Staff, 'staffId'>, id: string, version: number, refusal: string): Promise<Declaration> {
+  const d = await ownDeclaration(q, author, id);
+  if (d.state !== 'draft' || d.version !== version) throw new UserError(refusal);
+  return d;
+}
+
+/** Before the form opens: the draft may still be edited from this card. editDraft checks again when it saves. */
+export function draftToEdit(q: Queryable, author: Staff, id: string, version: number): Promise<Declaration> {
+  return ownDraftAt(q, author, id, version, EDIT_REFUSED);
+}
+
+/** Before files are asked for: the draft may still take them from this card, and has room. */
+export async function draftToAttach(q: Queryable, author: Staff, id: string, version: number): Promise<Declaration> {
+  const d = await ownDraftAt(q, author, id, version, ATTACH_REFUSED);
+  if (d.attachments.length >= MAX_ATTACHMENTS) throw new UserError(`每份申报最多附 ${MAX_ATTACHMENTS} 个照片或文件，已经附满。`);
+  return d;
+}
+
+/** The author's rejected declaration that has no live amendment yet; createDraft checks again when it saves. */
+export async function rejectedToAmend(q: Queryable, author: Pick<Staff, 'staffId'>, id: string): Promise<Declaration> {
+  const d = await ownDeclaration(q, author, id);
+  if (d.state !== 'rejected') throw new UserError('只有被驳回的申报可以修改后重新提交。');
+  await refuseSecondAmendment(q, d.id);
   return d;
 }
 
@@ -80,8 +156,7 @@ export const ALREADY_AMENDED = '这条申报已经有修改后的新版本，请
 
 /** A rejected declaration has at most one live amendment (the database enforces it too). */
 export async function refuseSecondAmendment(q: Queryable, id: string): Promise<void> {
-  const live = await q.query(`SELECT id FROM declarations WHERE previous_id = $1 AND state <> 'cancelled'`, [id]);
-  if (live.rows.length) throw new UserError(ALREADY_AMENDED);
+  if (await hasLiveAmendment(q, id)) throw new UserError(ALREADY_AMENDED);
 }
 
 export async function createDraft(db: Db, author: Staff, input: DeclarationInput, opts: { amends?: string } = {}): Promise<Declaration> {
@@ -89,12 +164,9 @@ export async function createDraft(db: Db, author: Staff, input: DeclarationInput
     let revision = 1;
     let attachments: Attachment[] = [];
     if (opts.amends) {
-      const prev = await mustGet(tx, opts.amends);
+      const prev = await rejectedToAmend(tx, author, opts.amends);
       // The amended version still needs its evidence: the photos/files carry over.
       attachments = prev.attachments;
-      if (prev.declarantId !== author.staffId) throw new UserError('只能修改您本人的申报。');
-      if (prev.state !== 'rejected') throw new UserError('只有被驳回的申报可以修改后重新提交。');
-      await refuseSecondAmendment(tx, prev.id);
       revision = prev.revision + 1;
     }
     const id = await insertDraft(tx, {
@@ -138,8 +210,7 @@ export async function addAttachments(
     }
     const n = await appendAttachments(tx, id, author.staffId, add);
     if (n === undefined) {
-      const d = await mustGet(tx, id);
-      if (d.declarantId !== author.staffId) throw new UserError('只能为您本人的申报添加照片或文件。');
+      const d = await ownDeclaration(tx, author, id);
       if (d.state !== 'draft') throw new UserError('这份申报已提交或已取消，不能再添加照片或文件。');
       throw new UserError(
         `每份申报最多附 ${MAX_ATTACHMENTS} 个照片或文件，已附 ${d.attachments.length} 个，本次发送的 ${files.length} 个没有添加。发完请回复“完成”。`,
@@ -212,11 +283,9 @@ async function claimOnce(db: Db, c: DeadlineClaim, now: Date, followUps?: Follow
 
 export async function editDraft(db: Db, author: Staff, id: string, version: number, input: DeclarationInput): Promise<Declaration> {
   return db.transaction(async (tx) => {
-    const d = await mustGet(tx, id);
-    if (d.declarantId !== author.staffId) throw new UserError('只能修改您本人的申报。');
-    if (d.state !== 'draft' || d.version !== version) throw new UserError('这份申报已提交或已有更新，不能再按这张卡片修改。');
+    await ownDraftAt(tx, author, id, version, EDIT_REFUSED);
     const v = await updateDraft(tx, id, version, input);
-    if (v === undefined) throw new UserError('这份申报已提交或已有更新，不能再按这张卡片修改。');
+    if (v === undefined) throw new UserError(EDIT_REFUSED);
     await appendAudit(tx, { actor: author.staffId, action: 'declaration.edit', entityType: ENTITY, entityId: id, fromState: 'draft', toState: 'draft', detail: { version: v } });
     return (await getDeclaration(tx, id))!;
   });
@@ -224,8 +293,7 @@ export async function editDraft(db: Db, author: Staff, id: string, version: numb
 
 export async function cancelDraft(db: Db, author: Staff, id: string, version: number, now: Date): Promise<Declaration> {
   return db.transaction(async (tx) => {
-    const d = await mustGet(tx, id);
-    if (d.declarantId !== author.staffId) throw new UserError('只能取消您本人的申报。');
+    const d = await ownDeclaration(tx, author, id);
     if (d.state !== 'draft' || d.version !== version || !(await transition(tx, id, 'draft', version, 'cancelled', { now }))) {
       throw new UserError('这份申报已提交或已有更新，不能再取消。');
     }
@@ -244,8 +312,7 @@ export interface Moved {
 
 export async function submitDraft(db: Db, author: Staff, id: string, version: number, now: Date, followUps?: FollowUps<Moved>): Promise<Moved> {
   return db.transaction(async (tx) => {
-    const d = await mustGet(tx, id);
-    if (d.declarantId !== author.staffId) throw new UserError('只能提交您本人的申报。');
+    const d = await ownDeclaration(tx, author, id);
     if (d.state !== 'draft' || d.version !== version) throw new UserError('这份申报已提交或已有更新，请勿重复提交。');
     const route = await routeFor(tx, d);
     const to = nextState('draft', route);
@@ -257,7 +324,7 @@ export async function submitDraft(db: Db, author: Staff, id: string, version: nu
       entityId: id,
       fromState: 'draft',
       toState: to,
-      detail: { revision: d.revision, ...(route.dept ? {} : { skipped: 'dept' }), ...(d.previousId ? { amends: d.previousId } : {}) },
+      detail: { revision: d.revision, ...(route.dept ? {} : { skipped: 'dept' }), ...(d.previousId ? { amends: d.previousId } : {}), ...(await stepApprovers(tx, d, to)) },
     });
     const moved: Moved = { declaration: (await getDeclaration(tx, id))!, from: 'draft', to, skippedDept: !route.dept };
     await followUps?.(tx, moved);
@@ -274,6 +341,12 @@ export type DecideResult =
 class StaleDecision extends Error {}
 
 /**
+ * Someone who may not decide this step of this declaration (or it does not exist). The message
+ * says why; a click answers with NO_SUCH_DECLARATION instead, so a forged one learns nothing.
+ */
+export class NotYoursToDecide extends UserError {}
+
+/**
  * One approver's decision on the step `step` of declaration `id` as they saw it at `version`.
  * The first decision wins; a later one (another member of the office, a double click, an old
  * card) gets `stale` and changes nothing. Registering takes the year's next receipt number in
@@ -287,13 +360,16 @@ export async function decide(
   opts: { now: Date; timeZone: string; reason?: string; followUps?: FollowUps<Moved> },
 ): Promise<DecideResult> {
   const reason = opts.reason?.trim() ?? '';
-  if (decision === 'reject' && !reason) throw new UserError('驳回时请填写驳回理由。');
-  if ([...reason].length > 200) throw new UserError(`驳回理由最多 200 字，现在是 ${[...reason].length} 字。`);
   try {
     return await db.transaction(async (tx) => {
-      const d = await mustGet(tx, ref.id);
-      if (d.declarantId === actor.staffId) throw new UserError('不能审批自己的申报。');
-      if (!(await isApproverOf(tx, d, actor, ref.step))) throw new UserError('您不是这条申报当前步骤的审批人，无权处理。');
+      const d = await getDeclaration(tx, ref.id);
+      if (!d) throw new NotYoursToDecide('找不到这条申报，它可能已被删除或编号有误。');
+      const own = d.declarantId === actor.staffId;
+      // Who may decide comes before what they sent: the declarant already knows it exists, and is told why not.
+      if (!own && !(await isApproverOf(tx, d, actor, ref.step))) throw new NotYoursToDecide('您不是这条申报当前步骤的审批人，无权处理。');
+      if (decision === 'reject' && !reason) throw new UserError('驳回时请填写驳回理由。');
+      if ([...reason].length > 200) throw new UserError(`驳回理由最多 200 字，现在是 ${[...reason].length} 字。`);
+      if (own) throw new UserError('不能审批自己的申报。');
       const from = stateOfStep(ref.step);
       if (d.state !== from || d.version !== ref.v) throw new StaleDecision();
       const to: State = decision === 'reject' ? 'rejected' : nextState(from, await routeFor(tx, d));
@@ -312,7 +388,7 @@ export async function decide(
         fromState: from,
         toState: to,
         reason: decision === 'reject' ? reason : null,
-        detail: { step: ref.step, version: ref.v, ...(receiptNo ? { receiptNo } : {}) },
+        detail: { step: ref.step, version: ref.v, ...(receiptNo ? { receiptNo } : {}), ...(await stepApprovers(tx, d, to)) },
       });
       const moved: Moved = { declaration: (await getDeclaration(tx, d.id))!, from, to };
       await opts.followUps?.(tx, moved);
@@ -327,23 +403,5 @@ export async function decide(
   }
 }
 
-export async function trailOf(q: Queryable, id: string): Promise<AuditRow[]> {
-  return auditTrail(q, ENTITY, id);
-}
-
-export const AUDIT_ACTION_NAMES: Record<string, string> = {
-  'declaration.draft': '填写草稿',
-  'declaration.edit': '修改草稿',
-  'declaration.attach': '添加照片或文件',
-  'declaration.cancel': '取消草稿',
-  'declaration.submit': '提交申报',
-  'declaration.resubmit': '修改后重新提交',
-  'declaration.approve': '同意',
-  'declaration.reject': '驳回',
-  'declaration.register': '同意并登记',
-  'declaration.remind': '超时提醒审批人',
-  'declaration.escalate': '超时上报纪检监察室和院领导',
-  'declaration.files_viewed': '查看附件',
-};
 
 export { declarationRef };
