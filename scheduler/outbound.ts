@@ -30,6 +30,7 @@ import {
 } from '../src/store/campaigns.js';
 import { listActiveStaff, type Staff } from '../src/store/staff.js';
 import { Pacer } from './pace.js';
+import { closeConnection, workerConnection } from './scheduler.js';
 
 /**
  * The outbound queue: every push the bot makes on its own goes through here.
@@ -139,6 +140,7 @@ export interface OutboundOptions {
 export class Outbound {
   private queues = new Map<PlatformName, Queue>();
   private workers: Worker[] = [];
+  private workerRedis: Redis[] = [];
   private started = false;
   /**
    * Campaigns known here to have failed or unreachable recipients: only these need the
@@ -304,8 +306,10 @@ export class Outbound {
     this.started = true;
     const { settings } = this.opts;
     for (const platform of this.opts.bot.allPlatforms()) {
+      const connection = workerConnection(this.opts.connection);
+      this.workerRedis.push(connection);
       const worker = new Worker(outboundQueueName(platform.name), (job) => this.process(job, platform.name), {
-        connection: this.opts.connection.duplicate(),
+        connection,
         prefix: this.opts.prefix,
         concurrency: settings.concurrency,
         // A killed process's jobs come back after this; short enough to finish a push promptly.
@@ -322,7 +326,9 @@ export class Outbound {
   async stop(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.close()));
     await Promise.all([...this.queues.values()].map((q) => q.close()));
+    await Promise.all(this.workerRedis.map(closeConnection));
     this.workers = [];
+    this.workerRedis = [];
     this.queues.clear();
     this.started = false;
   }
