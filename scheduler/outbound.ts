@@ -28,6 +28,7 @@ import {
   type LedgerInsert,
   type LedgerRow,
 } from '../src/store/campaigns.js';
+import { asQueuedSend } from '../src/platform/retries.js';
 import { listActiveStaff, type Staff } from '../src/store/staff.js';
 import { Pacer } from './pace.js';
 import { closeConnection, workerConnection } from './scheduler.js';
@@ -58,6 +59,8 @@ import { closeConnection, workerConnection } from './scheduler.js';
  * crash between "platform accepted" and "ledger marked" is dropped by the platform), then marks
  * the row sent with the platform's message id. At start-up and every minute, pending rows whose
  * job vanished (a crash between commit and enqueue) are queued again under the same jobId.
+ * Retrying is this queue's alone: inside a send every platform call makes one attempt
+ * (src/platform/retries.ts), so a 5xx costs exactly one of `outbound.attempts`.
  * Retryable failures (PlatformError.retryable, network errors) back off exponentially; a
  * platform's "slow down" (retryAfterMs) pauses the queue without spending an attempt; after
  * the last attempt the row is marked failed and, once the campaign has nothing pending,
@@ -337,20 +340,9 @@ export class Outbound {
     const key = String((job.data as { key?: unknown }).key ?? job.id);
     const row = await readLedgerRow(this.db, key);
     if (!row || row.status !== 'pending') return 'skipped';
-    const conversation = { type: 'direct' as const, platformUserId: row.target ?? '' };
     let messageId: string;
     try {
-      const content = row.content.card ?? row.content.text ?? '';
-      if (row.content.update && row.content.card) {
-        await this.pacer.wait(platform, this.opts.settings.rateLimits[platform], this.opts.settings.margin);
-        // Writing the same card over the same message twice shows it once: as safe to retry as a keyed send.
-        await this.opts.bot.updateCard(platform, row.target ?? '', row.content.card);
-        messageId = row.target ?? '';
-      } else {
-        const cost = this.opts.bot.platform(platform)?.sendCost?.({ conversation, idempotencyKey: key }, content) ?? 1;
-        await this.pacer.wait(platform, this.opts.settings.rateLimits[platform], this.opts.settings.margin, cost);
-        messageId = (await this.opts.bot.send(platform, conversation, content, key)).messageId;
-      }
+      messageId = await asQueuedSend(() => this.sendRow(platform, row, key));
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));
       const retryable = !(e instanceof PlatformError) || e.retryable;
@@ -387,6 +379,21 @@ export class Outbound {
     this.opts.bot.metrics.sends.inc({ platform, outcome: 'ok' });
     if (this.withProblems.has(row.campaign_id)) await this.maybeFinish(row.campaign_id);
     return 'sent';
+  }
+
+  /** One attempt at a ledger row's send or card update; resolves with the platform's message id. */
+  private async sendRow(platform: PlatformName, row: LedgerRow, key: string): Promise<string> {
+    const conversation = { type: 'direct' as const, platformUserId: row.target ?? '' };
+    const content = row.content.card ?? row.content.text ?? '';
+    if (row.content.update && row.content.card) {
+      await this.pacer.wait(platform, this.opts.settings.rateLimits[platform], this.opts.settings.margin);
+      // Writing the same card over the same message twice shows it once: as safe to retry as a keyed send.
+      await this.opts.bot.updateCard(platform, row.target ?? '', row.content.card);
+      return row.target ?? '';
+    }
+    const cost = this.opts.bot.platform(platform)?.sendCost?.({ conversation, idempotencyKey: key }, content) ?? 1;
+    await this.pacer.wait(platform, this.opts.settings.rateLimits[platform], this.opts.settings.margin, cost);
+    return (await this.opts.bot.send(platform, conversation, content, key)).messageId;
   }
 
   /** Finishes campaigns with nothing pending left (the periodic sweep). */
