@@ -166,6 +166,8 @@ export class Outbound {
     let q = this.queues.get(platform);
     if (!q) {
       q = new Queue(outboundQueueName(platform), { connection: this.opts.connection, prefix: this.opts.prefix });
+      // Without a listener BullMQ prints every connection error to stderr while Redis is away.
+      q.on('error', (err) => this.opts.logger.warn({ err: err.message, platform }, 'outbound queue error'));
       this.queues.set(platform, q);
     }
     return q;

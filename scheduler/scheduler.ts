@@ -118,7 +118,11 @@ export class Scheduler {
   }
 
   private requireQueue(): Queue {
-    if (!this.queue) this.queue = new Queue(CRON_QUEUE, { connection: this.opts.connection, prefix: this.opts.prefix });
+    if (!this.queue) {
+      this.queue = new Queue(CRON_QUEUE, { connection: this.opts.connection, prefix: this.opts.prefix });
+      // Without a listener BullMQ prints every connection error to stderr while Redis is away.
+      this.queue.on('error', (err) => this.opts.logger.warn({ err: err.message }, 'scheduler queue error'));
+    }
     return this.queue;
   }
 
