@@ -87,3 +87,23 @@ describe('14.8 BullMQ owns send retries (DingTalk)', () => {
     expect(mine().map((r) => r.status)).toEqual(Array(ATTEMPTS).fill(503));
   }, 60_000);
 });
+
+describe('14.8 a throttling burst costs no attempts (DingTalk)', () => {
+  let h: DingTalkHarness;
+  const path = '/v1.0/robot/oToMessages/batchSend';
+  beforeAll(async () => {
+    h = await startDingTalkApp('attempts_dingtalk_429', {}, {}, { settings });
+  }, 60_000);
+  afterAll(async () => {
+    await h?.dispose();
+  });
+
+  it('14.8 more 429s in a row than outbound.attempts still end in one delivery: the queue waits instead', async () => {
+    h.fake.failNext(path, 429, 'Forbidden.AccessDenied.QpsLimitForApi', ATTEMPTS + 2);
+    const before = h.fake.received.length;
+    const mine = () => h.fake.received.slice(before).filter((r) => r.path === path && ((r.body as { userIds?: string[] })?.userIds ?? []).includes(S0001.dingtalk));
+    await scheduling(h.t.app.bot).outbound.createCampaign({ key: 'attempts.dingtalk429', kind: 'test', title: '限流', recipients: [await staffS0001(h.t)], render: () => '限流测试' });
+    await waitFor('the throttled push to be sent', async () => (await scheduling(h.t.app.bot).outbound.status('attempts.dingtalk429'))?.sent === 1, 30_000);
+    expect(mine().map((r) => r.status)).toEqual([...Array(ATTEMPTS + 2).fill(429), 200]);
+  }, 60_000);
+});

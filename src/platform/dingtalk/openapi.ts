@@ -34,6 +34,12 @@ const OAPI_TOKEN_ERRCODES = new Set([40014, 42001, 40001]);
 /** Old-API errcodes for "busy" and "too many calls". */
 const OAPI_RETRYABLE_ERRCODES = new Set([-1, 90002, 90018]);
 const RETRYABLE_CODE = /throttl|qpslimit|flowcontrol|serviceunavailable|systembusy|system\.busy|internalerror/i;
+const THROTTLED_CODE = /throttl|qpslimit|flowcontrol/i;
+/**
+ * DingTalk's quotas are per second (调用频率限制) and its 429 rarely says how long to wait:
+ * a second, so the outbound queue pauses instead of spending one of its attempts on a burst.
+ */
+const THROTTLE_WAIT_MS = 1_000;
 
 class TokenRejected extends Error {}
 
@@ -185,7 +191,7 @@ function apiError(label: string, r: Response, body: Record<string, unknown>, opt
     'dingtalk',
     code,
     retryable,
-    retryable && Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter * 1000, 30_000) : undefined,
+    !retryable ? undefined : Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter * 1000, 30_000) : r.status === 429 || THROTTLED_CODE.test(code) ? THROTTLE_WAIT_MS : undefined,
   );
   const scopes = (body.accessdenieddetail as { requiredScopes?: unknown } | undefined)?.requiredScopes;
   if (Array.isArray(scopes)) err.requiredScopes = scopes.filter((x): x is string => typeof x === 'string');
