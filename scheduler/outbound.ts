@@ -311,7 +311,7 @@ export class Outbound {
     this.started = true;
     const { settings } = this.opts;
     for (const platform of this.opts.bot.allPlatforms()) {
-      const connection = workerConnection(this.opts.connection);
+      const connection = workerConnection(this.opts.connection, this.opts.logger);
       this.workerRedis.push(connection);
       const worker = new Worker(outboundQueueName(platform.name), (job) => this.process(job, platform.name), {
         connection,

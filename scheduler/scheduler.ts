@@ -41,8 +41,11 @@ export function bullConnection(url: string): Redis {
  * A Worker's own connection: BullMQ treats any ioredis instance it is handed as shared and
  * never closes it, so whoever creates one for a Worker must close it after the Worker.
  */
-export function workerConnection(shared: Redis): Redis {
-  return shared.duplicate();
+export function workerConnection(shared: Redis, logger: Logger): Redis {
+  const c = shared.duplicate();
+  // duplicate() copies options, not listeners; BullMQ's own comes and goes with the Worker.
+  c.on('error', (err: Error) => logger.warn({ err: err.message }, 'worker redis connection error'));
+  return c;
 }
 
 /** Closes a connection this process owns: gracefully when it is up, at once when it is not. */
@@ -129,7 +132,7 @@ export class Scheduler {
   /** Declares the schedulers (idempotent) and starts the worker. */
   async start(): Promise<void> {
     await this.declare();
-    this.workerRedis = workerConnection(this.opts.connection);
+    this.workerRedis = workerConnection(this.opts.connection, this.opts.logger);
     this.worker = new Worker(CRON_QUEUE, (job) => this.process(job), {
       connection: this.workerRedis,
       prefix: this.opts.prefix,
