@@ -3,7 +3,7 @@ import type { Logger } from '../src/logger.js';
 import { Counter } from 'prom-client';
 import { Outbound } from './outbound.js';
 import { RedisSentinel, type RedisLoss } from './redis-loss.js';
-import { bullConnection, Scheduler } from './scheduler.js';
+import { bullConnection, closeConnection, Scheduler } from './scheduler.js';
 
 /**
  * The bot's own initiative: periodic jobs (Scheduler) and pushes (Outbound), one pair per bot.
@@ -83,7 +83,7 @@ export function attachScheduling(bot: Bot, opts: SchedulingOptions): Scheduling 
       await sentinel.stop();
       await scheduler.stop();
       await outbound.stop();
-      await connection.quit().catch(() => connection.disconnect());
+      await closeConnection(connection);
     },
   };
   attached.set(bot, s);

@@ -28,8 +28,10 @@ import {
   type LedgerInsert,
   type LedgerRow,
 } from '../src/store/campaigns.js';
+import { asQueuedSend } from '../src/platform/retries.js';
 import { listActiveStaff, type Staff } from '../src/store/staff.js';
 import { Pacer } from './pace.js';
+import { closeConnection, workerConnection } from './scheduler.js';
 
 /**
  * The outbound queue: every push the bot makes on its own goes through here.
@@ -57,6 +59,8 @@ import { Pacer } from './pace.js';
  * crash between "platform accepted" and "ledger marked" is dropped by the platform), then marks
  * the row sent with the platform's message id. At start-up and every minute, pending rows whose
  * job vanished (a crash between commit and enqueue) are queued again under the same jobId.
+ * Retrying is this queue's alone: inside a send every platform call makes one attempt
+ * (src/platform/retries.ts), so a 5xx costs exactly one of `outbound.attempts`.
  * Retryable failures (PlatformError.retryable, network errors) back off exponentially; a
  * platform's "slow down" (retryAfterMs) pauses the queue without spending an attempt; after
  * the last attempt the row is marked failed and, once the campaign has nothing pending,
@@ -139,6 +143,7 @@ export interface OutboundOptions {
 export class Outbound {
   private queues = new Map<PlatformName, Queue>();
   private workers: Worker[] = [];
+  private workerRedis: Redis[] = [];
   private started = false;
   /**
    * Campaigns known here to have failed or unreachable recipients: only these need the
@@ -161,6 +166,8 @@ export class Outbound {
     let q = this.queues.get(platform);
     if (!q) {
       q = new Queue(outboundQueueName(platform), { connection: this.opts.connection, prefix: this.opts.prefix });
+      // Without a listener BullMQ prints every connection error to stderr while Redis is away.
+      q.on('error', (err) => this.opts.logger.warn({ err: err.message, platform }, 'outbound queue error'));
       this.queues.set(platform, q);
     }
     return q;
@@ -304,8 +311,10 @@ export class Outbound {
     this.started = true;
     const { settings } = this.opts;
     for (const platform of this.opts.bot.allPlatforms()) {
+      const connection = workerConnection(this.opts.connection, this.opts.logger);
+      this.workerRedis.push(connection);
       const worker = new Worker(outboundQueueName(platform.name), (job) => this.process(job, platform.name), {
-        connection: this.opts.connection.duplicate(),
+        connection,
         prefix: this.opts.prefix,
         concurrency: settings.concurrency,
         // A killed process's jobs come back after this; short enough to finish a push promptly.
@@ -322,7 +331,9 @@ export class Outbound {
   async stop(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.close()));
     await Promise.all([...this.queues.values()].map((q) => q.close()));
+    await Promise.all(this.workerRedis.map(closeConnection));
     this.workers = [];
+    this.workerRedis = [];
     this.queues.clear();
     this.started = false;
   }
@@ -331,20 +342,9 @@ export class Outbound {
     const key = String((job.data as { key?: unknown }).key ?? job.id);
     const row = await readLedgerRow(this.db, key);
     if (!row || row.status !== 'pending') return 'skipped';
-    const conversation = { type: 'direct' as const, platformUserId: row.target ?? '' };
     let messageId: string;
     try {
-      const content = row.content.card ?? row.content.text ?? '';
-      if (row.content.update && row.content.card) {
-        await this.pacer.wait(platform, this.opts.settings.rateLimits[platform], this.opts.settings.margin);
-        // Writing the same card over the same message twice shows it once: as safe to retry as a keyed send.
-        await this.opts.bot.updateCard(platform, row.target ?? '', row.content.card);
-        messageId = row.target ?? '';
-      } else {
-        const cost = this.opts.bot.platform(platform)?.sendCost?.({ conversation, idempotencyKey: key }, content) ?? 1;
-        await this.pacer.wait(platform, this.opts.settings.rateLimits[platform], this.opts.settings.margin, cost);
-        messageId = (await this.opts.bot.send(platform, conversation, content, key)).messageId;
-      }
+      messageId = await asQueuedSend(() => this.sendRow(platform, row, key));
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));
       const retryable = !(e instanceof PlatformError) || e.retryable;
@@ -381,6 +381,21 @@ export class Outbound {
     this.opts.bot.metrics.sends.inc({ platform, outcome: 'ok' });
     if (this.withProblems.has(row.campaign_id)) await this.maybeFinish(row.campaign_id);
     return 'sent';
+  }
+
+  /** One attempt at a ledger row's send or card update; resolves with the platform's message id. */
+  private async sendRow(platform: PlatformName, row: LedgerRow, key: string): Promise<string> {
+    const conversation = { type: 'direct' as const, platformUserId: row.target ?? '' };
+    const content = row.content.card ?? row.content.text ?? '';
+    if (row.content.update && row.content.card) {
+      await this.pacer.wait(platform, this.opts.settings.rateLimits[platform], this.opts.settings.margin);
+      // Writing the same card over the same message twice shows it once: as safe to retry as a keyed send.
+      await this.opts.bot.updateCard(platform, row.target ?? '', row.content.card);
+      return row.target ?? '';
+    }
+    const cost = this.opts.bot.platform(platform)?.sendCost?.({ conversation, idempotencyKey: key }, content) ?? 1;
+    await this.pacer.wait(platform, this.opts.settings.rateLimits[platform], this.opts.settings.margin, cost);
+    return (await this.opts.bot.send(platform, conversation, content, key)).messageId;
   }
 
   /** Finishes campaigns with nothing pending left (the periodic sweep). */

@@ -37,6 +37,25 @@ export function bullConnection(url: string): Redis {
   return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true });
 }
 
+/**
+ * A Worker's own connection: BullMQ treats any ioredis instance it is handed as shared and
+ * never closes it, so whoever creates one for a Worker must close it after the Worker.
+ */
+export function workerConnection(shared: Redis, logger: Logger): Redis {
+  const c = shared.duplicate();
+  // duplicate() copies options, not listeners; BullMQ's own comes and goes with the Worker.
+  c.on('error', (err: Error) => logger.warn({ err: err.message }, 'worker redis connection error'));
+  return c;
+}
+
+/** Closes a connection this process owns: gracefully when it is up, at once when it is not. */
+export async function closeConnection(c: Redis | undefined): Promise<void> {
+  if (!c || c.status === 'end') return;
+  // QUIT on a connection that is reconnecting would wait for Redis to come back.
+  if (c.status !== 'ready') return c.disconnect();
+  await c.quit().catch(() => c.disconnect());
+}
+
 export interface SchedulerOptions {
   connection: Redis;
   prefix: string;
@@ -52,6 +71,7 @@ export class Scheduler {
   private oneOff = new Map<string, JobHandler>();
   private queue?: Queue;
   private worker?: Worker;
+  private workerRedis?: Redis;
 
   constructor(private opts: SchedulerOptions) {}
 
@@ -101,15 +121,20 @@ export class Scheduler {
   }
 
   private requireQueue(): Queue {
-    if (!this.queue) this.queue = new Queue(CRON_QUEUE, { connection: this.opts.connection, prefix: this.opts.prefix });
+    if (!this.queue) {
+      this.queue = new Queue(CRON_QUEUE, { connection: this.opts.connection, prefix: this.opts.prefix });
+      // Without a listener BullMQ prints every connection error to stderr while Redis is away.
+      this.queue.on('error', (err) => this.opts.logger.warn({ err: err.message }, 'scheduler queue error'));
+    }
     return this.queue;
   }
 
   /** Declares the schedulers (idempotent) and starts the worker. */
   async start(): Promise<void> {
     await this.declare();
+    this.workerRedis = workerConnection(this.opts.connection, this.opts.logger);
     this.worker = new Worker(CRON_QUEUE, (job) => this.process(job), {
-      connection: this.opts.connection.duplicate(),
+      connection: this.workerRedis,
       prefix: this.opts.prefix,
       concurrency: 4,
       // Study pushes of a few thousand rows take seconds; keep the lock well beyond that.
@@ -168,7 +193,9 @@ export class Scheduler {
   async stop(): Promise<void> {
     await this.worker?.close();
     await this.queue?.close();
+    await closeConnection(this.workerRedis);
     this.worker = undefined;
     this.queue = undefined;
+    this.workerRedis = undefined;
   }
 }

@@ -1,14 +1,16 @@
 import { PlatformError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
+import { DIRECT_ATTEMPTS, DIRECT_MAX_WAIT_MS, withDirectRetry } from '../retries.js';
 import { TokenCache } from './token.js';
 
 /**
  * DingTalk's server API, both generations: the new one on api.dingtalk.com (token in the
  * `x-acs-dingtalk-access-token` header, errors as HTTP status + `{code, message}`) and the
  * old one on oapi.dingtalk.com (token in `?access_token=`, errors as HTTP 200 + `{errcode}`).
- * Every failure becomes a PlatformError saying whether trying again can help; throttling,
- * 5xx and network failures are retried here with backoff, a token the platform rejects is
- * refreshed once, and nothing else is retried.
+ * Every failure becomes a PlatformError saying whether trying again can help (throttling, 5xx
+ * and network failures can; a throttle's Retry-After rides along as retryAfterMs), and a token
+ * the platform rejects is refreshed once. Who retries is decided in ../retries.ts: BullMQ for
+ * queued sends (one attempt here), a short retry with backoff here for direct replies.
  */
 export interface OpenApiOptions {
   clientId: string;
@@ -16,9 +18,9 @@ export interface OpenApiOptions {
   apiBase: string;
   oapiBase: string;
   logger: Logger;
-  /** Attempts for a retryable failure, the first included. */
+  /** Attempts for a retryable failure outside the outbound queue, the first included (queued sends: one). */
   maxAttempts?: number;
-  /** First backoff; doubles each attempt (with jitter), capped at 8 s. */
+  /** First backoff of a direct call; doubles each attempt (with jitter), capped at 8 s. */
   retryBaseMs?: number;
   requestTimeoutMs?: number;
 }
@@ -32,6 +34,12 @@ const OAPI_TOKEN_ERRCODES = new Set([40014, 42001, 40001]);
 /** Old-API errcodes for "busy" and "too many calls". */
 const OAPI_RETRYABLE_ERRCODES = new Set([-1, 90002, 90018]);
 const RETRYABLE_CODE = /throttl|qpslimit|flowcontrol|serviceunavailable|systembusy|system\.busy|internalerror/i;
+const THROTTLED_CODE = /throttl|qpslimit|flowcontrol/i;
+/**
+ * DingTalk's quotas are per second (调用频率限制) and its 429 rarely says how long to wait:
+ * a second, so the outbound queue pauses instead of spending one of its attempts on a burst.
+ */
+const THROTTLE_WAIT_MS = 1_000;
 
 class TokenRejected extends Error {}
 
@@ -47,7 +55,7 @@ export class DingTalkOpenApi {
   private timeoutMs: number;
 
   constructor(private opts: OpenApiOptions) {
-    this.maxAttempts = opts.maxAttempts ?? 4;
+    this.maxAttempts = opts.maxAttempts ?? DIRECT_ATTEMPTS;
     this.retryBaseMs = opts.retryBaseMs ?? 500;
     this.timeoutMs = opts.requestTimeoutMs ?? 15_000;
     this.tokens = new TokenCache(() => this.fetchToken());
@@ -55,7 +63,7 @@ export class DingTalkOpenApi {
 
   /** https://open.dingtalk.com/document/orgapp/obtain-the-access-token-of-an-internal-app */
   private async fetchToken(): Promise<{ token: string; expiresInSeconds: number }> {
-    const res = await this.withRetries('POST /v1.0/oauth2/accessToken', async () => {
+    const res = await this.retrying('POST /v1.0/oauth2/accessToken', async () => {
       const r = await this.rawFetch(`${this.opts.apiBase}/v1.0/oauth2/accessToken`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'application/json' },
@@ -108,9 +116,13 @@ export class DingTalkOpenApi {
     });
   }
 
-  /** Runs `fn` with a token; a rejected token is replaced once and the call made again. */
+  /**
+   * Runs `fn` with a token; a rejected token is replaced once and the call made again. That is
+   * not a retry of the call: the platform refused it for the token alone, before doing
+   * anything, and a token can expire under any send however early we refresh.
+   */
   private async withToken<T>(label: string, fn: (token: string) => Promise<T>): Promise<T> {
-    return this.withRetries(label, async () => {
+    return this.retrying(label, async () => {
       const token = await this.tokens.get();
       try {
         return await fn(token);
@@ -129,20 +141,28 @@ export class DingTalkOpenApi {
     });
   }
 
-  private async withRetries<T>(label: string, fn: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
+  /**
+   * One attempt with its failure classified; retried only for a direct call (../retries.ts).
+   * The token fetch nested in a call is covered by the call's own retry.
+   */
+  private retrying<T>(label: string, fn: () => Promise<T>): Promise<T> {
+    const classified = async () => {
       try {
         return await fn();
       } catch (e) {
-        const err = e instanceof PlatformError || e instanceof TokenRejected ? e : new PlatformError(`DingTalk ${label}: ${(e as Error).message}`, 'dingtalk', 'network', true);
-        if (err instanceof TokenRejected) throw err;
-        if (!err.retryable || attempt >= this.maxAttempts) throw err;
-        const backoff = Math.min(8000, this.retryBaseMs * 2 ** (attempt - 1));
-        const wait = err.retryAfterMs ?? backoff / 2 + Math.random() * (backoff / 2);
-        this.opts.logger.warn({ call: label, code: err.code, attempt, waitMs: Math.round(wait) }, 'dingtalk call failed; retrying');
-        await new Promise((r) => setTimeout(r, wait));
+        if (e instanceof PlatformError || e instanceof TokenRejected) throw e;
+        throw new PlatformError(`DingTalk ${label}: ${(e as Error).message}`, 'dingtalk', 'network', true);
       }
-    }
+    };
+    return withDirectRetry(classified, {
+      attempts: this.maxAttempts,
+      maxWaitMs: DIRECT_MAX_WAIT_MS,
+      backoffMs: (n) => {
+        const backoff = Math.min(8000, this.retryBaseMs * 2 ** (n - 1));
+        return backoff / 2 + Math.random() * (backoff / 2);
+      },
+      onRetry: (err, attempt, waitMs) => this.opts.logger.warn({ call: label, code: err.code, attempt, waitMs: Math.round(waitMs) }, 'dingtalk call failed; retrying'),
+    });
   }
 
   private async rawFetch(url: string, init: RequestInit): Promise<Response> {
@@ -171,7 +191,7 @@ function apiError(label: string, r: Response, body: Record<string, unknown>, opt
     'dingtalk',
     code,
     retryable,
-    retryable && Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter * 1000, 30_000) : undefined,
+    !retryable ? undefined : Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter * 1000, 30_000) : r.status === 429 || THROTTLED_CODE.test(code) ? THROTTLE_WAIT_MS : undefined,
   );
   const scopes = (body.accessdenieddetail as { requiredScopes?: unknown } | undefined)?.requiredScopes;
   if (Array.isArray(scopes)) err.requiredScopes = scopes.filter((x): x is string => typeof x === 'string');

@@ -1,19 +1,23 @@
 import * as lark from '@larksuiteoapi/node-sdk';
 import { PlatformError } from '../../errors.js';
 import { readLimited } from '../download.js';
+import { DIRECT_ATTEMPTS, DIRECT_MAX_WAIT_MS, withDirectRetry } from '../retries.js';
 import type { Logger } from '../../logger.js';
 
 /**
  * OpenAPI calls through the SDK's Client, with the platform's error rules applied once here:
  *
  * - Throttling — HTTP 429 with `x-ogw-ratelimit-reset`, or the older HTTP 400 with code 99991400 —
- *   is waited out for the seconds the platform names, then retried
+ *   is a retryable PlatformError carrying the seconds the platform names as retryAfterMs
  *   (https://open.feishu.cn/document/server-docs/api-call-guide/frequency-control).
  * - A rejected tenant token (99991663 invalid/expired, 99991661 missing) empties the token cache
  *   and the call is tried once more with a fresh token: the SDK itself never refreshes early.
- * - 5xx and network failures are retried briefly: every call the bot makes is idempotent
- *   (sends carry a uuid, PATCH replaces, uploads only create an unused key).
- * - Everything else becomes a PlatformError with the platform's own code, not retried.
+ * - 5xx and network failures are retryable PlatformErrors: every call the bot makes is
+ *   idempotent (sends carry a uuid, PATCH replaces, uploads only create an unused key).
+ * - Everything else becomes a PlatformError with the platform's own code, not retryable.
+ *
+ * Who retries is decided in ../retries.ts: BullMQ for queued sends (one attempt here), a short
+ * retry here for direct replies.
  */
 
 const TOKEN_REJECTED = new Set([99991661, 99991663, 99991664, 99991665]);
@@ -97,9 +101,9 @@ export interface FeishuApiOptions {
   appSecret: string;
   domain: string;
   logger: Logger;
-  /** Attempts per call, throttling included. */
+  /** Attempts per call outside the outbound queue, throttling included (queued sends: one). */
   maxAttempts?: number;
-  /** A throttle wait longer than this is not waited out here: the caller gets a retryable error. */
+  /** A wait longer than this is not waited out for a direct call: the caller gets a retryable error. */
   maxWaitMs?: number;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -121,16 +125,28 @@ export class FeishuApi {
       logger: sdkLogger(opts.logger),
       loggerLevel: lark.LoggerLevel.info,
     });
-    this.maxAttempts = opts.maxAttempts ?? 5;
-    this.maxWaitMs = opts.maxWaitMs ?? 60_000;
+    this.maxAttempts = opts.maxAttempts ?? DIRECT_ATTEMPTS;
+    this.maxWaitMs = opts.maxWaitMs ?? DIRECT_MAX_WAIT_MS;
     this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   }
 
   /** Runs one OpenAPI call with the rules above; `fn` returns the response body. */
-  async call<T extends { code?: number; msg?: string }>(op: string, fn: () => Promise<T>): Promise<T> {
-    let tokenRetried = false;
-    let serverRetries = 0;
-    for (let attempt = 1; ; attempt++) {
+  call<T extends { code?: number; msg?: string }>(op: string, fn: () => Promise<T>): Promise<T> {
+    return withDirectRetry(() => this.attempt(op, fn), {
+      attempts: this.maxAttempts,
+      maxWaitMs: this.maxWaitMs,
+      backoffMs: (n) => n * 300,
+      sleep: this.sleep,
+      onRetry: (err, attempt, waitMs) =>
+        err.retryAfterMs !== undefined
+          ? this.opts.logger.warn({ op, waitMs, attempt }, 'feishu throttled the call; waiting as told')
+          : this.opts.logger.warn({ op, code: err.code, attempt, waitMs }, 'feishu call failed; trying once more for a direct reply'),
+    });
+  }
+
+  /** One attempt (plus one with a fresh token when the platform rejected ours), its failure classified. */
+  private async attempt<T extends { code?: number; msg?: string }>(op: string, fn: () => Promise<T>): Promise<T> {
+    for (let tokenRetried = false; ; tokenRetried = true) {
       let failure: Failure;
       try {
         const body = await fn();
@@ -139,28 +155,19 @@ export class FeishuApi {
       } catch (e) {
         failure = e instanceof BusinessError ? { code: e.code, msg: e.message } : describeFailure(e);
       }
-      const last = attempt >= this.maxAttempts;
       if (failure.status === 429 || failure.code === RATE_LIMITED) {
         const waitMs = Math.max(0, (failure.resetSeconds ?? 1) * 1000);
-        this.opts.logger.warn({ op, waitMs, attempt }, 'feishu throttled the call; waiting as told');
-        if (last || waitMs > this.maxWaitMs) {
-          throw new PlatformError(`feishu ${op} throttled: ${failure.msg}`, 'feishu', failure.code ?? 429, true, waitMs);
-        }
-        await this.sleep(waitMs);
-        continue;
+        throw new PlatformError(`feishu ${op} throttled: ${failure.msg}`, 'feishu', failure.code ?? 429, true, waitMs);
       }
+      // Not a retry of the call: the token expired under us, and the call itself was refused
+      // before it did anything. The SDK never refreshes early, so without this every send
+      // after an expiry would fail once.
       if (failure.code !== undefined && TOKEN_REJECTED.has(failure.code) && !tokenRetried) {
-        tokenRetried = true;
         this.tokens.clear();
         this.opts.logger.info({ op, code: failure.code }, 'feishu rejected the tenant token; fetching a new one');
         continue;
       }
       const serverSide = failure.status === undefined ? failure.code === undefined : failure.status >= 500;
-      if (serverSide && serverRetries < 2 && !last) {
-        serverRetries += 1;
-        await this.sleep(serverRetries * 300);
-        continue;
-      }
       this.opts.logger.warn({ op, status: failure.status, code: failure.code, msg: failure.msg }, 'feishu call failed');
       throw new PlatformError(`feishu ${op} failed: ${failure.code ?? failure.status ?? ''} ${failure.msg}`.trim(), 'feishu', failure.code ?? failure.status, serverSide);
     }
