@@ -251,7 +251,7 @@ export function registerDeclare(bot: Bot): void {
   bot.action(
     'decl.form',
     async (ctx) => {
-      const target = formTarget.parse(ctx.value) as Target;
+      const target = ctx.value as Target;
       // A forged form is answered before its content is judged; saving checks again in its transaction.
       if ('id' in target || 'amends' in target) await ownDeclaration(bot.db, ctx.staff, 'id' in target ? target.id : target.amends);
       const f = ctx.form ?? {};
@@ -259,13 +259,13 @@ export function registerDeclare(bot: Bot): void {
       if ('errors' in out) return { toast: `请修改后再提交：\n${out.errors}` };
       return out;
     },
-    { schema: formTarget as never, confidential: true },
+    { schema: formTarget, confidential: true },
   );
 
   bot.action(
     'decl.confirm',
     async (ctx) => {
-      const { id, v } = draftRef.parse(ctx.value);
+      const { id, v } = ctx.value;
       let follow: StagedMove = { staged: [] };
       const moved = await submitDraft(bot.db, ctx.staff, id, v, bot.now(), async (tx, m) => {
         follow = await stageFollowUps(bot, tx, m);
@@ -277,18 +277,18 @@ export function registerDeclare(bot: Bot): void {
         card: submittedCard(moved.declaration),
       };
     },
-    { schema: draftRef as never, confidential: true },
+    { schema: draftRef, confidential: true },
   );
 
   bot.action(
     'decl.edit',
     async (ctx) => {
-      const { id, v } = draftRef.parse(ctx.value);
+      const { id, v } = ctx.value;
       const d = await draftToEdit(bot.db, ctx.staff, id, v);
       const body = await openForm(bot, ctx, { id, v }, rawOf(d), `修改上缴申报 · SB-${id}`);
       return body ? { card: body } : { toast: '请在对话中逐项修改。' };
     },
-    { schema: draftRef as never, confidential: true },
+    { schema: draftRef, confidential: true },
   );
 
   // One step that keeps itself open: every message with files is saved at once, "完成" ends it.
@@ -327,19 +327,19 @@ export function registerDeclare(bot: Bot): void {
   bot.action(
     'decl.attach',
     async (ctx) => {
-      const { id, v } = draftRef.parse(ctx.value);
+      const { id, v } = ctx.value;
       await draftToAttach(bot.db, ctx.staff, id, v);
       // Who and which draft ride in the dialogue: its steps see no handler context.
       await ctx.startDialogue(ATTACH_DIALOGUE, { id, staffId: ctx.staff.staffId, data: { id } });
       return { toast: '请在对话中发送照片或文件。' };
     },
-    { schema: draftRef as never, confidential: true },
+    { schema: draftRef, confidential: true },
   );
 
   bot.action(
     'decl.files',
     async (ctx) => {
-      const { id } = idRef.parse(ctx.value);
+      const { id } = ctx.value;
       const d = await getDeclaration(bot.db, id);
       if (!d || !(await canView(bot.db, d, ctx.staff))) throw new UserError(NO_SUCH_DECLARATION);
       // Privately, on the platform clicked from; a group chat gets nothing.
@@ -350,29 +350,29 @@ export function registerDeclare(bot: Bot): void {
       for (const f of stored) await platform.sendFile({ conversation: reach.conversation }, { name: f.name, data: f.data, mime: f.mime });
       return { toast: `已把 ${stored.length} 个附件私聊发送给您。附件涉及保密信息，请勿转发。` };
     },
-    { schema: idRef as never, confidential: true },
+    { schema: idRef, confidential: true },
   );
 
   bot.action(
     'decl.cancel',
     async (ctx) => {
-      const { id, v } = draftRef.parse(ctx.value);
+      const { id, v } = ctx.value;
       await cancelDraft(bot.db, ctx.staff, id, v, bot.now());
       return { toast: '已取消。', card: cancelledCard(id) };
     },
-    { schema: draftRef as never, confidential: true },
+    { schema: draftRef, confidential: true },
   );
 
   bot.action(
     'decl.amend',
     async (ctx) => {
-      const { id } = idRef.parse(ctx.value);
+      const { id } = ctx.value;
       const d = await rejectedToAmend(bot.db, ctx.staff, id);
       const body = await openForm(bot, ctx, { amends: id }, rawOf(d), `修改后重新提交 · 原申报 SB-${id}`);
       // A new message: the rejection card with its reason stays in the chat.
       if (body) await ctx.reply(body);
       return { toast: body ? '请在新卡片中修改后重新提交。' : '请在对话中逐项修改。' };
     },
-    { schema: idRef as never, confidential: true },
+    { schema: idRef, confidential: true },
   );
 }

@@ -90,7 +90,7 @@ export function registerQuiz(bot: Bot, service = new QuizService(bot.db, bot.dep
   bot.action(
     'quiz.answer',
     async (ctx) => {
-      const v = answerSchema.parse(ctx.value);
+      const v = ctx.value;
       return after(ctx, await service.answer(ctx.staff, v.t, v.q, v.o, ctx.now));
     },
     { schema: answerSchema, confidential: true },
@@ -98,7 +98,7 @@ export function registerQuiz(bot: Bot, service = new QuizService(bot.db, bot.dep
   bot.action(
     'quiz.tick',
     async (ctx) => {
-      const v = tickSchema.parse(ctx.value);
+      const v = ctx.value;
       return after(ctx, await service.tick(ctx.staff, v.t, v.q, v.o, v.s === 1, ctx.now));
     },
     { schema: tickSchema, confidential: true },
@@ -106,7 +106,7 @@ export function registerQuiz(bot: Bot, service = new QuizService(bot.db, bot.dep
   bot.action(
     'quiz.submit',
     async (ctx) => {
-      const v = submitSchema.parse(ctx.value);
+      const v = ctx.value;
       return after(ctx, await service.submit(ctx.staff, v.t, v.q, ctx.now));
     },
     { schema: submitSchema, confidential: true },
@@ -122,7 +122,7 @@ export function registerQuiz(bot: Bot, service = new QuizService(bot.db, bot.dep
   bot.action(
     'quiz.wrong',
     async (ctx) => {
-      const out = await wrongCard(ctx, pageSchema.parse(ctx.value).p);
+      const out = await wrongCard(ctx, ctx.value.p);
       return typeof out === 'string' ? { toast: out } : { card: out };
     },
     { schema: pageSchema, confidential: true },

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { ZodError, type ZodType } from 'zod';
+import { ZodError, type ZodType, type z } from 'zod';
 import type { Card, FormInput } from '../../cards/model.js';
 import { isCard } from '../../cards/model.js';
 import type { Settings } from '../config.js';
@@ -43,8 +43,9 @@ export interface CommandSpec {
 type CommandHandler = (ctx: CommandContext) => Promise<CommandReply>;
 type ActionHandler = (ctx: ActionContext) => Promise<ActionReply>;
 
-interface ActionOptions {
-  schema?: ZodType<Record<string, unknown>>;
+interface ActionOptions<S extends ZodType = ZodType<Record<string, unknown>>> {
+  /** Checked before the handler runs; the handler receives what it parses to. */
+  schema?: S;
   roles?: Role[];
   /** Like CommandSpec.confidential: clicked in a group, the group card is left as it was. */
   confidential?: boolean;
@@ -149,9 +150,10 @@ export class Bot implements EventSink {
     return this;
   }
 
-  action(actionId: string, handler: ActionHandler, opts: ActionOptions = {}): this {
+  action<S extends ZodType = ZodType<Record<string, unknown>>>(actionId: string, handler: (ctx: ActionContext<z.output<S>>) => Promise<ActionReply>, opts: ActionOptions<S> = {}): this {
     if (this.actions.has(actionId)) throw new Error(`action registered twice: ${actionId}`);
-    this.actions.set(actionId, { handler, ...opts });
+    // Stored untyped: the router parses with the entry's own schema before calling its handler.
+    this.actions.set(actionId, { ...opts, handler: handler as ActionHandler } as ActionEntry);
     return this;
   }
 

@@ -25,10 +25,11 @@ export interface CommandContext extends HandlerContext {
   rest: string;
 }
 
-export interface ActionContext extends HandlerContext {
+/** V is what the action's schema parses the card value into (z.output of it). */
+export interface ActionContext<V = Record<string, unknown>> extends HandlerContext {
   messageId: string;
   actionId: string;
-  value: Record<string, unknown>;
+  value: V;
   form?: Record<string, string>;
 }
 
