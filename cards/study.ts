@@ -2,14 +2,13 @@ import { actions, button, card, divider, fields, link, markdown, note, table, te
 import { escapeMarkdown } from './markdown.js';
 import type { Card } from './model.js';
 import { ROLE_NAMES } from '../src/domain/roles.js';
-import { dateLabel, localDate, shortDateLabel, type StudyPlan } from '../src/domain/study.js';
+import { dateLabel, localDate, monthTitle, shortDateLabel } from '../src/domain/calendar.js';
+import type { StudyPlan } from '../src/domain/study.js';
 import type { Staff } from '../src/store/staff.js';
 
 /** The monthly study task's cards and the texts that answer a confirmation. */
 
 export const STUDY_DONE_ACTION = 'study.done';
-
-export const studyMonthTitle = (key: string): string => `${Number(key.slice(0, 4))}年${Number(key.slice(5, 7))}月`;
 
 /** Who the month's task is for, as a person reads it. */
 export function describeAudience(plan: StudyPlan): string {
@@ -35,7 +34,7 @@ export function studyTaskCard(plan: StudyPlan, opts: { doneAt?: Date; timeZone: 
     ...(plan.material?.url ? [link('打开学习材料', plan.material.url)] : []),
   ];
   return card(
-    `${studyMonthTitle(plan.month)}廉洁专题学习：${plan.topic}`,
+    `${monthTitle(plan.month)}廉洁专题学习：${plan.topic}`,
     [
       fields([
         ['学习主题', plan.topic],
@@ -53,9 +52,9 @@ export function studyTaskCard(plan: StudyPlan, opts: { doneAt?: Date; timeZone: 
 
 export function studyReminderCard(plan: StudyPlan, daysLeft: number, today: string): Card {
   return card(
-    `学习提醒：${studyMonthTitle(plan.month)}专题学习还剩 ${daysLeft} 天`,
+    `学习提醒：${monthTitle(plan.month)}专题学习还剩 ${daysLeft} 天`,
     [
-      text(`您好，${studyMonthTitle(plan.month)}的廉洁专题学习“${plan.topic}”将于${dateLabel(plan.dueOn)}截止，今天是${shortDateLabel(today)}，还剩 ${daysLeft} 天。学习后请点击“我已学习”。`),
+      text(`您好，${monthTitle(plan.month)}的廉洁专题学习“${plan.topic}”将于${dateLabel(plan.dueOn)}截止，今天是${shortDateLabel(today)}，还剩 ${daysLeft} 天。学习后请点击“我已学习”。`),
       ...materialElements(plan),
       actions(button('我已学习', STUDY_DONE_ACTION, { m: plan.month }, { style: 'primary' }), ...(plan.material?.url ? [link('打开学习材料', plan.material.url)] : [])),
     ],
@@ -73,7 +72,7 @@ export interface DepartmentMissing {
 /** After the due date, to a department head: who in their department has not finished. */
 export function studyHeadListCard(plan: StudyPlan, dept: DepartmentMissing, today: string): Card {
   return card(
-    `本科室未完成${studyMonthTitle(plan.month)}学习的人员`,
+    `本科室未完成${monthTitle(plan.month)}学习的人员`,
     [
       text(`“${plan.topic}”已于${dateLabel(plan.dueOn)}截止。${dept.department}应学 ${dept.audience} 人，已完成 ${dept.done} 人，以下 ${dept.missing.length} 人尚未完成，请督促补学：`),
       table(['工号', '姓名'], dept.missing.map((s) => [s.staffId, s.name])),
@@ -89,7 +88,7 @@ export function studyLeaderSummaryCard(plan: StudyPlan, rows: { department: stri
   const done = rows.reduce((n, r) => n + r.done, 0);
   const pct = (a: number, b: number) => (b === 0 ? '—' : `${Math.round((a / b) * 1000) / 10}%`);
   return card(
-    `${studyMonthTitle(plan.month)}廉洁专题学习完成情况`,
+    `${monthTitle(plan.month)}廉洁专题学习完成情况`,
     [
       fields([
         ['学习主题', plan.topic],
@@ -110,5 +109,5 @@ export function studyLeaderAndHeadCard(summary: Card, list: Card): Card {
 
 /** What a person is told after confirming the month's study, by button or by message. */
 export function studyCompletedText(r: { first: boolean; at: Date }, month: string, timeZone: string): string {
-  return r.first ? `已记录：您已完成${studyMonthTitle(month)}的学习，谢谢！` : `您已于${dateLabel(localDate(r.at, timeZone))}确认完成${studyMonthTitle(month)}的学习，无需重复确认。`;
+  return r.first ? `已记录：您已完成${monthTitle(month)}的学习，谢谢！` : `您已于${dateLabel(localDate(r.at, timeZone))}确认完成${monthTitle(month)}的学习，无需重复确认。`;
 }

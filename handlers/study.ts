@@ -6,14 +6,13 @@ import {
   studyHeadListCard,
   studyLeaderAndHeadCard,
   studyLeaderSummaryCard,
-  studyMonthTitle as monthTitle,
   studyReminderCard,
   studyTaskCard,
 } from '../cards/study.js';
 import { dailyAt, hasScheduling, scheduling } from '../scheduler/index.js';
 import type { CampaignResult, Preview } from '../scheduler/outbound.js';
 import type { Bot } from '../src/bot/bot.js';
-import { addMonths, dayOfMonth, MONTH_KEY, monthKey, monthOf, zonedTime, type Month } from '../src/domain/calendar.js';
+import { addMonths, dayOfMonth, MONTH_KEY, monthKey, monthOf, monthTitle, zonedTime, type Month } from '../src/domain/calendar.js';
 import {
   audienceOf,
   completedIds,
