@@ -304,6 +304,7 @@ export class Outbound {
     this.started = true;
     const { settings } = this.opts;
     for (const platform of this.opts.bot.allPlatforms()) {
+      platform.usePacer?.((cost) => this.pacer.wait(platform.name, settings.rateLimits[platform.name], settings.margin, cost));
       const worker = new Worker(outboundQueueName(platform.name), (job) => this.process(job, platform.name), {
         connection: this.opts.connection.duplicate(),
         prefix: this.opts.prefix,
