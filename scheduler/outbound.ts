@@ -191,9 +191,10 @@ export class Outbound {
     let campaign: { id: string; created: boolean } | undefined;
     let fresh: Staff[] = [];
     const inserted: { key: string; platform: PlatformName | null }[] = [];
-    // In chunks, so the first sends leave while later rows are still being written. The
-    // campaign row commits with its first chunk: no campaign is ever left without recipients.
-    for (let i = 0; !campaign || i < fresh.length; i += 1000) {
+    // In chunks, so the first sends leave while later rows are still being written (a small
+    // first one, so they leave at once). The campaign row commits with its first chunk: no
+    // campaign is ever left without recipients.
+    for (let i = 0, size = 100; !campaign || i < fresh.length; i += size, size = 1000) {
       const chunk = await this.db.transaction(async (tx) => {
         if (!campaign) {
           campaign = await upsertCampaign(tx, spec);
@@ -201,7 +202,7 @@ export class Outbound {
           fresh = recipients.filter((s) => !already.has(s.staffId));
         }
         const rows: LedgerInsert[] = [];
-        for (const s of fresh.slice(i, i + 1000)) rows.push(this.rowFor(s, ledgerKey(spec.key, s.staffId), await spec.render(s)));
+        for (const s of fresh.slice(i, i + size)) rows.push(this.rowFor(s, ledgerKey(spec.key, s.staffId), await spec.render(s)));
         return rows.length ? insertLedgerRows(tx, campaign.id, rows) : [];
       });
       // Committed before queueing: a crash in between is repaired by recover().
@@ -313,6 +314,7 @@ export class Outbound {
     for (const platform of this.opts.bot.allPlatforms()) {
       const connection = workerConnection(this.opts.connection, this.opts.logger);
       this.workerRedis.push(connection);
+      platform.usePacer?.((cost) => this.pacer.wait(platform.name, settings.rateLimits[platform.name], settings.margin, cost));
       const worker = new Worker(outboundQueueName(platform.name), (job) => this.process(job, platform.name), {
         connection,
         prefix: this.opts.prefix,

@@ -54,3 +54,39 @@ describe('5 batched DingTalk text pushes', () => {
     expect(h.fake.oto.slice(before).map((m) => m.userIds)).toEqual([['dt319380']]);
   });
 });
+
+/**
+ * 15: each batchSend call is paced on its own, retries included, so calls stay a slot apart
+ * however their recipients reach the queue.
+ */
+describe('15 pacing batched DingTalk pushes per call', () => {
+  let h: DingTalkHarness;
+  const BATCH_SEND = '/v1.0/robot/oToMessages/batchSend';
+  beforeAll(async () => {
+    h = await startDingTalkApp('dingtalk_batch_pace', {}, {}, { settings: { outbound: { backoffMs: 100, concurrency: 60, margin: 1, rateLimits: { dingtalk: [{ max: 4, seconds: 1 }] } } } });
+  });
+  afterAll(async () => {
+    await h?.dispose();
+  });
+
+  it('15 spaces every batchSend a slot apart, the retry after a 429 included, and sends each person once', async () => {
+    const staff = (await listActiveStaff(h.t.app.db)).filter((s) => s.dingtalkUserId).slice(0, 60);
+    expect(staff.length).toBeGreaterThanOrEqual(40);
+    const text = '请于本周内完成廉洁从业承诺书签署。';
+    const before = h.fake.received.length;
+    // The platform refuses the first call: its retry is another call against the quota.
+    h.fake.failNext(BATCH_SEND, 429, 'Forbidden.AccessDenied.QpsLimitForApi');
+    await scheduling(h.t.app.bot).outbound.createCampaign({ key: 'test.batch.pace', kind: 'test', title: '按次限速', recipients: staff, render: () => text });
+    const counts = await settledCampaign(h.t, 'test.batch.pace');
+    expect(counts).toMatchObject({ total: staff.length, sent: staff.length });
+
+    const calls = h.fake.received.slice(before).filter((r) => r.path === BATCH_SEND);
+    expect(calls.filter((c) => c.status === 429)).toHaveLength(1);
+    expect(calls.length).toBe(Math.ceil(staff.length / 20) + 1);
+    // 4 calls/s at margin 1: a slot every 250 ms (less a little for timer and HTTP jitter).
+    const gaps = calls.slice(1).map((c, i) => c.at - calls[i].at);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(200);
+    const delivered = h.fake.oto.filter((m) => m.msgParam.content === text).flatMap((m) => m.userIds);
+    expect(delivered.sort()).toEqual(staff.map((s) => s.dingtalkUserId!).sort());
+  });
+});

@@ -104,7 +104,10 @@ export interface ChatPlatform {
   readonly typedButtons?: boolean;
   /**
    * The share of one platform call a send takes, for pacing (default 1): below 1 where the
-   * adapter sends several recipients in one call (DingTalk batchSend: 1/20 for a text push).
+   * adapter sends several recipients in one call (DingTalk batchSend: 1/20 for a text push),
+   * 0 where the adapter paces that shared call itself through usePacer.
    */
   sendCost?(target: SendTarget, content: Card | string): number;
+  /** Hands over the outbound pacer (`cost` as in sendCost), for calls the adapter makes on behalf of several sends. */
+  usePacer?(pace: (cost: number) => Promise<unknown>): void;
 }

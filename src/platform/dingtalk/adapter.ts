@@ -74,6 +74,7 @@ export class DingTalkPlatform implements ChatPlatform {
   readonly tiers: CardTiers;
   private instances: CardInstances;
   private batcher?: TextBatcher;
+  private pace?: () => Promise<unknown>;
   readonly robotCode: string;
   stream?: StreamSupervisor;
   private sink?: EventSink;
@@ -100,7 +101,9 @@ export class DingTalkPlatform implements ChatPlatform {
     });
     this.tiers = new CardTiers(opts.cardTemplateId, this.log);
     this.instances = new CardInstances(this.api, this.robotCode);
-    if (opts.batchTexts !== false) this.batcher = new TextBatcher((ids, key, param) => this.batchSend(ids, key, param), opts.batchLingerMs ?? 250);
+    // Each batch call is paced on its own (usePacer): per call, so calls never leave in bunches
+    // however their recipients arrive, and a retry after a 429 takes a turn like any call.
+    if (opts.batchTexts !== false) this.batcher = new TextBatcher((ids, key, param) => this.batchSend(ids, key, param, this.pace), opts.batchLingerMs ?? 250);
     if (opts.cardStore) this.store = opts.cardStore;
     else if (opts.redisUrl) {
       this.ownRedis = new Redis(opts.redisUrl, { maxRetriesPerRequest: 2, lazyConnect: true });
@@ -268,8 +271,8 @@ export class DingTalkPlatform implements ChatPlatform {
   // ---- outgoing ------------------------------------------------------------------------
 
   /** https://open.dingtalk.com/document/orgapp/chatbots-send-one-on-one-chat-messages-in-batches */
-  private batchSend(userIds: string[], msgKey: string, msgParam: Record<string, unknown>): Promise<BatchAnswer> {
-    return this.api.call<BatchAnswer>('POST', '/v1.0/robot/oToMessages/batchSend', { robotCode: this.robotCode, userIds, msgKey, msgParam: JSON.stringify(msgParam) });
+  private batchSend(userIds: string[], msgKey: string, msgParam: Record<string, unknown>, pace?: () => Promise<unknown>): Promise<BatchAnswer> {
+    return this.api.call<BatchAnswer>('POST', '/v1.0/robot/oToMessages/batchSend', { robotCode: this.robotCode, userIds, msgKey, msgParam: JSON.stringify(msgParam) }, pace ? { pace } : {});
   }
 
   /** https://open.dingtalk.com/document/orgapp/the-robot-sends-a-group-message */
@@ -291,9 +294,18 @@ export class DingTalkPlatform implements ChatPlatform {
     return { messageId: r.processQueryKey ?? '' };
   }
 
-  /** A text push to one person takes a twentieth of a call (batchSend); everything else a whole one. */
+  /**
+   * A text push to one person shares a batchSend call: nothing to pace per person once the
+   * batcher paces each call itself (usePacer), else a twentieth of a call. Everything else is
+   * a whole call.
+   */
   sendCost(target: SendTarget, content: Card | string): number {
-    return this.batcher && typeof content === 'string' && target.conversation.type === 'direct' && target.idempotencyKey ? 1 / BATCH_MAX : 1;
+    if (!(this.batcher && typeof content === 'string' && target.conversation.type === 'direct' && target.idempotencyKey)) return 1;
+    return this.pace ? 0 : 1 / BATCH_MAX;
+  }
+
+  usePacer(pace: (cost: number) => Promise<unknown>): void {
+    this.pace = () => pace(1);
   }
 
   async sendText(target: SendTarget, text: string): Promise<SentMessage> {

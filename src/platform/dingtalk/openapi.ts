@@ -79,10 +79,14 @@ export class DingTalkOpenApi {
     return { token, expiresInSeconds: expireIn };
   }
 
-  /** A call to the new API (api.dingtalk.com) with a JSON body. */
-  async call<T = Record<string, unknown>>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
+  /**
+   * A call to the new API (api.dingtalk.com) with a JSON body. `pace` runs before every
+   * attempt, retries included: a quota-paced call's retry is another call against the quota.
+   */
+  async call<T = Record<string, unknown>>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown, opts: { pace?: () => Promise<unknown> } = {}): Promise<T> {
     const label = `${method} ${path}`;
     return this.withToken(label, async (token) => {
+      if (opts.pace) await opts.pace();
       const r = await this.rawFetch(`${this.opts.apiBase}${path}`, {
         method,
         headers: { 'content-type': 'application/json', accept: 'application/json', 'x-acs-dingtalk-access-token': token },
