@@ -57,16 +57,29 @@ export async function checkRedisDurability(redis: Redis, opts: { production: boo
  * (log and /healthz) instead of refusing; the hash chain then is the only protection.
  */
 export async function checkDatabaseRole(db: Db, logger: Logger): Promise<string | undefined> {
-  let problem: string | undefined;
+  // The log line is for operators' tooling (English); the returned text is what /healthz shows.
+  let problem: { log: string; text: string } | undefined;
   if (db.kind === 'pglite') {
-    problem = 'embedded PGlite always runs as superuser: audit_log triggers can be disabled, only the hash chain (npm run cli -- audit verify) shows tampering; use PostgreSQL with DATABASE_OWNER_URL in production';
+    problem = {
+      log: 'embedded PGlite always runs as superuser: audit_log triggers can be disabled, only the hash chain (npm run cli -- audit verify) shows tampering; use PostgreSQL with DATABASE_OWNER_URL in production',
+      text: '内嵌的 PGlite 总以超级用户运行，审计日志的保护触发器可被停用，只有哈希链（npm run cli -- audit verify）能发现改动；生产环境请使用 PostgreSQL 并设置 DATABASE_OWNER_URL。',
+    };
   } else {
     const r = await readDatabaseRole(db).catch(() => undefined);
-    if (r?.superuser) problem = `database role ${r.role} is a superuser: it can disable audit_log's triggers; run the bot as a role with only INSERT and SELECT on audit_log (DATABASE_OWNER_URL, docs/operations.md)`;
-    else if (r?.ownsAuditLog) problem = `database role ${r.role} owns audit_log: it can disable the table's triggers; run migrations as a separate owner (DATABASE_OWNER_URL, docs/operations.md)`;
+    if (r?.superuser) {
+      problem = {
+        log: `database role ${r.role} is a superuser: it can disable audit_log's triggers; run the bot as a role with only INSERT and SELECT on audit_log (DATABASE_OWNER_URL, docs/operations.md)`,
+        text: `机器人的数据库角色 ${r.role} 是超级用户，能停用审计日志的保护触发器；请让机器人以只能读取和追加审计日志的角色运行（设置 DATABASE_OWNER_URL，见 docs/operations.md“数据库角色”）。`,
+      };
+    } else if (r?.ownsAuditLog) {
+      problem = {
+        log: `database role ${r.role} owns audit_log: it can disable the table's triggers; run migrations as a separate owner (DATABASE_OWNER_URL, docs/operations.md)`,
+        text: `机器人的数据库角色 ${r.role} 是审计日志表的所有者，能停用它的保护触发器；请用单独的所有者角色执行迁移（设置 DATABASE_OWNER_URL，见 docs/operations.md“数据库角色”）。`,
+      };
+    }
   }
-  if (problem) logger.warn(`WARNING: ${problem}`);
-  return problem;
+  if (problem) logger.warn(`WARNING: ${problem.log}`);
+  return problem?.text;
 }
 
 /** Retries a connection step with exponential backoff, logging each failure. */

@@ -62,9 +62,9 @@ describe('an owner role for migrations and a bot role that can only append to th
     const superDb = await openPg(PG_URL, schema, 1);
     const lite = await openPglite(undefined);
     try {
-      expect(await checkDatabaseRole(ownerDb, logger)).toMatch(new RegExp(`database role ${owner} owns audit_log`));
-      expect(await checkDatabaseRole(superDb, logger)).toMatch(/is a superuser/);
-      expect(await checkDatabaseRole(lite, logger)).toMatch(/PGlite always runs as superuser/);
+      expect(await checkDatabaseRole(ownerDb, logger)).toMatch(new RegExp(`数据库角色 ${owner} 是审计日志表的所有者`));
+      expect(await checkDatabaseRole(superDb, logger)).toMatch(/是超级用户，能停用审计日志的保护触发器/);
+      expect(await checkDatabaseRole(lite, logger)).toMatch(/PGlite 总以超级用户运行/);
     } finally {
       await ownerDb.close();
       await superDb.close();
@@ -115,7 +115,7 @@ describe('the audit chain on /metrics and the role warning on /healthz', () => {
   it('13.6 lists the superuser connection under warnings on /healthz', async () => {
     const body = (await (await fetch(`${t.url}/healthz`)).json()) as { status: string; warnings?: Record<string, string> };
     expect(body.status).toBe('ok');
-    expect(body.warnings?.database).toMatch(/is a superuser: it can disable audit_log's triggers/);
+    expect(body.warnings?.database).toMatch(/是超级用户，能停用审计日志的保护触发器/);
   });
 });
 
