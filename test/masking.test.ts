@@ -88,7 +88,8 @@ describe('13.4 masking of personal numbers in every typed form', () => {
 
   it('13.4 property: dates, amounts and digit runs of no personal shape are left alone', () => {
     const runLength = fc.constantFrom(12, 13, 14, 16, 17, 19, 20, 24);
-    const run = runLength.chain((n) => fc.tuple(fc.integer({ min: 2, max: 9 }), digits(n - 1)).map(([a, b]) => `${a}${b}`));
+    // 86 followed by a mobile number is that mobile with its country code: a personal shape.
+    const run = runLength.chain((n) => fc.tuple(fc.integer({ min: 2, max: 9 }), digits(n - 1)).map(([a, b]) => `${a}${b}`)).filter((r) => !/^861[3-9]\d{9}$/.test(r));
     const date = birthDate.chain((d) => fc.constantFrom(d, `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6)}`, `${d.slice(0, 4)}.${d.slice(4, 6)}.${d.slice(6)}`));
     const amount = fc.integer({ min: 1, max: 9_999_999 }).map((n) => `${n.toLocaleString('en-US')}.50元`);
     fc.assert(
