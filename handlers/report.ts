@@ -28,7 +28,7 @@ import {
   requiredDepartments,
   submitReport,
   type Department,
-  type ReportDraft,
+  reportDraftSchema,
   type Submission,
 } from '../src/domain/report.js';
 import { UserError } from '../src/errors.js';
@@ -176,9 +176,8 @@ export async function runReportDaily(bot: Bot, now: Date): Promise<string[]> {
 
 // ---- registration ----------------------------------------------------------------------
 
-async function draftKey(bot: Bot, id: string): Promise<string> {
-  return `${bot.deps.redisPrefix}:report-draft:${id}`;
-}
+const draftKey = (id: string): string => `report-draft:${id}`;
+const DRAFT_TTL_MS = 24 * 3600 * 1000;
 
 export function registerReport(bot: Bot): void {
   bot.command(
@@ -213,7 +212,7 @@ export function registerReport(bot: Bot): void {
       checkReportMonth(bot, m, ctx.now);
       const draft = draftFromForm(ctx.form, bot.deps.settings.report.figures, m, d);
       const id = randomUUID();
-      await bot.deps.redis.set(await draftKey(bot, id), JSON.stringify(draft), 'EX', 24 * 3600);
+      await bot.state.set(draftKey(id), draft, DRAFT_TTL_MS);
       return { card: reportConfirmCard(draft, dept.name, bot.deps.settings.report.figures, id) };
     },
     { schema: submitSchema },
@@ -223,9 +222,10 @@ export function registerReport(bot: Bot): void {
     CONFIRM,
     async (ctx) => {
       const dept = await reporterFor(bot, ctx.staff);
-      const raw = await bot.deps.redis.get(await draftKey(bot, String(ctx.value.id)));
-      if (!raw) return { toast: '这份待确认的报告已过期或已提交，请发送“上报”查看。' };
-      const draft = JSON.parse(raw) as ReportDraft;
+      // A draft of another shape (written before a deploy) is as good as expired: the form is asked again.
+      const read = await bot.state.get(draftKey(String(ctx.value.id)), reportDraftSchema);
+      if (!read || !('value' in read)) return { toast: '这份待确认的报告已过期或已提交，请发送“上报”查看。' };
+      const draft = read.value;
       if (draft.departmentId !== dept.id) return { toast: '这份报告不属于您所在的科室。' };
       // The draft may have waited past a month's end.
       checkReportMonth(bot, draft.month, ctx.now);
@@ -248,7 +248,7 @@ export function registerReport(bot: Bot): void {
           });
         },
       });
-      await bot.deps.redis.del(await draftKey(bot, draftId));
+      await bot.state.delete(draftKey(draftId));
       if (staged.length) await scheduling(bot).outbound.deliver(staged);
       return { toast: reportConfirmationText(dept.name, draft.month, submission, replaced), card: confirmed(submission, replaced) };
     },

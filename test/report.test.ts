@@ -54,6 +54,18 @@ describe('the monthly report', () => {
     expect(v1).toMatchObject({ version: 1, late: false, submittedBy: 'S0004', figures: { 本月自查发现问题数: 3, 已完成整改数: 2 } });
   });
 
+  it('14 a waiting draft of another shape (an older deploy) counts as expired: nothing is stored', async () => {
+    const [msg] = await ask(t, 'S0024', '上报');
+    const form = formOf(msg.card!)!;
+    await t.click('S0024', msg.id, form.actionId, form.value as Record<string, string>, { summary: '本月已完成自查。', f0: '1', f1: '1' });
+    const confirm = buttonOf((await t.inbox('S0024')).find((m) => m.id === msg.id)!.card!, 'report.confirm')!;
+    await t.app.bot.state.set(`report-draft:${confirm.value.id}`, { month: '2026-11', departmentId: 'not a number', text: 'old shape' }, 60_000);
+    const r = await t.click('S0024', msg.id, 'report.confirm', confirm.value);
+    expect(r.body.toast).toBe('这份待确认的报告已过期或已提交，请发送“上报”查看。');
+    const dept = (await t.app.db.query<{ id: number }>(`SELECT id FROM departments WHERE name = '医务科'`)).rows[0].id;
+    expect(await submissionHistory(t.app.db, '2026-11', dept)).toEqual([]);
+  });
+
   it('refuses a summary over 2,000 characters', async () => {
     const toast = await submit('S0010', '很'.repeat(2001));
     expect(toast).toContain('2000');

@@ -4,7 +4,7 @@ import { UserError } from '../errors.js';
 import { appendAudit } from '../store/audit.js';
 import type { Db, Queryable } from '../store/db.js';
 import { listActiveStaff, listDepartments, type Staff } from '../store/staff.js';
-import { addMonths, dayOfMonth, daysBetween, endOfDay, monthFromKey, type Month } from './calendar.js';
+import { addMonths, dayOfMonth, daysBetween, endOfDay, monthFromKey, MONTH_KEY, type Month } from './calendar.js';
 import { stripThousands } from './numbers.js';
 
 /**
@@ -132,13 +132,15 @@ export function reportFormSchema(figureNames: string[]) {
   });
 }
 
-export interface ReportDraft {
-  month: string;
-  departmentId: number;
-  summary: string;
-  figures: Record<string, number>;
-  attachment?: string;
-}
+/** A checked form waiting for its confirmation click; kept in the state store, read back with this schema. */
+export const reportDraftSchema = z.object({
+  month: z.string().regex(MONTH_KEY),
+  departmentId: z.number().int(),
+  summary: z.string(),
+  figures: z.record(z.string(), z.number()),
+  attachment: z.string().optional(),
+});
+export type ReportDraft = z.infer<typeof reportDraftSchema>;
 
 export function draftFromForm(form: Record<string, string> | undefined, figureNames: string[], month: string, departmentId: number): ReportDraft {
   const parsed = reportFormSchema(figureNames).safeParse(form ?? {});
