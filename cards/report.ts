@@ -1,6 +1,6 @@
 import { actions, button, card, fields, form, note, table, text } from './builders.js';
 import type { Card, FormInput } from './model.js';
-import { SUMMARY_MAX, type ReportDraft, type Submission } from '../src/domain/report.js';
+import { ATTACHMENT_MAX, SUMMARY_MAX, type ReportDraft, type Submission } from '../src/domain/report.js';
 import { dateLabel, localDate, shortDateLabel } from '../src/domain/study.js';
 
 /** The monthly report's cards: the form, its confirmation, reminders and the overdue list. */
@@ -17,7 +17,7 @@ function formInputs(figures: string[], prev?: Submission): FormInput[] {
     ...figures.map(
       (f, i): FormInput => ({ kind: 'number', name: `f${i}`, label: f, min: 0, placeholder: '整数，没有可填 0', ...(prev?.figures[f] !== undefined ? { initial: String(prev.figures[f]) } : {}) }),
     ),
-    { kind: 'text', name: 'attachment', label: '统计表附件（链接或文件名，选填）', maxLength: 500, ...(prev?.attachment ? { initial: prev.attachment } : {}) },
+    { kind: 'text', name: 'attachment', label: '统计表附件（链接或文件名，选填）', maxLength: ATTACHMENT_MAX, ...(prev?.attachment ? { initial: prev.attachment } : {}) },
   ];
 }
 

@@ -174,9 +174,10 @@ const draftRef = z.object({ id: z.string().regex(/^\d{1,18}$/), v: z.coerce.numb
 const formTarget = z.union([draftRef, z.object({ amends: z.string().regex(/^\d{1,18}$/) }), z.object({})]);
 
 export function registerDeclare(bot: Bot): void {
-  const draftCard = async (ctx: HandlerContext, target: Target, raw: RawInput): Promise<{ card: Card } | { errors: string }> => {
+  const draftCard = async (ctx: HandlerContext, target: Target, raw: RawInput): Promise<{ card: Card } | { errors: string; fields: Record<string, string> }> => {
     const v = validate(bot, raw);
-    if (!v.ok) return { errors: describeErrors(v.errors) };
+    // The form's inputs are named after the fields, so each message can stand next to its input.
+    if (!v.ok) return { errors: describeErrors(v.errors), fields: Object.fromEntries(v.errors.map((e) => [e.field, e.message])) };
     const d = await saveDraft(bot, ctx, target, v.value);
     // The declaration id and the action only: who filed is confidential, in logs too.
     bot.log.info({ declarationId: d.id, action: 'draft' }, 'declaration draft saved');
@@ -256,7 +257,7 @@ export function registerDeclare(bot: Bot): void {
       if ('id' in target || 'amends' in target) await ownDeclaration(bot.db, ctx.staff, 'id' in target ? target.id : target.amends);
       const f = ctx.form ?? {};
       const out = await draftCard(ctx, target, { kind: f.kind, amount: f.amount, receivedOn: f.receivedOn, giver: f.giver, handling: f.handling, description: f.description });
-      if ('errors' in out) return { toast: `请修改后再提交：\n${out.errors}` };
+      if ('errors' in out) return { toast: `请修改后再提交：\n${out.errors}`, fieldErrors: out.fields };
       return out;
     },
     { schema: formTarget, confidential: true },

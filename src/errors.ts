@@ -6,6 +6,21 @@ export class UserError extends Error {
   }
 }
 
+/**
+ * A submitted form with values to correct. `fields` maps an input's name to what is wrong with
+ * it (Chinese), for platforms that can show it next to the input (the sandbox); the message
+ * names the fields itself, for platforms that show one message.
+ */
+export class FormError extends UserError {
+  constructor(
+    message: string,
+    readonly fields: Record<string, string>,
+  ) {
+    super(message);
+    this.name = 'FormError';
+  }
+}
+
 /** A file a user sent is larger than the bot keeps; nothing was stored. */
 export class FileTooLargeError extends Error {
   constructor(readonly maxBytes: number) {

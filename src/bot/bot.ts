@@ -4,7 +4,7 @@ import { ZodError, type ZodType, type z } from 'zod';
 import type { Card, FormInput } from '../../cards/model.js';
 import { isCard } from '../../cards/model.js';
 import type { Settings } from '../config.js';
-import { PlatformError, UserError } from '../errors.js';
+import { FormError, PlatformError, UserError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { ROLE_NAMES, type Role } from '../domain/roles.js';
 import type { Db } from '../store/db.js';
@@ -403,6 +403,7 @@ export class Bot implements EventSink {
         await ctx.reply(e.message);
         return { toast: SENT_PRIVATELY };
       }
+      if (e instanceof FormError) return { toast: e.message, fieldErrors: e.fields };
       if (e instanceof UserError) return { toast: e.message };
       if (e instanceof ZodError) {
         // A payload that passed the action's schema but not the handler's own parse: stale or forged.

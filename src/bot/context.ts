@@ -35,4 +35,4 @@ export interface ActionContext<V = Record<string, unknown>> extends HandlerConte
 
 /** A handler may answer with a card or text; for actions, a toast and the card's new body. */
 export type CommandReply = Card | string | void;
-export type ActionReply = { toast?: string; card?: Card } | void;
+export type ActionReply = { toast?: string; card?: Card; fieldErrors?: Record<string, string> } | void;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Settings } from '../config.js';
-import { UserError } from '../errors.js';
+import { FormError, UserError } from '../errors.js';
 import { appendAudit } from '../store/audit.js';
 import type { Db, Queryable } from '../store/db.js';
 import { listActiveStaff, listDepartments, type Staff } from '../store/staff.js';
@@ -110,6 +110,14 @@ export async function missingDepartments(q: Queryable, settings: ReportSettings,
   return required.filter((d) => !done.has(d.id));
 }
 
+export const ATTACHMENT_MAX = 500;
+
+/** Counted in characters as a person counts them (an emoji is one), the same way the sandbox page's counter does. */
+function tooLong(ctx: z.RefinementCtx, s: string, max: number, label: string): void {
+  const n = [...s].length;
+  if (n > max) ctx.addIssue({ code: 'custom', message: `${label}最多 ${max} 字，现在是 ${n} 字，请精简后重新提交` });
+}
+
 /** The form's values, as a platform (or the step-by-step dialogue) hands them over. */
 export function reportFormSchema(figureNames: string[]) {
   // Each figure's messages name it: with several figures, "请填写整数" alone says not which.
@@ -126,8 +134,16 @@ export function reportFormSchema(figureNames: string[]) {
       .refine((s) => s === '' || /^\d{1,9}$/.test(s), `${name}请填写不小于 0 的整数`)
       .optional();
   return z.object({
-    summary: z.string().trim().min(1, '请填写本月工作进展').max(SUMMARY_MAX, `工作进展最多 ${SUMMARY_MAX} 字`),
-    attachment: z.string().trim().max(500, '附件说明最多 500 字').optional(),
+    summary: z
+      .string()
+      .trim()
+      .min(1, '请填写本月工作进展')
+      .superRefine((s, ctx) => tooLong(ctx, s, SUMMARY_MAX, '工作进展')),
+    attachment: z
+      .string()
+      .trim()
+      .superRefine((s, ctx) => tooLong(ctx, s, ATTACHMENT_MAX, '附件说明'))
+      .optional(),
     ...Object.fromEntries(figureNames.map((name, i) => [`f${i}`, figure(name)])),
   });
 }
@@ -144,7 +160,15 @@ export type ReportDraft = z.infer<typeof reportDraftSchema>;
 
 export function draftFromForm(form: Record<string, string> | undefined, figureNames: string[], month: string, departmentId: number): ReportDraft {
   const parsed = reportFormSchema(figureNames).safeParse(form ?? {});
-  if (!parsed.success) throw new UserError(`报告没有提交：${parsed.error.issues.map((i) => i.message).join('；')}。请修改后重新提交。`);
+  if (!parsed.success) {
+    // Input name → its first problem, for platforms that show it next to the input.
+    const fields: Record<string, string> = {};
+    for (const i of parsed.error.issues) {
+      const name = String(i.path[0] ?? '');
+      if (name && !fields[name]) fields[name] = i.message;
+    }
+    throw new FormError(`报告没有提交：${parsed.error.issues.map((i) => i.message).join('；')}。请修改后重新提交。`, fields);
+  }
   const values = parsed.data as Record<string, string | undefined>;
   const figures: Record<string, number> = {};
   figureNames.forEach((name, i) => {

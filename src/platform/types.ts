@@ -56,6 +56,8 @@ export type IncomingEvent = IncomingMessage | CardAction;
 export interface ActionResult {
   toast?: string;
   card?: Card;
+  /** A form refused: input name → what to correct (Chinese). The toast says the same, naming the fields. */
+  fieldErrors?: Record<string, string>;
 }
 
 export interface SendTarget {

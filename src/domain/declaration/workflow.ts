@@ -1,4 +1,4 @@
-import { UserError } from '../../errors.js';
+import { FormError, UserError } from '../../errors.js';
 import { appendAudit, auditTrail, type AuditRow } from '../../store/audit.js';
 import type { Db, Queryable } from '../../store/db.js';
 import { readFiles, saveFile, type StoredFile } from '../../store/files.js';
@@ -367,8 +367,12 @@ export async function decide(
       const own = d.declarantId === actor.staffId;
       // Who may decide comes before what they sent: the declarant already knows it exists, and is told why not.
       if (!own && !(await isApproverOf(tx, d, actor, ref.step))) throw new NotYoursToDecide('您不是这条申报当前步骤的审批人，无权处理。');
-      if (decision === 'reject' && !reason) throw new UserError('驳回时请填写驳回理由。');
-      if ([...reason].length > 200) throw new UserError(`驳回理由最多 200 字，现在是 ${[...reason].length} 字。`);
+      // Named after the reject form's input, so the sandbox can show it there.
+      if (decision === 'reject' && !reason) throw new FormError('驳回时请填写驳回理由。', { reason: '请填写驳回理由。' });
+      if ([...reason].length > 200) {
+        const tooLong = `驳回理由最多 200 字，现在是 ${[...reason].length} 字，请精简后重新提交。`;
+        throw new FormError(tooLong, { reason: tooLong });
+      }
       if (own) throw new UserError('不能审批自己的申报。');
       const from = stateOfStep(ref.step);
       if (d.state !== from || d.version !== ref.v) throw new StaleDecision();
