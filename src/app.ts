@@ -85,6 +85,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const platforms = opts.platforms ?? (await selectPlatforms(env, platformFactories(logger)));
   for (const p of platforms) bot.addPlatform(p);
   const sandbox = platforms.find((p): p is SandboxPlatform => p instanceof SandboxPlatform);
+  // People try the bot in the sandbox for days: its conversation outlives a restart.
+  sandbox?.persistIn(db);
   const sandboxInProduction = Boolean(sandbox) && env.NODE_ENV === 'production';
   if (sandboxInProduction) logger.warn(`WARNING: ${SANDBOX_IN_PRODUCTION}`);
 

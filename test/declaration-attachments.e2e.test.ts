@@ -77,7 +77,7 @@ describe('上缴申报 attachments through the sandbox (real Redis + PostgreSQL)
     ]);
     // The ref opens the stored file in the sandbox.
     const ref = d.attachments[0].ref.replace(/^sandbox:/, '');
-    expect(t.sandbox!.file(ref)?.data.toString()).toBe('content of 红包照片.jpg');
+    expect((await t.sandbox!.file(ref))?.data.toString()).toBe('content of 红包照片.jpg');
 
     const confirm = button(card.card!, 'decl.confirm');
     expect((await t.click('S0001', card.id, 'decl.confirm', confirm.value)).body.toast).toBe('已提交。');

@@ -2,15 +2,17 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Db } from '../../store/db.js';
 import { getStaff, listActiveStaff } from '../../store/staff.js';
-import type { SandboxPlatform } from './adapter.js';
+import { SANDBOX_HISTORY_LIMIT, type SandboxPlatform } from './adapter.js';
 import { sandboxPage } from './page.js';
 
 const MAX_FILES = 9;
 const MAX_FILE_BYTES = 5 * 1024 * 1024;
+/** The longest message the sandbox takes, as the platforms' own text limits do. */
+export const MAX_TEXT = 4000;
 const messageBody = z
   .object({
     userId: z.string().min(1).max(64),
-    text: z.string().max(4000).optional(),
+    text: z.string().optional(),
     files: z
       .array(z.object({ name: z.string().min(1).max(200), mime: z.string().min(1).max(200), contentBase64: z.string().max(Math.ceil((MAX_FILE_BYTES * 4) / 3) + 8) }))
       .max(MAX_FILES)
@@ -52,6 +54,9 @@ function routes(app: FastifyInstance, sandbox: SandboxPlatform, db: Db): void {
   app.post('/sandbox/api/messages', { bodyLimit: 64 * 1024 * 1024 }, async (req, reply) => {
     const body = messageBody.safeParse(req.body);
     if (!body.success) return reply.code(400).send({ error: '请求格式不正确：需要 {"userId": "工号", "text": "消息内容"}，或附带 files（最多 9 个）' });
+    // Said to a person, who typed or pasted it: how long it is, never the text itself.
+    const length = [...(body.data.text ?? '')].length;
+    if (length > MAX_TEXT) return reply.code(400).send({ error: tooLongMessage(length) });
     const files = (body.data.files ?? []).map((f) => ({ name: f.name, mime: f.mime, data: Buffer.from(f.contentBase64, 'base64') }));
     if (files.some((f) => f.data.length > MAX_FILE_BYTES)) return reply.code(400).send({ error: '每个文件不能超过 5 MB' });
     if (!(await knownStaff(body.data.userId))) return reply.code(404).send({ error: `人员名单中没有工号 ${body.data.userId}` });
@@ -65,6 +70,12 @@ function routes(app: FastifyInstance, sandbox: SandboxPlatform, db: Db): void {
     return { messages: sandbox.inbox(req.params.staffId) };
   });
 
+  // What the page shows: the user's own messages too, kept across reloads and restarts.
+  app.get<{ Params: { staffId: string } }>('/sandbox/api/conversation/:staffId', async (req, reply) => {
+    if (!(await knownStaff(req.params.staffId))) return reply.code(404).send({ error: `人员名单中没有工号 ${req.params.staffId}` });
+    return { messages: sandbox.conversation(req.params.staffId), limit: SANDBOX_HISTORY_LIMIT };
+  });
+
   app.post('/sandbox/api/actions', async (req, reply) => {
     const body = actionBody.safeParse(req.body);
     if (!body.success) return reply.code(400).send({ error: '请求格式不正确：需要 userId、messageId 和 actionId' });
@@ -72,15 +83,20 @@ function routes(app: FastifyInstance, sandbox: SandboxPlatform, db: Db): void {
     if (!(await knownStaff(userId))) return reply.code(404).send({ error: `人员名单中没有工号 ${userId}` });
     if (!sandbox.message(userId, messageId)) return reply.code(404).send({ error: '找不到这条消息，它可能不是发给该用户的' });
     const result = await sandbox.deliverAction(userId, messageId, actionId, value, form);
-    return reply.code(200).send(result.toast ? { toast: result.toast } : {});
+    // A refused form: the page shows each message next to its input, the values stay as typed.
+    return reply.code(200).send({ ...(result.toast ? { toast: result.toast } : {}), ...(result.fieldErrors ? { fieldErrors: result.fieldErrors } : {}) });
   });
 
   app.get<{ Params: { id: string; name: string } }>('/sandbox/files/:id/:name', async (req, reply) => {
-    const f = sandbox.file(req.params.id);
+    const f = await sandbox.file(req.params.id);
     if (!f) return reply.code(404).send({ error: '文件不存在或已过期' });
     return reply
       .type(f.mime)
       .header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(f.name)}`)
       .send(f.data);
   });
+}
+
+export function tooLongMessage(length: number): string {
+  return `这条消息太长了（${length} 字），沙盒一次最多收 ${MAX_TEXT} 字。消息没有发出，请删减或分几次发送。`;
 }
