@@ -37,10 +37,14 @@ function input(i: FormInput): string {
       return `${label}<input type="date" ${common} value="${init}">`;
     case 'number':
       return `${label}<input type="number" step="any" ${common}${i.min !== undefined ? ` min="${i.min}"` : ''}${i.max !== undefined ? ` max="${i.max}"` : ''} value="${init}">`;
-    default:
+    default: {
+      // No maxlength: it cuts a long paste off without a word. The page counts and refuses instead.
+      const max = i.maxLength ? ` data-max="${i.maxLength}"` : '';
+      const counter = i.maxLength ? `<span class="counter" data-counter-for="${escapeHtml(i.name)}">${[...(i.initial ?? '')].length} / ${i.maxLength}</span>` : '';
       return i.multiline
-        ? `${label}<textarea ${common}${i.maxLength ? ` maxlength="${i.maxLength}"` : ''}>${init}</textarea>`
-        : `${label}<input type="text" ${common}${i.maxLength ? ` maxlength="${i.maxLength}"` : ''} value="${init}">`;
+        ? `${label}<textarea ${common}${max}>${init}</textarea>${counter}`
+        : `${label}<input type="text" ${common}${max} value="${init}">${counter}`;
+    }
   }
 }
 
@@ -72,8 +76,8 @@ function element(e: CardElement): string {
         .join('')}</div>`;
     case 'form':
       return `<form class="card-form" data-action="${escapeHtml(e.actionId)}" data-value="${escapeHtml(JSON.stringify(e.value ?? {}))}">${e.inputs
-        .map((i) => `<div class="input">${input(i)}</div>`)
-        .join('')}<button type="submit" class="btn primary">${escapeHtml(e.submitLabel)}</button></form>`;
+        .map((i) => `<div class="input" data-input="${escapeHtml(i.name)}">${input(i)}<p class="field-error" role="alert" hidden></p></div>`)
+        .join('')}<p class="form-error" role="alert" hidden></p><button type="submit" class="btn primary">${escapeHtml(e.submitLabel)}</button></form>`;
   }
 }
 

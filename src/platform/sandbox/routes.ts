@@ -3,12 +3,11 @@ import { z } from 'zod';
 import type { Db } from '../../store/db.js';
 import { getStaff, listActiveStaff } from '../../store/staff.js';
 import { SANDBOX_HISTORY_LIMIT, type SandboxPlatform } from './adapter.js';
+import { MAX_TEXT, tooLongMessage } from './limits.js';
 import { sandboxPage } from './page.js';
 
 const MAX_FILES = 9;
 const MAX_FILE_BYTES = 5 * 1024 * 1024;
-/** The longest message the sandbox takes, as the platforms' own text limits do. */
-export const MAX_TEXT = 4000;
 const messageBody = z
   .object({
     userId: z.string().min(1).max(64),
@@ -54,7 +53,6 @@ function routes(app: FastifyInstance, sandbox: SandboxPlatform, db: Db): void {
   app.post('/sandbox/api/messages', { bodyLimit: 64 * 1024 * 1024 }, async (req, reply) => {
     const body = messageBody.safeParse(req.body);
     if (!body.success) return reply.code(400).send({ error: '请求格式不正确：需要 {"userId": "工号", "text": "消息内容"}，或附带 files（最多 9 个）' });
-    // Said to a person, who typed or pasted it: how long it is, never the text itself.
     const length = [...(body.data.text ?? '')].length;
     if (length > MAX_TEXT) return reply.code(400).send({ error: tooLongMessage(length) });
     const files = (body.data.files ?? []).map((f) => ({ name: f.name, mime: f.mime, data: Buffer.from(f.contentBase64, 'base64') }));
@@ -95,8 +93,4 @@ function routes(app: FastifyInstance, sandbox: SandboxPlatform, db: Db): void {
       .header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(f.name)}`)
       .send(f.data);
   });
-}
-
-export function tooLongMessage(length: number): string {
-  return `这条消息太长了（${length} 字），沙盒一次最多收 ${MAX_TEXT} 字。消息没有发出，请删减或分几次发送。`;
 }
