@@ -7,6 +7,7 @@ import { SandboxPlatform, type SandboxMessage } from '../../src/platform/sandbox
 import type { ChatPlatform } from '../../src/platform/types.js';
 import { scheduling } from '../../scheduler/index.js';
 import type { CampaignCounts } from '../../src/store/campaigns.js';
+import type { Db } from '../../src/store/db.js';
 import { waitFor } from '../fakes/recorder/seed.js';
 import { deleteRedisKeys, freshDb, REDIS_URL, uniqueName, type Backend } from './db.js';
 
@@ -35,12 +36,17 @@ export interface TestAppOptions {
   now?: () => Date;
   /** Where the bot logs (default: silent, or TEST_LOG_LEVEL). */
   logger?: Logger;
+  /**
+   * A database and Redis prefix the caller owns, so a second app can start on them after the
+   * first has stopped (a restart). Dispose then stops the app and leaves both alone.
+   */
+  shared?: { db: Db & { dispose(): Promise<void> }; prefix: string };
 }
 
 /** A whole bot on real Redis and a real database, isolated by key prefix and schema. */
 export async function startTestApp(opts: TestAppOptions): Promise<TestApp> {
-  const prefix = `test:${uniqueName(opts.label)}`;
-  const db = await freshDb(opts.backend ?? 'pg', opts.label);
+  const prefix = opts.shared?.prefix ?? `test:${uniqueName(opts.label)}`;
+  const db = opts.shared?.db ?? (await freshDb(opts.backend ?? 'pg', opts.label));
   const base = loadConfig({ REDIS_URL, REDIS_PREFIX: prefix, PORT: '0', LOG_LEVEL: 'silent', CONFIG_FILE: '/nonexistent/qinglian.yaml', SANDBOX: 'on', SCHEDULED_JOBS: 'off', ...opts.env });
   const config: Config = { env: base.env, settings: fileSchema.parse(opts.settings ?? {}) };
   if (opts.roster !== false) await importRosterFile(db, SAMPLE_ROSTER, readFileSync(SAMPLE_ROSTER));
@@ -74,6 +80,7 @@ export async function startTestApp(opts: TestAppOptions): Promise<TestApp> {
     },
     async dispose() {
       await app.stop();
+      if (opts.shared) return;
       await deleteRedisKeys(prefix);
       await db.dispose();
     },
