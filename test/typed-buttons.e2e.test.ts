@@ -49,8 +49,11 @@ describe('pressing card buttons by message (点 CODE N)', () => {
     expect((await getDeclaration(t.app.db, id))!.state).toBe('pending_dept');
 
     // The reject form became a "fill in step by step" button; its typed twin asks for the reason.
-    const [ask1] = await ask(t, 'S0003', typed(headCard.card, '逐项填写并驳回'), 1);
+    // Two answers: the dialogue's first question, then the click's toast. Waiting for one let
+    // the toast count as the answer to the reason, read before the rejection was made.
+    const [ask1, started] = await ask(t, 'S0003', typed(headCard.card, '逐项填写并驳回'), 2);
     expect(ask1.text).toContain('驳回理由');
+    expect(started.text).toBe('请在对话中逐项填写。');
     await ask(t, 'S0003', '请补充退还的时间和方式');
     expect((await getDeclaration(t.app.db, id))!.state).toBe('rejected');
 

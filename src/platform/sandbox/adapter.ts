@@ -112,7 +112,8 @@ export class SandboxPlatform implements ChatPlatform {
       msg = fromRow(saved.row);
       if (saved.existed) return this.byId.get(msg.id)?.msg ?? msg;
       this.remember(inbox, msg);
-      this.forget(inbox, await pruneSandboxInbox(this.db!, inbox, SANDBOX_HISTORY_LIMIT).catch(() => []));
+      // Memory holds what the database holds (read back at start): only past the bound is there anything to drop.
+      if (this.conversation(inbox).length > SANDBOX_HISTORY_LIMIT) this.forget(inbox, await pruneSandboxInbox(this.db!, inbox, SANDBOX_HISTORY_LIMIT).catch(() => []));
     } else {
       // Without a database, or while it is away: the page still gets the answer (an apology,
       // often), kept in memory only, just after the last message (the database's are whole numbers).
