@@ -36,6 +36,7 @@ import {
   DISPOSITIONS,
   MAX_TIPOFF_ATTACHMENTS,
   moveByWord,
+  MOVES,
   MOVE_NAMES,
   parseCaseNo,
   SOURCE_LABELS,
@@ -214,7 +215,7 @@ export function registerTipoff(bot: Bot): void {
     bot.log.info({ tipoffId: moved.tipoff.id, action: req.move, to: moved.tipoff.state }, 'tip-off moved');
     await outbound().deliver(staged, { waitMs: FOLLOW_UP_WAIT_MS });
     const told = req.move === 'reply' ? (staged.length ? '，已私聊发送给实名举报人' : moved.tipoff.source === 'bot' && !moved.tipoff.realName ? '，举报人可凭查询码查看' : '') : '';
-    return { message: `${caseNo(moved.tipoff.id)} 已${STATE_LABELS[moved.tipoff.state].replace(/（.*）/, '')}${told}。`, card: await detail(actor, moved.tipoff.id) };
+    return { message: `${caseNo(moved.tipoff.id)} 已${MOVES[req.move].label}，现为“${STATE_LABELS[moved.tipoff.state]}”${told}。`, card: await detail(actor, moved.tipoff.id) };
   };
 
   /** 举报 查询: the same answer for a wrong code and an unknown one, and a limit per hour either way. */
@@ -252,8 +253,11 @@ export function registerTipoff(bot: Bot): void {
           throw new UserError(a.message);
         case 'show':
           return detail(ctx.staff, a.id);
-        case 'move':
-          return (await move(ctx.staff, { id: a.id, move: a.move, note: a.note, ...(a.disposition ? { disposition: a.disposition } : {}) })).card;
+        case 'move': {
+          const out = await move(ctx.staff, { id: a.id, move: a.move, note: a.note, ...(a.disposition ? { disposition: a.disposition } : {}) });
+          await ctx.reply(out.message);
+          return out.card;
+        }
         case 'assign': {
           const t = await assignHandler(db, ctx.staff, a.id, a.staffId, bot.deps.settings.tipoff);
           bot.log.info({ tipoffId: t.id, action: 'assign' }, 'tip-off assigned');
