@@ -295,3 +295,21 @@ describe('线索反映 through the sandbox (real Redis + PostgreSQL)', () => {
     expect(new Keyring(Buffer.from(KEY, 'base64')).open(sealed, 'tipoff:1')).toBeUndefined();
   });
 });
+
+describe('线索反映 in production without TIPOFF_KEY', () => {
+  it('refuses to file, keeps nothing, and /healthz says why', async () => {
+    const p = await startTestApp({ label: 'tipoff_nokey', env: { NODE_ENV: 'production', ALLOW_VOLATILE_REDIS: 'true' } });
+    try {
+      const health = (await (await fetch(`${p.url}/healthz`)).json()) as { warnings?: Record<string, string> };
+      expect(health.warnings?.tipoff).toContain('TIPOFF_KEY');
+      const [formMsg] = await ask(p, 'S0001', '举报');
+      await p.click('S0001', formMsg.id, 'tipoff.form', {}, { ...CONTENT, identity: 'protected', pledge: 'yes' });
+      const review = (await p.inbox('S0001')).find((m) => m.id === formMsg.id)!;
+      const r = await p.click('S0001', review.id, 'tipoff.confirm', button(review.card!, 'tipoff.confirm').value);
+      expect(r.body.toast).toContain('尚未配置举报人信息的加密密钥');
+      expect((await p.app.db.query('SELECT count(*)::int AS n FROM tipoffs')).rows[0]).toEqual({ n: 0 });
+    } finally {
+      await p.dispose();
+    }
+  });
+});
