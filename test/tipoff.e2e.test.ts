@@ -115,6 +115,9 @@ describe('线索反映 through the sandbox (real Redis + PostgreSQL)', () => {
     expect(reply.text).toContain('已对当事人作出处理');
     expect(await act('S0042', `线索 XS-${id} 办结 处理完毕，归档`)).toContain('办结');
     expect(await state(id)).toBe('closed');
+    // The reply went through the send ledger exactly once.
+    const sends = await t.app.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM send_ledger WHERE key LIKE $1`, [`tipoff.${id}.reply/%`]);
+    expect(sends.rows[0].n).toBe(1);
     const history = await say('S0041', `线索 XS-${id}`);
     for (const step of ['提交', '分派承办人', '受理', '转核实', '转处置', '处置决定', '回复', '办结']) expect(history).toContain(step);
     // The filing is the reporter's: the audit log has no actor for it.
@@ -167,6 +170,8 @@ describe('线索反映 through the sandbox (real Redis + PostgreSQL)', () => {
     const cells: string[] = [];
     wb.eachSheet((ws) => ws.eachRow((row) => row.eachCell((c) => cells.push(String(c.value)))));
     expect(cells.join('|')).toContain('收受医药代表购物卡');
+    const exports = await t.app.db.query<{ actor: string }>(`SELECT actor FROM audit_log WHERE action = 'tipoff.export'`);
+    expect(exports.rows.map((r) => r.actor)).toEqual(['S0041']);
 
     // The reporter sees the reply by code; the handler never learned who they are.
     expect(await say('S0006', `举报 查询 ${code.toLowerCase().replace(/-/g, ' ')}`)).toContain('已移交有关部门处理');
@@ -271,6 +276,18 @@ describe('线索反映 through the sandbox (real Redis + PostgreSQL)', () => {
     expect(mine.map(shown).join('')).toContain('不要在消息里直接写');
     expect(mine.some((m) => m.card && formOf(m.card).actionId === 'tipoff.form')).toBe(true);
     expect(mine.map(shown).join('')).not.toContain('收红包');
+  });
+
+  it('a duplicate is merged into the case it repeats, and its 查询码 follows the surviving case', async () => {
+    const first = await file('S0027', 'protected');
+    const dup = await file('S0027', 'protected');
+    expect(await say('S0041', `线索 XS-${dup.id} 合并 XS-${dup.id}`)).toContain('不能把一条线索合并到它自己');
+    expect(await say('S0041', `线索 XS-${dup.id} 合并 XS-${first.id}`)).toContain(`已把 XS-${dup.id} 作为重复线索并入 XS-${first.id}`);
+    expect(await getTipoff(t.app.db, dup.id)).toMatchObject({ state: 'merged', mergedInto: first.id });
+    await act('S0041', `线索 XS-${first.id} 受理 合并后一并受理`);
+    expect(await say('S0027', `举报 查询 ${dup.code}`)).toContain('初核');
+    expect(await say('S0041', `线索 XS-${first.id}`)).toContain(`合并了重复线索 XS-${dup.id}`);
+    expect(await say('S0041', `线索 XS-${dup.id} 受理 再受理一次`)).toContain('不能受理');
   });
 
   it('a forged transition by someone outside the office is refused and changes nothing', async () => {
