@@ -59,6 +59,8 @@ import {
   mergeCase,
   moveCase,
   NO_SUCH_CASE,
+  openEvidence,
+  recordExport,
   registerTipoff as registerCase,
   reporterForReply,
   reporterLabel,
@@ -68,9 +70,7 @@ import {
   type MoveRequest,
 } from '../src/domain/tipoff/workflow.js';
 import { FileTooLargeError, PlatformError, UserError } from '../src/errors.js';
-import { appendAudit } from '../src/store/audit.js';
 import type { Queryable } from '../src/store/db.js';
-import { readFiles } from '../src/store/files.js';
 import { countsByMonthAndState, findByQueryCode, getTipoff, linkedStaffIds, linksOf, listTipoffs, tipoffTrail } from '../src/store/tipoffs.js';
 import type { Staff } from '../src/store/staff.js';
 
@@ -293,8 +293,7 @@ export function registerTipoff(bot: Bot): void {
     { names: ['导出线索', 'exporttipoffs'], usage: '导出线索', summary: '导出线索台账及处理记录为 Excel，不含举报人（纪检监察室）', roles: ['discipline'], group: '线索反映', confidential: true },
     async (ctx) => {
       const { buffer, count } = await exportTipoffs(db, bot.now(), bot.timeZone);
-      // Who took a copy of the ledger is itself on record.
-      await appendAudit(db, { actor: ctx.staff.staffId, action: 'tipoff.export', entityType: 'tipoff_export', detail: { count } });
+      await recordExport(db, ctx.staff, count);
       await ctx.replyFile({ name: `线索台账-${today()}.xlsx`, data: buffer, mime: XLSX });
       return `已导出 ${count} 条线索及处理记录（不含举报人身份）。文件涉及保密信息，请妥善保管，勿外传。`;
     },
@@ -432,13 +431,10 @@ export function registerTipoff(bot: Bot): void {
     TIPOFF_FILES,
     async (ctx) => {
       requireDiscipline(ctx.staff);
-      const t = await getTipoff(db, ctx.value.id);
-      if (!t) throw new UserError(NO_SUCH_CASE);
       const reach = ctx.conversation.type === 'direct' ? { platform: ctx.platform, conversation: ctx.conversation } : bot.reachFor(ctx.staff);
       const platform = reach && bot.platform(reach.platform);
       if (!reach || !platform) throw new UserError('无法私聊发送证据给您，请在与机器人的私聊中点击。');
-      const stored = await readFiles(db, t.attachments.flatMap((a) => (a.fileId ? [a.fileId] : [])));
-      await appendAudit(db, { actor: ctx.staff.staffId, action: 'tipoff.files', entityType: 'tipoff', entityId: t.id, fromState: t.state, toState: t.state, detail: { count: stored.length } });
+      const stored = await openEvidence(db, ctx.staff, ctx.value.id);
       for (const f of stored) await platform.sendFile({ conversation: reach.conversation }, { name: f.name, data: f.data, mime: f.mime });
       return { toast: `已把 ${stored.length} 个证据文件私聊发送给您，请勿转发。` };
     },

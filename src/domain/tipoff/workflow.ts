@@ -2,7 +2,7 @@ import type { Settings } from '../../config.js';
 import { UserError } from '../../errors.js';
 import { appendAudit } from '../../store/audit.js';
 import type { Db, Queryable } from '../../store/db.js';
-import { saveFile } from '../../store/files.js';
+import { readFiles, saveFile, type StoredFile } from '../../store/files.js';
 import { getStaff, listActiveStaff, type Staff } from '../../store/staff.js';
 import {
   addLink,
@@ -318,4 +318,22 @@ export async function reporterLabel(q: Queryable, keyring: Keyring, t: Tipoff, v
   if (!staffId) return '实名（举报人信息无法解密，请联系管理员检查密钥）';
   const s = await getStaff(q, staffId);
   return s ? `${s.name}（${s.department}，实名）` : '实名';
+}
+
+/** A case's kept evidence for 纪检; the view is audited (how many, never what) with the read. */
+export async function openEvidence(db: Db, actor: Staff, id: string): Promise<StoredFile[]> {
+  requireDiscipline(actor);
+  return db.transaction(async (tx) => {
+    const t = await getTipoff(tx, id);
+    if (!t) throw new UserError(NO_SUCH_CASE);
+    const stored = await readFiles(tx, t.attachments.flatMap((a) => (a.fileId ? [a.fileId] : [])));
+    await appendAudit(tx, { actor: actor.staffId, action: 'tipoff.files', entityType: ENTITY, entityId: t.id, fromState: t.state, toState: t.state, detail: { count: stored.length } });
+    return stored;
+  });
+}
+
+/** Who took a copy of the ledger is itself on record. */
+export async function recordExport(q: Queryable, actor: Staff, count: number): Promise<void> {
+  requireDiscipline(actor);
+  await appendAudit(q, { actor: actor.staffId, action: 'tipoff.export', entityType: 'tipoff_export', detail: { count } });
 }
