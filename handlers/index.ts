@@ -8,6 +8,7 @@ import { registerPush } from './push.js';
 import { registerQuiz } from './quiz.js';
 import { registerReport } from './report.js';
 import { registerStudy } from './study.js';
+import { registerTipoff } from './tipoff.js';
 
 /** Every feature registers its commands and card actions here, in help's display order. */
 export function registerHandlers(bot: Bot): void {
@@ -17,6 +18,7 @@ export function registerHandlers(bot: Bot): void {
   registerQuiz(bot);
   registerDeclare(bot);
   registerApprove(bot);
+  registerTipoff(bot);
   registerProgress(bot);
   registerAdmin(bot);
   registerPush(bot);

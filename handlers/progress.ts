@@ -15,7 +15,9 @@ import {
 import type { Card } from '../cards/model.js';
 import type { Bot } from '../src/bot/bot.js';
 import type { CommandContext } from '../src/bot/context.js';
-import { addMonths, monthKey, monthOf, parseMonth, type Month } from '../src/domain/calendar.js';
+import { addMonths, localDate, monthKey, monthOf, monthRange, parseMonth, type Month } from '../src/domain/calendar.js';
+import { tipoffProgressLine } from '../cards/tipoff.js';
+import { monthFigures } from '../src/store/tipoffs.js';
 import {
   AREA_ALIASES,
   declarationsByDepartment,
@@ -135,8 +137,12 @@ export function registerProgress(bot: Bot): void {
       if (!req.area) {
         const [o, prev] = await Promise.all([overview(deps(), req.month, scope), overview(deps(), addMonths(req.month, -1), scope)]);
         const where = scope.departmentId !== undefined ? (req.department?.name ?? ctx.staff.department) : '全院';
-        if (isEmpty(o)) return emptyOverviewText(where, req.month);
-        return overviewCard(where, req.month, o, prev);
+        if (scope.departmentId !== undefined) return isEmpty(o) ? emptyOverviewText(where, req.month) : overviewCard(where, req.month, o, prev);
+        // Tip-offs are counted hospital-wide only: a department's own count could point at someone.
+        const tipoffs = await monthFigures(bot.db, monthRange(req.month, bot.timeZone), localDate(ctx.now, bot.timeZone));
+        if (isEmpty(o)) return tipoffs.received ? `${emptyOverviewText(where, req.month)}\n${tipoffProgressLine(tipoffs)}` : emptyOverviewText(where, req.month);
+        const card = overviewCard(where, req.month, o, prev);
+        return tipoffs.received ? { ...card, elements: [...card.elements, { type: 'text', text: tipoffProgressLine(tipoffs) }] } : card;
       }
       return detailCard(bot, ctx, deps(), req.area, req.month, scope, req.department);
     },

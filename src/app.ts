@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { registerHandlers } from '../handlers/index.js';
+import { provideTipoffKeys } from '../handlers/tipoff.js';
 import { attachScheduling } from '../scheduler/index.js';
 import { describeRedisLoss } from '../scheduler/redis-loss.js';
 import { Bot } from './bot/bot.js';
@@ -21,6 +22,7 @@ import { Metrics } from './metrics.js';
 import { checkDatabaseRole, checkRedisDurability, portInUse, StartupRefused, waitForRedis, withBackoff } from './startup-checks.js';
 import { chainHead } from './store/audit-chain.js';
 import { openStore } from './store/open.js';
+import { keyringFrom } from './domain/tipoff/sealing.js';
 import { pendingApprovalsByStep, pendingSendsByPlatform } from './store/operational-counts.js';
 import { countStaff } from './store/staff.js';
 
@@ -80,6 +82,9 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const bot = new Bot({ db, redis, settings: config.settings, redisPrefix: env.REDIS_PREFIX, logger, metrics, timeZone: env.BOT_TIMEZONE, ...(opts.now ? { now: opts.now } : {}) });
   // Attached before handlers register, so features can declare their periodic jobs.
   const jobs = attachScheduling(bot, { redisUrl: env.REDIS_URL, timeZone: env.BOT_TIMEZONE, logger, calendarJobs: env.SCHEDULED_JOBS === 'on', ...(opts.redisCheckMs ? { sentinelIntervalMs: opts.redisCheckMs } : {}) });
+  const tipoffKeys = keyringFrom(env, (m) => logger.warn(m));
+  if (tipoffKeys.warning) logger.warn('TIPOFF_KEY is not set in production: tip-offs are refused until it is');
+  provideTipoffKeys(bot, tipoffKeys.keyring);
   registerHandlers(bot);
 
   const platforms = opts.platforms ?? (await selectPlatforms(env, platformFactories(logger)));
@@ -95,7 +100,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   metrics.addAuditChain(() => chainHead(db));
   const warnings = (): Record<string, string> => {
     const lost = describeRedisLoss(jobs.redisLoss(), new Date(), env.BOT_TIMEZONE);
-    return { ...(sandboxInProduction ? { sandbox: SANDBOX_IN_PRODUCTION } : {}), ...(lost ? { redis: lost } : {}), ...(dbRoleWarning ? { database: dbRoleWarning } : {}) };
+    return { ...(sandboxInProduction ? { sandbox: SANDBOX_IN_PRODUCTION } : {}), ...(lost ? { redis: lost } : {}), ...(dbRoleWarning ? { database: dbRoleWarning } : {}), ...(tipoffKeys.warning ? { tipoff: tipoffKeys.warning } : {}) };
   };
   let ready = false;
   const http = createHttp({ db, redis, platforms: () => platforms, metrics, warnings, ready: () => ready });

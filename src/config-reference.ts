@@ -35,6 +35,8 @@ export const ENV_HELP: Record<string, string> = {
   FEISHU_APP_ID: '飞书应用的 App ID（cli_ 开头）',
   FEISHU_APP_SECRET: '飞书应用的 App Secret',
   FEISHU_DOMAIN: '飞书开放平台地址；Lark 用 https://open.larksuite.com',
+  TIPOFF_KEY: '线索反映中举报人身份的加密密钥（32 字节的 base64，`openssl rand -base64 32`）；生产环境不设置时不受理线索反映，开发和沙盒中自动生成到 DATA_DIR/tipoff.key',
+  TIPOFF_OLD_KEYS: '轮换下来的旧密钥（逗号分隔的 base64），只用于打开旧记录，见 docs/operations.md“线索密钥轮换”',
 };
 
 type Json = {

@@ -3,6 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ROLES } from './domain/roles.js';
 import { isTimeZone } from './domain/calendar.js';
+import { decodeKey } from './domain/tipoff/sealing.js';
 
 /**
  * One schema for everything the bot can be told: environment variables for the deployment
@@ -49,6 +50,13 @@ export const envSchema = z.object({
   FEISHU_APP_ID: optionalString,
   FEISHU_APP_SECRET: optionalString,
   FEISHU_DOMAIN: z.string().url().default('https://open.feishu.cn'),
+
+  // 线索反映: the key that seals reporters' identities (base64 of 32 bytes), and keys rotated out.
+  TIPOFF_KEY: optionalString.refine((s) => s === undefined || decodeKey(s) !== undefined, 'base64 of exactly 32 bytes (openssl rand -base64 32)'),
+  TIPOFF_OLD_KEYS: optionalString.refine(
+    (s) => s === undefined || s.split(',').map((x) => x.trim()).filter(Boolean).every((x) => decodeKey(x) !== undefined),
+    'comma-separated base64 keys of exactly 32 bytes each',
+  ),
 });
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time HH:MM');
@@ -175,6 +183,33 @@ export const fileSchema = z
         maxAmountYuan: z.number().positive().default(1_000_000),
         reminderHours: z.number().positive().default(48),
       })
+      .prefault({}),
+    tipoff: z
+      .object({
+        // Working days each state may last before its handler is reminded.
+        deadlines: z
+          .object({
+            received: z.number().int().min(1).max(365).default(3),
+            preliminary: z.number().int().min(1).max(365).default(15),
+            verifying: z.number().int().min(1).max(365).default(30),
+            disposing: z.number().int().min(1).max(365).default(15),
+            replying: z.number().int().min(1).max(365).default(5),
+            replied: z.number().int().min(1).max(365).default(5),
+          })
+          .strict()
+          .prefault({}),
+        // 实名 reports: working days from filing by which the reporter must have had the reply.
+        feedbackDays: z.number().int().min(1).max(365).default(30),
+        // Working days past a deadline before the head of the discipline office is told.
+        escalateAfterDays: z.number().int().min(0).max(60).default(2),
+        // Whose head gets escalations: the dept_head of this department who holds the discipline role.
+        disciplineDepartment: z.string().trim().min(1).default('纪检监察室'),
+        holidays: z.array(isoDate).default([]),
+        workingWeekends: z.array(isoDate).default([]),
+        // 举报 查询: lookups a staff member may make per hour, right or wrong.
+        queriesPerHour: z.number().int().min(1).max(100).default(5),
+      })
+      .strict()
       .prefault({}),
   })
   .strict();

@@ -199,3 +199,25 @@ export function slashMonthDayTimeLabel(at: Date, timeZone: string): string {
   const z = zoned(at, timeZone);
   return `${z.month}/${z.day} ${pad2(z.hour)}:${pad2(z.minute)}`;
 }
+
+/** Which days count as working days: Monday to Friday, less `holidays`, plus `workingWeekends` (调休). */
+export interface WorkCalendar {
+  holidays?: readonly string[];
+  workingWeekends?: readonly string[];
+}
+
+export function isWorkingDay(day: string, cal: WorkCalendar = {}): boolean {
+  if (cal.holidays?.includes(day)) return false;
+  if (cal.workingWeekends?.includes(day)) return true;
+  return plain(day).dayOfWeek <= 5;
+}
+
+/** The day `n` working days after `day` (counting from the next day), as deadlines "within n 工作日" mean. */
+export function addWorkingDays(day: string, n: number, cal: WorkCalendar = {}): string {
+  let d = day;
+  for (let left = n; left > 0; ) {
+    d = addDays(d, 1);
+    if (isWorkingDay(d, cal)) left--;
+  }
+  return d;
+}

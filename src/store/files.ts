@@ -11,7 +11,7 @@ export interface StoredFile {
   data: Buffer;
 }
 
-export async function saveFile(q: Queryable, f: { name: string; mime: string; data: Buffer; uploadedBy: string }): Promise<{ id: string; sha256: string; size: number }> {
+export async function saveFile(q: Queryable, f: { name: string; mime: string; data: Buffer; uploadedBy: string | null }): Promise<{ id: string; sha256: string; size: number }> {
   const sha256 = createHash('sha256').update(f.data).digest('hex');
   const r = await q.query<{ id: string }>(
     'INSERT INTO stored_files (name, mime, size, sha256, data, uploaded_by) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id::text',
