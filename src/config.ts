@@ -176,6 +176,12 @@ export const fileSchema = z
         reminderHours: z.number().positive().default(48),
       })
       .prefault({}),
+    notice: z
+      .object({
+        // Hours after a 通报 is published before those who have not confirmed 已阅 are reminded (once).
+        remindAfterHours: z.number().int().min(1).max(30 * 24).default(24),
+      })
+      .prefault({}),
   })
   .strict();
 
