@@ -23,7 +23,7 @@ import type { CommandContext, HandlerContext } from '../src/bot/context.js';
 import { monthKey, monthLabel, monthOf, monthRange, parseMonth, shortDateTimeLabel, type Month } from '../src/domain/calendar.js';
 import { audienceOf, parseAudience } from '../src/domain/notice/audience.js';
 import { noticeWorkbook } from '../src/domain/notice/export.js';
-import { BODY_MAX, FILE_MAX_BYTES, noticeNumber, parseKind, parseNoticeNumber, rateValue, shownRate, TITLE_MAX } from '../src/domain/notice/notice.js';
+import { BODY_MAX, FILE_MAX_BYTES, noticeNumber, parseKind, parseNoticeNumber, rateValue, shownCount, shownRate, TITLE_MAX } from '../src/domain/notice/notice.js';
 import type { QuizService } from '../src/domain/quiz/service.js';
 import { FileTooLargeError, PlatformError, UserError } from '../src/errors.js';
 import {
@@ -96,7 +96,8 @@ export function parseNoticeArgs(command: NoticeArgs['command'], args: string[], 
     case 'export': {
       if (!first) return { command };
       if (more.length) throw new UserError(`没有看懂“${args.join(' ')}”。用法：${command === 'progress' ? '进度' : '导出'} 通报 [编号 | 月份]，例如“${command === 'progress' ? '进度' : '导出'} 通报 12”或“${command === 'progress' ? '进度' : '导出'} 通报 2026-11”。`);
-      if (number && !/^\d{4}-?\d{1,2}$/.test(first)) return { command, id: number };
+      // A month is written with 年/月 or as YYYY-MM / YYYYMM; any other number is a notice's.
+      if (number && !/^20\d{2}-?\d{1,2}$/.test(first)) return { command, id: number };
       const m = parseMonth(first, now, timeZone);
       if (!m.ok) throw new UserError(`没有看懂“${first}”：请写通报编号或月份（例如 2026-11）。${m.message}`);
       return { command, month: m.month };
@@ -339,12 +340,12 @@ export async function noticeExport(bot: Bot, ctx: CommandContext, args: string[]
 }
 
 /** The leadership overview's line: the month's notices read rate in the viewer's scope. */
-export async function noticeOverviewLine(bot: Bot, month: Month, departmentId: number | undefined, full: boolean): Promise<[string, string]> {
+export async function noticeOverviewLine(bot: Bot, month: Month, departmentId: number | undefined, full: boolean): Promise<{ published: number; line: [string, string] }> {
   const rows = await noticeRates(bot.db, monthRange(month, bot.timeZone), departmentId);
-  if (rows.length === 0) return ['通报阅读', '本月未发布通报'];
+  if (rows.length === 0) return { published: 0, line: ['通报阅读', '本月未发布通报'] };
   const total = rows.reduce((s, r) => s + r.total, 0);
   const readN = rows.reduce((s, r) => s + r.read, 0);
-  return ['通报阅读', `${rows.length} 份，阅读率 ${shownRate(readN, total, full)}`];
+  return { published: rows.length, line: ['通报阅读', `${rows.length} 份，阅读率 ${shownRate(readN, total, full)}（${shownCount(readN, full)}/${shownCount(total, full)}）`] };
 }
 
 // ---- registration --------------------------------------------------------------------------

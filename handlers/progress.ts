@@ -139,8 +139,9 @@ export function registerProgress(bot: Bot): void {
       if (!req.area) {
         const [o, prev] = await Promise.all([overview(deps(), req.month, scope), overview(deps(), addMonths(req.month, -1), scope)]);
         const where = scope.departmentId !== undefined ? (req.department?.name ?? ctx.staff.department) : '全院';
-        if (isEmpty(o)) return emptyOverviewText(where, req.month);
-        return overviewCard(where, req.month, o, prev, [await noticeOverviewLine(bot, req.month, scope.departmentId, ctx.hasRole('discipline'))]);
+        const notices = await noticeOverviewLine(bot, req.month, scope.departmentId, ctx.hasRole('discipline'));
+        if (isEmpty(o) && !notices.published) return emptyOverviewText(where, req.month);
+        return overviewCard(where, req.month, o, prev, [notices.line]);
       }
       return detailCard(bot, ctx, deps(), req.area, req.month, scope, req.department);
     },
