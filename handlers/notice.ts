@@ -393,6 +393,8 @@ export function registerNotice(bot: Bot, quiz: QuizService): void {
     { names: ['发布通报', 'newnotice'], usage: '发布通报', summary: '起草并发布一份通报（可附文件、按科室或角色选择范围），发布前可预览人数', roles: ['discipline'], group: '通报' },
     async (ctx) => {
       parseNoticeArgs('compose', ctx.args, ctx.now, bot.timeZone);
+      // A draft is not for a group's eyes, and a dialogue there would take the group's next messages.
+      if (ctx.conversation.type === 'group') return '起草通报请在与清廉助手的单聊中进行：请私聊发送“发布通报”。';
       await ctx.startDialogue(COMPOSE_DIALOGUE, { data: { __author: ctx.staff.staffId } });
     },
   );
