@@ -63,46 +63,44 @@ import { previewFields } from './push.js';
  * Per-person receipts are shown to the discipline office only; others see counts.
  */
 
-// ---- arguments (all parsing of this feature's commands, in one place) -------------------
-
-export type NoticeArgs =
-  | { command: 'list' }
-  | { command: 'show'; id: string }
-  | { command: 'read'; id?: string }
-  | { command: 'compose' }
-  | { command: 'progress'; id?: string; month?: Month }
-  | { command: 'export'; id?: string; month?: Month };
+// ---- arguments: each command's parsing in one small function, nothing parsed elsewhere ----
 
 const NOTICE_USAGE = '用法：“通报”查看收到的通报，“通报 编号”查看某一份，例如“通报 12”。';
 const READ_USAGE = '用法：“已阅 编号”，例如“已阅 12”；只有一份未阅通报时可只回复“已阅”。';
 
-export function parseNoticeArgs(command: NoticeArgs['command'], args: string[], now: Date, timeZone: string): NoticeArgs {
-  const [first, ...more] = args;
-  const number = parseNoticeNumber(first);
-  switch (command) {
-    case 'list':
-    case 'show':
-      if (!first) return { command: 'list' };
-      if (!number || more.length) throw new UserError(`没有看懂“${args.join(' ')}”。${NOTICE_USAGE}`);
-      return { command: 'show', id: number };
-    case 'read':
-      if (!first) return { command: 'read' };
-      if (!number || more.length) throw new UserError(`没有看懂“${args.join(' ')}”。${READ_USAGE}`);
-      return { command: 'read', id: number };
-    case 'compose':
-      if (first) throw new UserError('“发布通报”不需要参数，发送后按提示逐项填写即可。');
-      return { command: 'compose' };
-    case 'progress':
-    case 'export': {
-      if (!first) return { command };
-      if (more.length) throw new UserError(`没有看懂“${args.join(' ')}”。用法：${command === 'progress' ? '进度' : '导出'} 通报 [编号 | 月份]，例如“${command === 'progress' ? '进度' : '导出'} 通报 12”或“${command === 'progress' ? '进度' : '导出'} 通报 2026-11”。`);
-      // A month is written with 年/月 or as YYYY-MM / YYYYMM; any other number is a notice's.
-      if (number && !/^20\d{2}-?\d{1,2}$/.test(first)) return { command, id: number };
-      const m = parseMonth(first, now, timeZone);
-      if (!m.ok) throw new UserError(`没有看懂“${first}”：请写通报编号或月份（例如 2026-11）。${m.message}`);
-      return { command, month: m.month };
-    }
-  }
+/** `通报 [编号]`. */
+export function parseListArgs(args: string[]): { id?: string } {
+  if (args.length === 0) return {};
+  const id = parseNoticeNumber(args[0]);
+  if (!id || args.length > 1) throw new UserError(`没有看懂“${args.join(' ')}”。${NOTICE_USAGE}`);
+  return { id };
+}
+
+/** `已阅 [编号]`. */
+export function parseReadArgs(args: string[]): { id?: string } {
+  if (args.length === 0) return {};
+  const id = parseNoticeNumber(args[0]);
+  if (!id || args.length > 1) throw new UserError(`没有看懂“${args.join(' ')}”。${READ_USAGE}`);
+  return { id };
+}
+
+/** `发布通报` takes nothing: the dialogue asks. */
+export function parseComposeArgs(args: string[]): Record<string, never> {
+  if (args.length > 0) throw new UserError('“发布通报”不需要参数，发送后按提示逐项填写即可。');
+  return {};
+}
+
+/** `进度 通报 [编号 | 月份]` and `导出 通报 [编号 | 月份]` (the words after 通报). */
+export function parseFiguresArgs(word: '进度' | '导出', args: string[], now: Date, timeZone: string): { id?: string; month?: Month } {
+  if (args.length === 0) return {};
+  const [first] = args;
+  if (args.length > 1) throw new UserError(`没有看懂“${args.join(' ')}”。用法：${word} 通报 [编号 | 月份]，例如“${word} 通报 12”或“${word} 通报 2026-11”。`);
+  const id = parseNoticeNumber(first);
+  // A month is written with 年/月 or as YYYY-MM / YYYYMM; any other number is a notice's.
+  if (id && !/^20\d{2}-?\d{1,2}$/.test(first)) return { id };
+  const m = parseMonth(first, now, timeZone);
+  if (!m.ok) throw new UserError(`没有看懂“${first}”：请写通报编号或月份（例如 2026-11）。${m.message}`);
+  return { month: m.month };
 }
 
 // ---- pushes -------------------------------------------------------------------------------
@@ -304,8 +302,7 @@ async function publishedNotice(bot: Bot, id: string): Promise<Notice> {
 
 /** `进度 通报 [编号 | 月份]`. */
 export async function noticeProgress(bot: Bot, ctx: CommandContext, args: string[]): Promise<Card | string> {
-  const a = parseNoticeArgs('progress', args, ctx.now, bot.timeZone);
-  if (a.command !== 'progress') throw new Error('unreachable');
+  const a = parseFiguresArgs('进度', args, ctx.now, bot.timeZone);
   const scope = scopeOf(ctx);
   if (a.id) {
     const n = await publishedNotice(bot, a.id);
@@ -322,8 +319,7 @@ export async function noticeProgress(bot: Bot, ctx: CommandContext, args: string
 
 /** `导出 通报 [编号 | 月份]`: the workbook; per-person receipts only for the discipline office. */
 export async function noticeExport(bot: Bot, ctx: CommandContext, args: string[]): Promise<string> {
-  const a = parseNoticeArgs('export', args, ctx.now, bot.timeZone);
-  if (a.command !== 'export') throw new Error('unreachable');
+  const a = parseFiguresArgs('导出', args, ctx.now, bot.timeZone);
   const scope = scopeOf(ctx);
   const base = { generatedAt: ctx.now, timeZone: bot.timeZone, full: scope.full };
   let file: { name: string; data: Buffer };
@@ -362,8 +358,8 @@ export function registerNotice(bot: Bot, quiz: QuizService): void {
       // The list carries the asker's own read state, which is theirs and the discipline office's only.
       confidential: true },
     async (ctx) => {
-      const a = parseNoticeArgs('list', ctx.args, ctx.now, bot.timeZone);
-      if (a.command === 'show') {
+      const a = parseListArgs(ctx.args);
+      if (a.id) {
         const { notice, readAt } = await visibleNotice(bot, ctx, a.id);
         return viewFor(bot, notice, readAt);
       }
@@ -376,9 +372,7 @@ export function registerNotice(bot: Bot, quiz: QuizService): void {
   bot.command(
     { names: ['已阅', 'read'], usage: '已阅 [编号]', summary: '确认已阅读某份通报（与通报卡片上的“已阅”按钮相同）', group: '通报', confidential: true },
     async (ctx) => {
-      const a = parseNoticeArgs('read', ctx.args, ctx.now, bot.timeZone);
-      if (a.command !== 'read') throw new Error('unreachable');
-      let id = a.id;
+      let id = parseReadArgs(ctx.args).id;
       if (!id) {
         const unread = await noticesFor(db, ctx.staff.staffId, { unreadOnly: true, limit: 10 });
         if (unread.length === 0) return '您没有未阅的通报。发送“通报”查看收到的全部通报。';
@@ -392,7 +386,7 @@ export function registerNotice(bot: Bot, quiz: QuizService): void {
   bot.command(
     { names: ['发布通报', 'newnotice'], usage: '发布通报', summary: '起草并发布一份通报（可附文件、按科室或角色选择范围），发布前可预览人数', roles: ['discipline'], group: '通报' },
     async (ctx) => {
-      parseNoticeArgs('compose', ctx.args, ctx.now, bot.timeZone);
+      parseComposeArgs(ctx.args);
       // A draft is not for a group's eyes, and a dialogue there would take the group's next messages.
       if (ctx.conversation.type === 'group') return '起草通报请在与清廉助手的单聊中进行：请私聊发送“发布通报”。';
       await ctx.startDialogue(COMPOSE_DIALOGUE, { data: { __author: ctx.staff.staffId } });
