@@ -103,7 +103,7 @@ export function parseFiguresArgs(word: '进度' | '导出', args: string[], now:
   return { month: m.month };
 }
 
-// ---- pushes -------------------------------------------------------------------------------
+const COMPOSE_DIALOGUE = 'notice.compose';
 
 export const noticeKeys = {
   push: (id: string) => `notice.${id}.push`,
@@ -113,235 +113,262 @@ export const noticeKeys = {
 /** A sweep's claim on a reminder lasts this long; a crashed sweep's claim is taken over after it. */
 const REMIND_LEASE_MS = 10 * 60_000;
 
-async function viewFor(bot: Bot, n: Notice, readAt?: Date | null): Promise<Card> {
-  const fileName = await noticeFileName(bot.db, n.fileId);
-  return noticeCard({ notice: n, timeZone: bot.timeZone, ...(readAt !== undefined ? { readAt } : {}), ...(fileName ? { fileName } : {}) });
-}
-
-/** The push to every recipient; idempotent by campaign key, so the sweep may repeat it after a crash. */
-export async function pushNotice(bot: Bot, id: string): Promise<CampaignResult> {
-  const db = bot.db;
-  const n = await getNotice(db, id);
-  if (!n || n.state !== 'published') throw new Error(`notice ${id} is not published`);
-  const body = await viewFor(bot, n);
-  const r = await scheduling(bot).outbound.createCampaign({
-    key: noticeKeys.push(id),
-    kind: 'notice.push',
-    title: `通报：${n.title}`,
-    recipients: await recipientStaff(db, id),
-    createdBy: n.createdBy,
-    render: () => body,
-  });
-  await markPushed(db, id, bot.now());
-  return r;
-}
-
 /**
- * Pushes a crash left unqueued, and the reminders that are due: each claimed by one sweep
- * (replicas run it too), sent under one campaign key, then marked done.
+ * The feature's behaviour, built once per bot at registration: the Db is taken from the bot
+ * here and reaches the database only through src/store/notices.ts.
  */
-export async function runNoticeSweep(bot: Bot, now: Date): Promise<string[]> {
+function createNoticeFeature(bot: Bot) {
   const db = bot.db;
-  const done: string[] = [];
-  for (const id of await unpushedIds(db)) {
-    const r = await pushNotice(bot, id);
-    done.push(`push ${id} +${r.added}`);
+
+  // ---- pushes -------------------------------------------------------------------------------
+
+  async function viewFor(n: Notice, readAt?: Date | null): Promise<Card> {
+    const fileName = await noticeFileName(db, n.fileId);
+    return noticeCard({ notice: n, timeZone: bot.timeZone, ...(readAt !== undefined ? { readAt } : {}), ...(fileName ? { fileName } : {}) });
   }
-  for (const id of await dueReminderIds(db, now, REMIND_LEASE_MS)) {
-    if (!(await claimReminder(db, id, now, REMIND_LEASE_MS))) continue;
+
+  /** The push to every recipient; idempotent by campaign key, so the sweep may repeat it after a crash. */
+  async function pushNotice(id: string): Promise<CampaignResult> {
     const n = await getNotice(db, id);
-    if (!n) continue;
-    const unread = await recipientStaff(db, id, { unreadOnly: true });
+    if (!n || n.state !== 'published') throw new Error(`notice ${id} is not published`);
+    const body = await viewFor(n);
     const r = await scheduling(bot).outbound.createCampaign({
-      key: noticeKeys.remind(id),
-      kind: 'notice.remind',
-      title: `通报提醒：${n.title}`,
-      recipients: unread,
-      render: () => noticeReminderText(n),
+      key: noticeKeys.push(id),
+      kind: 'notice.push',
+      title: `通报：${n.title}`,
+      recipients: await recipientStaff(db, id),
+      createdBy: n.createdBy,
+      render: () => body,
     });
-    await markReminded(db, id, now);
-    done.push(`remind ${id} +${r.added}`);
+    await markPushed(db, id, bot.now());
+    return r;
   }
-  return done;
-}
 
-// ---- compose ------------------------------------------------------------------------------
-
-export const COMPOSE_DIALOGUE = 'notice.compose';
-const NO_FILE_WORDS = new Set(['无', '没有', '不需要', '不用', '否', 'no', 'none']);
-
-function registerCompose(bot: Bot): void {
-  const db = bot.db;
-  bot.dialogue({
-    name: COMPOSE_DIALOGUE,
-    cancelMessage: '已取消，通报没有保存，也没有发送给任何人。',
-    steps: () => [
-      {
-        key: 'title',
-        prompt: () => `请回复通报标题（不超过 ${TITLE_MAX} 字）。`,
-        parse: (t) => (!t ? { ok: false, message: '标题不能为空，请回复通报标题。' } : t.length > TITLE_MAX ? { ok: false, message: `标题有 ${t.length} 字，请缩短到 ${TITLE_MAX} 字以内。` } : { ok: true, value: t }),
-      },
-      {
-        key: 'body',
-        prompt: () => `请回复通报正文（不超过 ${BODY_MAX} 字）。`,
-        parse: (t) => (!t ? { ok: false, message: '正文不能为空，请回复通报正文。' } : t.length > BODY_MAX ? { ok: false, message: `正文有 ${t.length} 字，请缩短到 ${BODY_MAX} 字以内，或把全文作为附件发送。` } : { ok: true, value: t }),
-      },
-      {
-        key: 'audience',
-        prompt: () => '请回复通报范围：“全院”，或科室名称、角色名称（可多个，用空格或顿号隔开，例如“心血管内科 普外科”或“科室负责人”）。',
-        parse: async (t) => {
-          const a = parseAudience(t, await departmentNames(db));
-          return a.ok ? { ok: true, value: a.audience } : a;
-        },
-      },
-      {
-        key: 'kind',
-        prompt: () => '这是普通通报，还是典型案例警示教育通报？回复“普通”，或“警示”加九项准则的条目序号（例如“警示 3”），警示通报会附上该条的题目与解析。',
-        parse: (t) => {
-          const k = parseKind(t);
-          return k.ok ? { ok: true, value: { kind: k.kind, rule: k.rule } } : k;
-        },
-      },
-      {
-        key: 'file',
-        prompt: () => '如需附上文件（不超过 20 MB），请直接发送文件；不需要请回复“无”。',
-        parse: async (t, data, files) => {
-          if (!files?.length) return NO_FILE_WORDS.has(t.toLowerCase()) ? { ok: true, value: null } : { ok: false, message: '请直接发送一个文件，或回复“无”。' };
-          if (files.length > 1) return { ok: false, message: '每份通报只能附一个文件，请只发送一个（可先打包成一个压缩文件）。' };
-          const f = files[0];
-          try {
-            const got = await bot.fetchFile(f.ref, FILE_MAX_BYTES);
-            const id = await saveNoticeFile(db, { name: f.name, mime: got.mime, data: got.data, uploadedBy: String(data.__author) });
-            return { ok: true, value: { id, name: f.name } };
-          } catch (e) {
-            if (e instanceof FileTooLargeError) return { ok: false, message: `“${f.name}”超过 20 MB，没有附上。请压缩后重新发送，或回复“无”。` };
-            if (!(e instanceof PlatformError)) throw e;
-            bot.log.warn({ platform: e.platform, code: e.code }, 'notice file download failed');
-            return { ok: false, message: `暂时无法取回“${f.name}”，请稍后重新发送，或回复“无”。` };
-          }
-        },
-      },
-    ],
-    complete: async (ctx, data) => {
-      const kind = data.kind as { kind: 'general' | 'warning'; rule: number | null };
-      const file = data.file as { id: string; name: string } | null;
-      const id = await composeDraft(db, {
-        kind: kind.kind,
-        rule: kind.rule,
-        title: String(data.title),
-        body: String(data.body),
-        fileId: file?.id ?? null,
-        audience: data.audience as NoticeAudience,
-        createdBy: ctx.staff.staffId,
-        at: ctx.now,
+  /**
+   * Pushes a crash left unqueued, and the reminders that are due: each claimed by one sweep
+   * (replicas run it too), sent under one campaign key, then marked done.
+   */
+  async function runNoticeSweep(now: Date): Promise<string[]> {
+    const done: string[] = [];
+    for (const id of await unpushedIds(db)) {
+      const r = await pushNotice(id);
+      done.push(`push ${id} +${r.added}`);
+    }
+    for (const id of await dueReminderIds(db, now, REMIND_LEASE_MS)) {
+      if (!(await claimReminder(db, id, now, REMIND_LEASE_MS))) continue;
+      const n = await getNotice(db, id);
+      if (!n) continue;
+      const unread = await recipientStaff(db, id, { unreadOnly: true });
+      const r = await scheduling(bot).outbound.createCampaign({
+        key: noticeKeys.remind(id),
+        kind: 'notice.remind',
+        title: `通报提醒：${n.title}`,
+        recipients: unread,
+        render: () => noticeReminderText(n),
       });
-      return previewCard(bot, (await getNotice(db, id))!);
-    },
-  });
-}
-
-async function previewCard(bot: Bot, n: Notice): Promise<Card> {
-  const people = audienceOf(n.audience, await activeStaff(bot.db));
-  const p = scheduling(bot).outbound.preview(people);
-  const fileName = await noticeFileName(bot.db, n.fileId);
-  return noticePreviewCard(n, { total: p.total, reach: previewFields(p).slice(1) }, fileName);
-}
-
-async function ownDraft(bot: Bot, staff: Staff, id: string): Promise<Notice> {
-  const n = await getNotice(bot.db, id);
-  if (!n || n.createdBy !== staff.staffId) throw new UserError('找不到这份通报草稿（只有起草人可以发布或放弃）。请发送“发布通报”重新起草。');
-  return n;
-}
-
-// ---- reading -------------------------------------------------------------------------------
-
-/** The notice as this person may see it: a recipient, or the discipline office; else not found. */
-async function visibleNotice(bot: Bot, ctx: HandlerContext, id: string): Promise<{ notice: Notice; readAt: Date | null | undefined }> {
-  const n = await getNotice(bot.db, id);
-  const receipt = n?.state === 'published' ? await receiptOf(bot.db, id, ctx.staff.staffId) : undefined;
-  if (!n || n.state !== 'published' || (!receipt && !ctx.hasRole('discipline'))) throw new UserError(`没有找到发给您的编号为 ${id} 的通报。发送“通报”查看您收到的全部通报。`);
-  return { notice: n, readAt: receipt ? receipt.readAt : undefined };
-}
-
-async function read(bot: Bot, ctx: HandlerContext, id: string, via: 'card' | 'message'): Promise<{ text: string; card: Card }> {
-  const n = await getNotice(bot.db, id);
-  if (!n || n.state !== 'published') throw new UserError(`没有找到编号为 ${id} 的通报。发送“通报”查看您收到的全部通报。`);
-  const out = await confirmRead(bot.db, id, ctx.staff.staffId, via, ctx.now);
-  // Only the actor's own row is ever touched: whoever clicks or types is the one who read.
-  if (out.kind === 'not_recipient') throw new UserError('这份通报不是发给您的，无法确认已阅；每人只能为自己确认。');
-  const text = out.kind === 'read' ? `已确认阅读《${n.title}》，谢谢！` : `您已于${shortDateTimeLabel(out.at, bot.timeZone)}确认阅读《${n.title}》，无需重复确认。`;
-  return { text, card: await viewFor(bot, n, out.at) };
-}
-
-// ---- progress and export (called from handlers/progress.ts) ------------------------------
-
-function scopeOf(ctx: CommandContext): { departmentId?: number; full: boolean } {
-  const full = ctx.hasRole('discipline');
-  if (ctx.hasRole('leader', 'discipline')) return { full };
-  if (ctx.hasRole('dept_head')) return { departmentId: ctx.staff.departmentId, full };
-  throw new UserError('抱歉，通报阅读情况仅限院领导、纪检监察室和科室负责人查看。');
-}
-
-async function chartUrl(bot: Bot, ctx: CommandContext, values: (number | null)[]): Promise<string | undefined> {
-  const platform = bot.platform(ctx.platform);
-  // A hidden rate has no honest bar: no chart rather than a misleading one.
-  if (!platform || values.length === 0 || values.some((v) => v === null)) return undefined;
-  try {
-    return await platform.uploadImage(renderBarChart({ values: values as number[], target: 100 }), 'notices.png');
-  } catch (e) {
-    bot.log.warn({ err: (e as Error).message }, 'notice chart upload failed');
-    return undefined;
+      await markReminded(db, id, now);
+      done.push(`remind ${id} +${r.added}`);
+    }
+    return done;
   }
-}
 
-async function publishedNotice(bot: Bot, id: string): Promise<Notice> {
-  const n = await getNotice(bot.db, id);
-  if (!n || n.state !== 'published') throw new UserError(`没有编号为 ${id} 的已发布通报。发送“进度 通报”查看本月的通报。`);
-  return n;
-}
+  // ---- compose ------------------------------------------------------------------------------
 
-/** `进度 通报 [编号 | 月份]`. */
-export async function noticeProgress(bot: Bot, ctx: CommandContext, args: string[]): Promise<Card | string> {
-  const a = parseFiguresArgs('进度', args, ctx.now, bot.timeZone);
-  const scope = scopeOf(ctx);
-  if (a.id) {
-    const n = await publishedNotice(bot, a.id);
-    const rows = await readsByDepartment(bot.db, n.id, scope.departmentId);
-    const unread = scope.full ? (await receipts(bot.db, n.id)).filter((r) => !r.readAt) : undefined;
-    return noticeDepartmentsCard(n, rows, scope.full, unread);
+  const NO_FILE_WORDS = new Set(['无', '没有', '不需要', '不用', '否', 'no', 'none']);
+
+  function registerCompose(): void {
+    bot.dialogue({
+      name: COMPOSE_DIALOGUE,
+      cancelMessage: '已取消，通报没有保存，也没有发送给任何人。',
+      steps: () => [
+        {
+          key: 'title',
+          prompt: () => `请回复通报标题（不超过 ${TITLE_MAX} 字）。`,
+          parse: (t) => (!t ? { ok: false, message: '标题不能为空，请回复通报标题。' } : t.length > TITLE_MAX ? { ok: false, message: `标题有 ${t.length} 字，请缩短到 ${TITLE_MAX} 字以内。` } : { ok: true, value: t }),
+        },
+        {
+          key: 'body',
+          prompt: () => `请回复通报正文（不超过 ${BODY_MAX} 字）。`,
+          parse: (t) => (!t ? { ok: false, message: '正文不能为空，请回复通报正文。' } : t.length > BODY_MAX ? { ok: false, message: `正文有 ${t.length} 字，请缩短到 ${BODY_MAX} 字以内，或把全文作为附件发送。` } : { ok: true, value: t }),
+        },
+        {
+          key: 'audience',
+          prompt: () => '请回复通报范围：“全院”，或科室名称、角色名称（可多个，用空格或顿号隔开，例如“心血管内科 普外科”或“科室负责人”）。',
+          parse: async (t) => {
+            const a = parseAudience(t, await departmentNames(db));
+            return a.ok ? { ok: true, value: a.audience } : a;
+          },
+        },
+        {
+          key: 'kind',
+          prompt: () => '这是普通通报，还是典型案例警示教育通报？回复“普通”，或“警示”加九项准则的条目序号（例如“警示 3”），警示通报会附上该条的题目与解析。',
+          parse: (t) => {
+            const k = parseKind(t);
+            return k.ok ? { ok: true, value: { kind: k.kind, rule: k.rule } } : k;
+          },
+        },
+        {
+          key: 'file',
+          prompt: () => '如需附上文件（不超过 20 MB），请直接发送文件；不需要请回复“无”。',
+          parse: async (t, data, files) => {
+            if (!files?.length) return NO_FILE_WORDS.has(t.toLowerCase()) ? { ok: true, value: null } : { ok: false, message: '请直接发送一个文件，或回复“无”。' };
+            if (files.length > 1) return { ok: false, message: '每份通报只能附一个文件，请只发送一个（可先打包成一个压缩文件）。' };
+            const f = files[0];
+            try {
+              const got = await bot.fetchFile(f.ref, FILE_MAX_BYTES);
+              const id = await saveNoticeFile(db, { name: f.name, mime: got.mime, data: got.data, uploadedBy: String(data.__author) });
+              return { ok: true, value: { id, name: f.name } };
+            } catch (e) {
+              if (e instanceof FileTooLargeError) return { ok: false, message: `“${f.name}”超过 20 MB，没有附上。请压缩后重新发送，或回复“无”。` };
+              if (!(e instanceof PlatformError)) throw e;
+              bot.log.warn({ platform: e.platform, code: e.code }, 'notice file download failed');
+              return { ok: false, message: `暂时无法取回“${f.name}”，请稍后重新发送，或回复“无”。` };
+            }
+          },
+        },
+      ],
+      complete: async (ctx, data) => {
+        const kind = data.kind as { kind: 'general' | 'warning'; rule: number | null };
+        const file = data.file as { id: string; name: string } | null;
+        const id = await composeDraft(db, {
+          kind: kind.kind,
+          rule: kind.rule,
+          title: String(data.title),
+          body: String(data.body),
+          fileId: file?.id ?? null,
+          audience: data.audience as NoticeAudience,
+          createdBy: ctx.staff.staffId,
+          at: ctx.now,
+        });
+        return previewCard((await getNotice(db, id))!);
+      },
+    });
   }
-  const month = a.month ?? monthOf(ctx.now, bot.timeZone);
-  const rows = await noticeRates(bot.db, monthRange(month, bot.timeZone), scope.departmentId);
-  const title = `通报阅读情况 · ${monthLabel(month)}${scope.departmentId !== undefined ? ` · ${ctx.staff.department}` : ''}`;
-  if (rows.length === 0) return `${monthLabel(month)}没有发布通报。`;
-  return noticeRatesCard(title, rows, scope.full, await chartUrl(bot, ctx, rows.map((r) => rateValue(r.read, r.total, scope.full))));
-}
 
-/** `导出 通报 [编号 | 月份]`: the workbook; per-person receipts only for the discipline office. */
-export async function noticeExport(bot: Bot, ctx: CommandContext, args: string[]): Promise<string> {
-  const a = parseFiguresArgs('导出', args, ctx.now, bot.timeZone);
-  const scope = scopeOf(ctx);
-  const base = { generatedAt: ctx.now, timeZone: bot.timeZone, full: scope.full };
-  let file: { name: string; data: Buffer };
-  if (a.id) {
-    const n = await publishedNotice(bot, a.id);
-    file = await noticeWorkbook({ ...base, notice: n, departments: await readsByDepartment(bot.db, n.id, scope.departmentId), ...(scope.full ? { receipts: await receipts(bot.db, n.id) } : {}) });
-  } else {
+  async function previewCard(n: Notice): Promise<Card> {
+    const people = audienceOf(n.audience, await activeStaff(db));
+    const p = scheduling(bot).outbound.preview(people);
+    const fileName = await noticeFileName(db, n.fileId);
+    return noticePreviewCard(n, { total: p.total, reach: previewFields(p).slice(1) }, fileName);
+  }
+
+  async function ownDraft(staff: Staff, id: string): Promise<Notice> {
+    const n = await getNotice(db, id);
+    if (!n || n.createdBy !== staff.staffId) throw new UserError('找不到这份通报草稿（只有起草人可以发布或放弃）。请发送“发布通报”重新起草。');
+    return n;
+  }
+
+  // ---- reading -------------------------------------------------------------------------------
+
+  /** The notice as this person may see it: a recipient, or the discipline office; else not found. */
+  async function visibleNotice(ctx: HandlerContext, id: string): Promise<{ notice: Notice; readAt: Date | null | undefined }> {
+    const n = await getNotice(db, id);
+    const receipt = n?.state === 'published' ? await receiptOf(db, id, ctx.staff.staffId) : undefined;
+    if (!n || n.state !== 'published' || (!receipt && !ctx.hasRole('discipline'))) throw new UserError(`没有找到发给您的编号为 ${id} 的通报。发送“通报”查看您收到的全部通报。`);
+    return { notice: n, readAt: receipt ? receipt.readAt : undefined };
+  }
+
+  async function read(ctx: HandlerContext, id: string, via: 'card' | 'message'): Promise<{ text: string; card: Card }> {
+    const n = await getNotice(db, id);
+    if (!n || n.state !== 'published') throw new UserError(`没有找到编号为 ${id} 的通报。发送“通报”查看您收到的全部通报。`);
+    const out = await confirmRead(db, id, ctx.staff.staffId, via, ctx.now);
+    // Only the actor's own row is ever touched: whoever clicks or types is the one who read.
+    if (out.kind === 'not_recipient') throw new UserError('这份通报不是发给您的，无法确认已阅；每人只能为自己确认。');
+    const text = out.kind === 'read' ? `已确认阅读《${n.title}》，谢谢！` : `您已于${shortDateTimeLabel(out.at, bot.timeZone)}确认阅读《${n.title}》，无需重复确认。`;
+    return { text, card: await viewFor(n, out.at) };
+  }
+
+  // ---- progress and export (called from handlers/progress.ts) ------------------------------
+
+  function scopeOf(ctx: CommandContext): { departmentId?: number; full: boolean } {
+    const full = ctx.hasRole('discipline');
+    if (ctx.hasRole('leader', 'discipline')) return { full };
+    if (ctx.hasRole('dept_head')) return { departmentId: ctx.staff.departmentId, full };
+    throw new UserError('抱歉，通报阅读情况仅限院领导、纪检监察室和科室负责人查看。');
+  }
+
+  async function chartUrl(ctx: CommandContext, values: (number | null)[]): Promise<string | undefined> {
+    const platform = bot.platform(ctx.platform);
+    // A hidden rate has no honest bar: no chart rather than a misleading one.
+    if (!platform || values.length === 0 || values.some((v) => v === null)) return undefined;
+    try {
+      return await platform.uploadImage(renderBarChart({ values: values as number[], target: 100 }), 'notices.png');
+    } catch (e) {
+      bot.log.warn({ err: (e as Error).message }, 'notice chart upload failed');
+      return undefined;
+    }
+  }
+
+  async function publishedNotice(id: string): Promise<Notice> {
+    const n = await getNotice(db, id);
+    if (!n || n.state !== 'published') throw new UserError(`没有编号为 ${id} 的已发布通报。发送“进度 通报”查看本月的通报。`);
+    return n;
+  }
+
+  /** `进度 通报 [编号 | 月份]`. */
+  async function noticeProgress(ctx: CommandContext, args: string[]): Promise<Card | string> {
+    const a = parseFiguresArgs('进度', args, ctx.now, bot.timeZone);
+    const scope = scopeOf(ctx);
+    if (a.id) {
+      const n = await publishedNotice(a.id);
+      const rows = await readsByDepartment(db, n.id, scope.departmentId);
+      const unread = scope.full ? (await receipts(db, n.id)).filter((r) => !r.readAt) : undefined;
+      return noticeDepartmentsCard(n, rows, scope.full, unread);
+    }
     const month = a.month ?? monthOf(ctx.now, bot.timeZone);
-    file = await noticeWorkbook({ ...base, month, rates: await noticeRates(bot.db, monthRange(month, bot.timeZone), scope.departmentId) });
+    const rows = await noticeRates(db, monthRange(month, bot.timeZone), scope.departmentId);
+    const title = `通报阅读情况 · ${monthLabel(month)}${scope.departmentId !== undefined ? ` · ${ctx.staff.department}` : ''}`;
+    if (rows.length === 0) return `${monthLabel(month)}没有发布通报。`;
+    return noticeRatesCard(title, rows, scope.full, await chartUrl(ctx, rows.map((r) => rateValue(r.read, r.total, scope.full))));
   }
-  await ctx.replyFile({ name: file.name, data: file.data, mime: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' });
-  bot.log.info({ area: 'notice', notice: a.id ?? null, month: a.month ? monthKey(a.month) : null }, 'notice progress exported');
-  return `已生成 ${file.name}，请查收。`;
+
+  /** `导出 通报 [编号 | 月份]`: the workbook; per-person receipts only for the discipline office. */
+  async function noticeExport(ctx: CommandContext, args: string[]): Promise<string> {
+    const a = parseFiguresArgs('导出', args, ctx.now, bot.timeZone);
+    const scope = scopeOf(ctx);
+    const base = { generatedAt: ctx.now, timeZone: bot.timeZone, full: scope.full };
+    let file: { name: string; data: Buffer };
+    if (a.id) {
+      const n = await publishedNotice(a.id);
+      file = await noticeWorkbook({ ...base, notice: n, departments: await readsByDepartment(db, n.id, scope.departmentId), ...(scope.full ? { receipts: await receipts(db, n.id) } : {}) });
+    } else {
+      const month = a.month ?? monthOf(ctx.now, bot.timeZone);
+      file = await noticeWorkbook({ ...base, month, rates: await noticeRates(db, monthRange(month, bot.timeZone), scope.departmentId) });
+    }
+    await ctx.replyFile({ name: file.name, data: file.data, mime: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' });
+    bot.log.info({ area: 'notice', notice: a.id ?? null, month: a.month ? monthKey(a.month) : null }, 'notice progress exported');
+    return `已生成 ${file.name}，请查收。`;
+  }
+
+  /** The leadership overview's line: the month's notices read rate in the viewer's scope. */
+  async function noticeOverviewLine(month: Month, departmentId: number | undefined, full: boolean): Promise<{ published: number; line: [string, string] }> {
+    const rows = await noticeRates(db, monthRange(month, bot.timeZone), departmentId);
+    if (rows.length === 0) return { published: 0, line: ['通报阅读', '本月未发布通报'] };
+    const total = rows.reduce((s, r) => s + r.total, 0);
+    const readN = rows.reduce((s, r) => s + r.read, 0);
+    return { published: rows.length, line: ['通报阅读', `${rows.length} 份，阅读率 ${shownRate(readN, total, full)}（${shownCount(readN, full)}/${shownCount(total, full)}）`] };
+  }
+
+  return { viewFor, pushNotice, runNoticeSweep, registerCompose, previewCard, ownDraft, visibleNotice, read, noticeProgress, noticeExport, noticeOverviewLine };
 }
 
-/** The leadership overview's line: the month's notices read rate in the viewer's scope. */
+type NoticeFeature = ReturnType<typeof createNoticeFeature>;
+const features = new WeakMap<Bot, NoticeFeature>();
+
+function featureOf(bot: Bot): NoticeFeature {
+  const f = features.get(bot);
+  if (!f) throw new UserError('通报功能尚未启用。');
+  return f;
+}
+
+/** `进度 通报 [编号 | 月份]` (from handlers/progress.ts). */
+export const noticeProgress = (bot: Bot, ctx: CommandContext, args: string[]): Promise<Card | string> => featureOf(bot).noticeProgress(ctx, args);
+/** `导出 通报 [编号 | 月份]`: the workbook; per-person receipts only for the discipline office. */
+export const noticeExport = (bot: Bot, ctx: CommandContext, args: string[]): Promise<string> => featureOf(bot).noticeExport(ctx, args);
+/** The leadership overview's 通报 line; "none published" where the feature does not run. */
 export async function noticeOverviewLine(bot: Bot, month: Month, departmentId: number | undefined, full: boolean): Promise<{ published: number; line: [string, string] }> {
-  const rows = await noticeRates(bot.db, monthRange(month, bot.timeZone), departmentId);
-  if (rows.length === 0) return { published: 0, line: ['通报阅读', '本月未发布通报'] };
-  const total = rows.reduce((s, r) => s + r.total, 0);
-  const readN = rows.reduce((s, r) => s + r.read, 0);
-  return { published: rows.length, line: ['通报阅读', `${rows.length} 份，阅读率 ${shownRate(readN, total, full)}（${shownCount(readN, full)}/${shownCount(total, full)}）`] };
+  const f = features.get(bot);
+  return f ? f.noticeOverviewLine(month, departmentId, full) : { published: 0, line: ['通报阅读', '本月未发布通报'] };
 }
 
 // ---- registration --------------------------------------------------------------------------
@@ -349,9 +376,12 @@ export async function noticeOverviewLine(bot: Bot, month: Month, departmentId: n
 const ref = z.object({ n: z.coerce.string().regex(/^\d{1,18}$/) }).strict();
 
 export function registerNotice(bot: Bot, quiz: QuizService): void {
-  const db = bot.db;
   if (!hasScheduling(bot)) return;
-  registerCompose(bot);
+  const db = bot.db;
+  const feature = createNoticeFeature(bot);
+  features.set(bot, feature);
+  const { viewFor, visibleNotice, read, ownDraft, pushNotice, runNoticeSweep, registerCompose } = feature;
+  registerCompose();
 
   bot.command(
     { names: ['通报', 'notices'], usage: '通报 [编号]', summary: '查看收到的通报（最近的在前）和自己的阅读状态；带编号查看全文', group: '通报',
@@ -360,8 +390,8 @@ export function registerNotice(bot: Bot, quiz: QuizService): void {
     async (ctx) => {
       const a = parseListArgs(ctx.args);
       if (a.id) {
-        const { notice, readAt } = await visibleNotice(bot, ctx, a.id);
-        return viewFor(bot, notice, readAt);
+        const { notice, readAt } = await visibleNotice(ctx, a.id);
+        return viewFor(notice, readAt);
       }
       const items = await noticesFor(db, ctx.staff.staffId, { limit: 20 });
       if (items.length === 0) return '您还没有收到过通报。';
@@ -379,7 +409,7 @@ export function registerNotice(bot: Bot, quiz: QuizService): void {
         if (unread.length > 1) return `您有 ${unread.length} 份未阅通报，请写明编号，例如“已阅 ${unread[0].notice.id}”：\n${unread.map((x) => `${x.notice.id}：${x.notice.title}`).join('\n')}`;
         id = unread[0].notice.id;
       }
-      return (await read(bot, ctx, id, 'message')).text;
+      return (await read(ctx, id, 'message')).text;
     },
   );
 
@@ -396,7 +426,7 @@ export function registerNotice(bot: Bot, quiz: QuizService): void {
   bot.action(
     NOTICE_READ_ACTION,
     async (ctx) => {
-      const r = await read(bot, ctx, ctx.value.n, 'card');
+      const r = await read(ctx, ctx.value.n, 'card');
       return { toast: r.text, card: r.card };
     },
     { schema: ref, confidential: true },
@@ -405,7 +435,7 @@ export function registerNotice(bot: Bot, quiz: QuizService): void {
   bot.action(
     NOTICE_FILE_ACTION,
     async (ctx) => {
-      const { notice } = await visibleNotice(bot, ctx, ctx.value.n);
+      const { notice } = await visibleNotice(ctx, ctx.value.n);
       const f = notice.fileId ? await noticeFile(db, notice.fileId) : undefined;
       if (!f) throw new UserError('这份通报没有附件。');
       await ctx.replyFile({ name: f.name, data: f.data, mime: f.mime });
@@ -417,7 +447,7 @@ export function registerNotice(bot: Bot, quiz: QuizService): void {
   bot.action(
     NOTICE_QUESTIONS_ACTION,
     async (ctx) => {
-      const { notice } = await visibleNotice(bot, ctx, ctx.value.n);
+      const { notice } = await visibleNotice(ctx, ctx.value.n);
       if (notice.kind !== 'warning' || !notice.rule) throw new UserError('这份通报没有关联九项准则的题目。');
       await quiz.ensureBank();
       await ctx.reply(ruleQuestionsCard(notice.rule, await ruleQuestions(db, notice.rule)));
@@ -429,7 +459,7 @@ export function registerNotice(bot: Bot, quiz: QuizService): void {
   bot.action(
     NOTICE_PUBLISH_ACTION,
     async (ctx) => {
-      const n = await ownDraft(bot, ctx.staff, ctx.value.n);
+      const n = await ownDraft(ctx.staff, ctx.value.n);
       if (n.state === 'published') return { toast: `这份通报已于此前发布（编号 ${noticeNumber(n.id)}），不会重复发送。` };
       if (n.state === 'discarded') throw new UserError('这份通报草稿已放弃，不能发布。请发送“发布通报”重新起草。');
       const people = audienceOf(n.audience, await activeStaff(db));
@@ -439,7 +469,7 @@ export function registerNotice(bot: Bot, quiz: QuizService): void {
       // A second click (or a replica's) lost the guarded update: the first one pushes.
       if (!published) return { toast: '这份通报已经发布，不会重复发送。' };
       bot.log.info({ notice: n.id, recipients: people.length }, 'notice published');
-      const r = await pushNotice(bot, n.id);
+      const r = await pushNotice(n.id);
       const after = (await getNotice(db, n.id))!;
       return { toast: `已发布，正在发送给 ${people.length} 人。`, card: noticePublishedCard(after, { recipients: people.length, unreachable: r.unreachable }, remindAfterHours) };
     },
@@ -449,7 +479,7 @@ export function registerNotice(bot: Bot, quiz: QuizService): void {
   bot.action(
     NOTICE_DISCARD_ACTION,
     async (ctx) => {
-      const n = await ownDraft(bot, ctx.staff, ctx.value.n);
+      const n = await ownDraft(ctx.staff, ctx.value.n);
       if (n.state === 'published') throw new UserError('这份通报已经发布，不能放弃。');
       if (n.state === 'draft') await discardNotice(db, n.id, ctx.staff.staffId);
       return { toast: '已放弃这份通报草稿，没有发送给任何人。' };
@@ -458,7 +488,7 @@ export function registerNotice(bot: Bot, quiz: QuizService): void {
   );
 
   scheduling(bot).scheduler.interval('notice.sweep', 5 * 60_000, async ({ now }) => {
-    const done = await runNoticeSweep(bot, now);
+    const done = await runNoticeSweep(now);
     if (done.length) bot.log.info({ steps: done }, 'notice sweep');
   });
 }
