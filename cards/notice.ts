@@ -24,13 +24,15 @@ export interface NoticeView {
   /** The reader's own receipt; absent: not read yet. */
   readAt?: Date | null;
   fileName?: string;
+  /** False: shown to the discipline office outside its audience, with no receipt to give. */
+  recipient?: boolean;
 }
 
 /** The 通报 as each recipient gets it; after 已阅 the same card without the button. */
-export function noticeCard({ notice: n, timeZone, readAt, fileName }: NoticeView): Card {
+export function noticeCard({ notice: n, timeZone, readAt, fileName, recipient = true }: NoticeView): Card {
   const id = n.id;
   const buttons = [
-    ...(readAt ? [] : [button('已阅', NOTICE_READ_ACTION, { n: id }, { style: 'primary' })]),
+    ...(readAt || !recipient ? [] : [button('已阅', NOTICE_READ_ACTION, { n: id }, { style: 'primary' })]),
     ...(n.fileId ? [button('查看附件', NOTICE_FILE_ACTION, { n: id })] : []),
     ...(n.kind === 'warning' ? [button('相关题目与解析', NOTICE_QUESTIONS_ACTION, { n: id })] : []),
   ];
@@ -42,11 +44,11 @@ export function noticeCard({ notice: n, timeZone, readAt, fileName }: NoticeView
         ['发布时间', n.publishedAt ? shortDateTimeLabel(n.publishedAt, timeZone) : '尚未发布'],
         ...(n.kind === 'warning' && n.rule ? [['涉及', ruleLabel(n.rule, '')] as [string, string]] : []),
         ...(fileName ? [['附件', fileName] as [string, string]] : []),
-        ['我的状态', readAt ? `已阅（${shortDateTimeLabel(readAt, timeZone)}）` : '未阅'],
+        ['我的状态', !recipient ? '不在通报范围内' : readAt ? `已阅（${shortDateTimeLabel(readAt, timeZone)}）` : '未阅'],
       ]),
       text(n.body),
       buttons.length ? actions(...buttons) : null,
-      note(readAt ? '感谢您的阅读。' : `阅读后请点击“已阅”，或回复“已阅 ${id}”。发送“通报”可查看全部通报。`),
+      recipient ? note(readAt ? '感谢您的阅读。' : `阅读后请点击“已阅”，或回复“已阅 ${id}”。发送“通报”可查看全部通报。`) : null,
     ],
     readAt ? 'green' : n.kind === 'warning' ? 'red' : 'blue',
   );

@@ -122,16 +122,17 @@ function createNoticeFeature(bot: Bot) {
 
   // ---- pushes -------------------------------------------------------------------------------
 
+  /** `readAt` undefined: not a recipient (the discipline office looking); null: not read yet. */
   async function viewFor(n: Notice, readAt?: Date | null): Promise<Card> {
     const fileName = await noticeFileName(db, n.fileId);
-    return noticeCard({ notice: n, timeZone: bot.timeZone, ...(readAt !== undefined ? { readAt } : {}), ...(fileName ? { fileName } : {}) });
+    return noticeCard({ notice: n, timeZone: bot.timeZone, readAt, recipient: readAt !== undefined, ...(fileName ? { fileName } : {}) });
   }
 
   /** The push to every recipient; idempotent by campaign key, so the sweep may repeat it after a crash. */
   async function pushNotice(id: string): Promise<CampaignResult> {
     const n = await getNotice(db, id);
     if (!n || n.state !== 'published') throw new Error(`notice ${id} is not published`);
-    const body = await viewFor(n);
+    const body = await viewFor(n, null);
     const r = await scheduling(bot).outbound.createCampaign({
       key: noticeKeys.push(id),
       kind: 'notice.push',

@@ -141,6 +141,10 @@ describe('通报 with read receipts', () => {
     const [one] = await ask(t, 'S0006', `通报 ${id}`);
     expect(one.card!.title).toContain('警示教育通报');
     expect((await ask(t, 'S0017', `通报 ${id}`))[0].text).toContain('没有找到');
+    // The discipline office may read any notice, but has no receipt to give for one not sent to it.
+    const [office] = await ask(t, 'S0040', `通报 ${id}`);
+    expect(fieldMap(office.card!)['我的状态']).toBe('不在通报范围内');
+    expect(buttonsOf(office.card!).some((b) => b.actionId === NOTICE_READ_ACTION)).toBe(false);
     expect((await ask(t, 'S0017', '通报'))[0].text).toContain('还没有收到过通报');
   });
 
@@ -241,13 +245,16 @@ describe('通报 with read receipts', () => {
     expect((await ask(t, AUTHOR, '取消'))[0].text).toContain('没有保存');
     await ask(t, AUTHOR, '发布通报');
     await ask(t, AUTHOR, '春节期间廉洁提醒');
-    await ask(t, AUTHOR, '请全院职工严守纪律。');
+    const [masked] = await ask(t, AUTHOR, '请全院职工严守纪律，举报电话 13812345678。');
+    expect(masked.text).toContain('范围');
     await ask(t, AUTHOR, '全院');
     await ask(t, AUTHOR, '普通');
     const [preview] = await ask(t, AUTHOR, '无');
     expect(fieldMap(preview.card!)['将发送给']).toBe('42 人');
     expect(buttonsOf(preview.card!).map((b) => b.label)).toEqual(['确认发布', '放弃']);
     const draft = String(buttonsOf(preview.card!)[0].value!.n);
+    const stored = await t.app.db.query<{ body: string }>('SELECT body FROM notices WHERE id = $1', [draft]);
+    expect(stored.rows[0].body).not.toContain('13812345678');
     expect((await t.click(AUTHOR, preview.id, 'notice.discard', { n: draft })).body.toast).toContain('已放弃');
     expect((await t.click(AUTHOR, preview.id, NOTICE_PUBLISH_ACTION, { n: draft })).body.toast).toContain('已放弃');
     expect(await scheduling(t.app.bot).outbound.status(`notice.${draft}.push`)).toBeUndefined();
