@@ -36,6 +36,7 @@ import {
 import { progressWorkbook } from '../src/domain/progress-export.js';
 import { UserError } from '../src/errors.js';
 import { listDepartments } from '../src/store/staff.js';
+import { noticeExport, noticeOverviewLine, noticeProgress } from './notice.js';
 
 /**
  * `进度` for leadership and department heads, `我的进度` for everyone, `导出` for
@@ -50,6 +51,8 @@ interface Request {
 }
 
 const SELF_HINT = '您可以发送“我的进度”查看自己的学习、考试和申报情况。';
+/** 通报 figures are the notice feature's own (handlers/notice.ts), arguments included. */
+const NOTICE_WORDS = new Set(['通报', 'notice', 'notices']);
 
 async function parseRequest(bot: Bot, ctx: CommandContext): Promise<Request> {
   const tz = bot.timeZone;
@@ -128,20 +131,24 @@ export function registerProgress(bot: Bot): void {
   const deps = (): ProgressDeps => ({ db: bot.db, settings: bot.deps.settings, timeZone: bot.timeZone });
 
   bot.command(
-    { names: ['进度', 'progress'], usage: '进度 [学习|考试|上报|上缴] [月份] [科室]', summary: '查看全院或本科室的学习、考试、上报和上缴进度', roles: ['leader', 'discipline', 'dept_head'], group: '进度与导出',
+    { names: ['进度', 'progress'], usage: '进度 [学习|考试|上报|上缴] [月份] [科室] | 进度 通报 [编号|月份]', summary: '查看全院或本科室的学习、考试、上报、上缴进度和通报阅读率', roles: ['leader', 'discipline', 'dept_head'], group: '进度与导出',
       // A department's detail lists each person (工号, 姓名, 状态), and 上报 names who submitted.
       confidential: true },
     async (ctx) => {
+      if (NOTICE_WORDS.has(ctx.args[0]?.toLowerCase() ?? '')) return noticeProgress(bot, ctx, ctx.args.slice(1));
       const req = await parseRequest(bot, ctx);
       const scope = scopeFor(ctx, req.department);
       if (!req.area) {
         const [o, prev] = await Promise.all([overview(deps(), req.month, scope), overview(deps(), addMonths(req.month, -1), scope)]);
         const where = scope.departmentId !== undefined ? (req.department?.name ?? ctx.staff.department) : '全院';
-        if (scope.departmentId !== undefined) return isEmpty(o) ? emptyOverviewText(where, req.month) : overviewCard(where, req.month, o, prev);
+        const notices = await noticeOverviewLine(bot, req.month, scope.departmentId, ctx.hasRole('discipline'));
+        if (scope.departmentId !== undefined) {
+          return isEmpty(o) && !notices.published ? emptyOverviewText(where, req.month) : overviewCard(where, req.month, o, prev, [notices.line]);
+        }
         // Tip-offs are counted hospital-wide only: a department's own count could point at someone.
         const tipoffs = await monthFigures(bot.db, monthRange(req.month, bot.timeZone), localDate(ctx.now, bot.timeZone));
-        if (isEmpty(o)) return tipoffs.received ? `${emptyOverviewText(where, req.month)}\n${tipoffProgressLine(tipoffs)}` : emptyOverviewText(where, req.month);
-        const card = overviewCard(where, req.month, o, prev);
+        if (isEmpty(o) && !notices.published) return tipoffs.received ? `${emptyOverviewText(where, req.month)}\n${tipoffProgressLine(tipoffs)}` : emptyOverviewText(where, req.month);
+        const card = overviewCard(where, req.month, o, prev, [notices.line]);
         return tipoffs.received ? { ...card, elements: [...card.elements, { type: 'text', text: tipoffProgressLine(tipoffs) }] } : card;
       }
       return detailCard(bot, ctx, deps(), req.area, req.month, scope, req.department);
@@ -160,8 +167,9 @@ export function registerProgress(bot: Bot): void {
   );
 
   bot.command(
-    { names: ['导出', 'export'], usage: '导出 学习|考试|上报|上缴 [月份]', summary: '把某月的进度导出为 Excel 表格', roles: ['leader', 'discipline', 'dept_head'], group: '进度与导出', confidential: true },
+    { names: ['导出', 'export'], usage: '导出 学习|考试|上报|上缴 [月份] | 导出 通报 [编号|月份]', summary: '把某月的进度或通报阅读情况导出为 Excel 表格', roles: ['leader', 'discipline', 'dept_head'], group: '进度与导出', confidential: true },
     async (ctx) => {
+      if (NOTICE_WORDS.has(ctx.args[0]?.toLowerCase() ?? '')) return noticeExport(bot, ctx, ctx.args.slice(1));
       const req = await parseRequest(bot, ctx);
       if (!req.area) throw new UserError('请说明要导出哪一项，例如“导出 学习 2026-11”（可选：学习、考试、上报、上缴）。');
       const scope = scopeFor(ctx, req.department);

@@ -211,6 +211,12 @@ export const fileSchema = z
       })
       .strict()
       .prefault({}),
+    notice: z
+      .object({
+        // Hours after a 通报 is published before those who have not confirmed 已阅 are reminded (once).
+        remindAfterHours: z.number().int().min(1).max(30 * 24).default(24),
+      })
+      .prefault({}),
   })
   .strict();
 

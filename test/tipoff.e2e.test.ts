@@ -138,8 +138,9 @@ describe('线索反映 through the sandbox (real Redis + PostgreSQL)', () => {
       body: JSON.stringify({ userId: 'S0006', text: '', files: [{ name: '聊天截图.png', mime: 'image/png', contentBase64: Buffer.from('png-bytes').toString('base64') }] }),
     });
     expect(r.status).toBe(202);
-    const n = (await t.inbox('S0006')).length;
-    await t.waitForReplies('S0006', n - 1, 1);
+    // The file is taken in asynchronously: wait for its acknowledgement before saying 完成,
+    // or that acknowledgement could be read as the answer to 完成.
+    for (let i = 0; i < 200 && !(await t.inbox('S0006')).some((m) => m.text?.startsWith('已添加 1 个')); i++) await new Promise((res) => setTimeout(res, 50));
     const [again] = await ask(t, 'S0006', '完成');
     expect(again.card!.title).toContain('请核对');
     expect(json(again.card)).toContain('聊天截图.png');

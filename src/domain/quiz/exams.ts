@@ -25,7 +25,8 @@ export function examWindow(e: Exam, now: Date, tz: string): ExamWindow {
   return now < closesAt(e, tz) ? 'open' : 'closed';
 }
 
-export function inAudience(e: Exam, s: Pick<Staff, 'department' | 'roles' | 'active'>): boolean {
+/** Shared with 通报 (src/domain/notice/audience.ts): departments and roles both narrow the audience. */
+export function inAudience(e: Pick<Exam, 'audience'>, s: Pick<Staff, 'department' | 'roles' | 'active'>): boolean {
   if (!s.active) return false;
   const { departments, roles } = e.audience;
   if (departments && departments.length > 0 && !departments.includes(s.department)) return false;

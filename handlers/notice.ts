@@ -1,0 +1,497 @@
+import { z } from 'zod';
+import { renderBarChart } from '../cards/chart-png.js';
+import type { Card } from '../cards/model.js';
+import {
+  NOTICE_DISCARD_ACTION,
+  NOTICE_FILE_ACTION,
+  NOTICE_PUBLISH_ACTION,
+  NOTICE_QUESTIONS_ACTION,
+  NOTICE_READ_ACTION,
+  noticeCard,
+  noticeDepartmentsCard,
+  noticeListCard,
+  noticePreviewCard,
+  noticePublishedCard,
+  noticeRatesCard,
+  noticeReminderText,
+  ruleQuestionsCard,
+} from '../cards/notice.js';
+import { hasScheduling, scheduling } from '../scheduler/index.js';
+import type { CampaignResult } from '../scheduler/outbound.js';
+import type { Bot } from '../src/bot/bot.js';
+import type { CommandContext, HandlerContext } from '../src/bot/context.js';
+import { monthKey, monthLabel, monthOf, monthRange, parseMonth, shortDateTimeLabel, type Month } from '../src/domain/calendar.js';
+import { audienceOf, parseAudience } from '../src/domain/notice/audience.js';
+import { noticeWorkbook } from '../src/domain/notice/export.js';
+import { BODY_MAX, FILE_MAX_BYTES, noticeNumber, parseKind, parseNoticeNumber, rateValue, shownCount, shownRate, TITLE_MAX } from '../src/domain/notice/notice.js';
+import type { QuizService } from '../src/domain/quiz/service.js';
+import { FileTooLargeError, PlatformError, UserError } from '../src/errors.js';
+import {
+  activeStaff,
+  claimReminder,
+  composeDraft,
+  confirmRead,
+  departmentNames,
+  discardNotice,
+  dueReminderIds,
+  getNotice,
+  markPushed,
+  markReminded,
+  noticeFile,
+  noticeFileName,
+  noticeRates,
+  noticesFor,
+  publishNotice,
+  readsByDepartment,
+  receiptOf,
+  receipts,
+  recipientStaff,
+  ruleQuestions,
+  saveNoticeFile,
+  unpushedIds,
+  type Notice,
+  type NoticeAudience,
+} from '../src/store/notices.js';
+import type { Staff } from '../src/store/staff.js';
+import { previewFields } from './push.js';
+
+/**
+ * 通报 with read receipts. The discipline office composes one (`发布通报`, a dialogue), checks
+ * the preview with its audience size and confirms; the bot pushes it once per person through
+ * the outbound queue; each recipient confirms 已阅 on the card or by message; whoever has not
+ * read it after `notice.remindAfterHours` is reminded once. `通报` lists one's own notices.
+ * Per-person receipts are shown to the discipline office only; others see counts.
+ */
+
+// ---- arguments: each command's parsing in one small function, nothing parsed elsewhere ----
+
+const NOTICE_USAGE = '用法：“通报”查看收到的通报，“通报 编号”查看某一份，例如“通报 12”。';
+const READ_USAGE = '用法：“已阅 编号”，例如“已阅 12”；只有一份未阅通报时可只回复“已阅”。';
+
+/** `通报 [编号]`. */
+export function parseListArgs(args: string[]): { id?: string } {
+  if (args.length === 0) return {};
+  const id = parseNoticeNumber(args[0]);
+  if (!id || args.length > 1) throw new UserError(`没有看懂“${args.join(' ')}”。${NOTICE_USAGE}`);
+  return { id };
+}
+
+/** `已阅 [编号]`. */
+export function parseReadArgs(args: string[]): { id?: string } {
+  if (args.length === 0) return {};
+  const id = parseNoticeNumber(args[0]);
+  if (!id || args.length > 1) throw new UserError(`没有看懂“${args.join(' ')}”。${READ_USAGE}`);
+  return { id };
+}
+
+/** `发布通报` takes nothing: the dialogue asks. */
+export function parseComposeArgs(args: string[]): Record<string, never> {
+  if (args.length > 0) throw new UserError('“发布通报”不需要参数，发送后按提示逐项填写即可。');
+  return {};
+}
+
+/** `进度 通报 [编号 | 月份]` and `导出 通报 [编号 | 月份]` (the words after 通报). */
+export function parseFiguresArgs(word: '进度' | '导出', args: string[], now: Date, timeZone: string): { id?: string; month?: Month } {
+  if (args.length === 0) return {};
+  const [first] = args;
+  if (args.length > 1) throw new UserError(`没有看懂“${args.join(' ')}”。用法：${word} 通报 [编号 | 月份]，例如“${word} 通报 12”或“${word} 通报 2026-11”。`);
+  const id = parseNoticeNumber(first);
+  // A month is written with 年/月 or as YYYY-MM / YYYYMM; any other number is a notice's.
+  if (id && !/^20\d{2}-?\d{1,2}$/.test(first)) return { id };
+  const m = parseMonth(first, now, timeZone);
+  if (!m.ok) throw new UserError(`没有看懂“${first}”：请写通报编号或月份（例如 2026-11）。${m.message}`);
+  return { month: m.month };
+}
+
+const COMPOSE_DIALOGUE = 'notice.compose';
+
+export const noticeKeys = {
+  push: (id: string) => `notice.${id}.push`,
+  remind: (id: string) => `notice.${id}.remind`,
+};
+
+/** A sweep's claim on a reminder lasts this long; a crashed sweep's claim is taken over after it. */
+const REMIND_LEASE_MS = 10 * 60_000;
+
+/**
+ * The feature's behaviour, built once per bot at registration: the Db is taken from the bot
+ * here and reaches the database only through src/store/notices.ts.
+ */
+function createNoticeFeature(bot: Bot) {
+  const db = bot.db;
+
+  // ---- pushes -------------------------------------------------------------------------------
+
+  /** `readAt` undefined: not a recipient (the discipline office looking); null: not read yet. */
+  async function viewFor(n: Notice, readAt?: Date | null): Promise<Card> {
+    const fileName = await noticeFileName(db, n.fileId);
+    return noticeCard({ notice: n, timeZone: bot.timeZone, readAt, recipient: readAt !== undefined, ...(fileName ? { fileName } : {}) });
+  }
+
+  /** The push to every recipient; idempotent by campaign key, so the sweep may repeat it after a crash. */
+  async function pushNotice(id: string): Promise<CampaignResult> {
+    const n = await getNotice(db, id);
+    if (!n || n.state !== 'published') throw new Error(`notice ${id} is not published`);
+    const body = await viewFor(n, null);
+    const r = await scheduling(bot).outbound.createCampaign({
+      key: noticeKeys.push(id),
+      kind: 'notice.push',
+      title: `通报：${n.title}`,
+      recipients: await recipientStaff(db, id),
+      createdBy: n.createdBy,
+      render: () => body,
+    });
+    await markPushed(db, id, bot.now());
+    return r;
+  }
+
+  /**
+   * Pushes a crash left unqueued, and the reminders that are due: each claimed by one sweep
+   * (replicas run it too), sent under one campaign key, then marked done.
+   */
+  async function runNoticeSweep(now: Date): Promise<string[]> {
+    const done: string[] = [];
+    for (const id of await unpushedIds(db)) {
+      const r = await pushNotice(id);
+      done.push(`push ${id} +${r.added}`);
+    }
+    for (const id of await dueReminderIds(db, now, REMIND_LEASE_MS)) {
+      if (!(await claimReminder(db, id, now, REMIND_LEASE_MS))) continue;
+      const n = await getNotice(db, id);
+      if (!n) continue;
+      const unread = await recipientStaff(db, id, { unreadOnly: true });
+      const r = await scheduling(bot).outbound.createCampaign({
+        key: noticeKeys.remind(id),
+        kind: 'notice.remind',
+        title: `通报提醒：${n.title}`,
+        recipients: unread,
+        render: () => noticeReminderText(n),
+      });
+      await markReminded(db, id, now);
+      done.push(`remind ${id} +${r.added}`);
+    }
+    return done;
+  }
+
+  // ---- compose ------------------------------------------------------------------------------
+
+  const NO_FILE_WORDS = new Set(['无', '没有', '不需要', '不用', '否', 'no', 'none']);
+
+  function registerCompose(): void {
+    bot.dialogue({
+      name: COMPOSE_DIALOGUE,
+      cancelMessage: '已取消，通报没有保存，也没有发送给任何人。',
+      steps: () => [
+        {
+          key: 'title',
+          prompt: () => `请回复通报标题（不超过 ${TITLE_MAX} 字）。`,
+          parse: (t) => (!t ? { ok: false, message: '标题不能为空，请回复通报标题。' } : t.length > TITLE_MAX ? { ok: false, message: `标题有 ${t.length} 字，请缩短到 ${TITLE_MAX} 字以内。` } : { ok: true, value: t }),
+        },
+        {
+          key: 'body',
+          prompt: () => `请回复通报正文（不超过 ${BODY_MAX} 字）。`,
+          parse: (t) => (!t ? { ok: false, message: '正文不能为空，请回复通报正文。' } : t.length > BODY_MAX ? { ok: false, message: `正文有 ${t.length} 字，请缩短到 ${BODY_MAX} 字以内，或把全文作为附件发送。` } : { ok: true, value: t }),
+        },
+        {
+          key: 'audience',
+          prompt: () => '请回复通报范围：“全院”，或科室名称、角色名称（可多个，用空格或顿号隔开，例如“心血管内科 普外科”或“科室负责人”）。',
+          parse: async (t) => {
+            const a = parseAudience(t, await departmentNames(db));
+            return a.ok ? { ok: true, value: a.audience } : a;
+          },
+        },
+        {
+          key: 'kind',
+          prompt: () => '这是普通通报，还是典型案例警示教育通报？回复“普通”，或“警示”加九项准则的条目序号（例如“警示 3”），警示通报会附上该条的题目与解析。',
+          parse: (t) => {
+            const k = parseKind(t);
+            return k.ok ? { ok: true, value: { kind: k.kind, rule: k.rule } } : k;
+          },
+        },
+        {
+          key: 'file',
+          prompt: () => '如需附上文件（不超过 20 MB），请直接发送文件；不需要请回复“无”。',
+          parse: async (t, data, files) => {
+            if (!files?.length) return NO_FILE_WORDS.has(t.toLowerCase()) ? { ok: true, value: null } : { ok: false, message: '请直接发送一个文件，或回复“无”。' };
+            if (files.length > 1) return { ok: false, message: '每份通报只能附一个文件，请只发送一个（可先打包成一个压缩文件）。' };
+            const f = files[0];
+            try {
+              const got = await bot.fetchFile(f.ref, FILE_MAX_BYTES);
+              const id = await saveNoticeFile(db, { name: f.name, mime: got.mime, data: got.data, uploadedBy: String(data.__author) });
+              return { ok: true, value: { id, name: f.name } };
+            } catch (e) {
+              if (e instanceof FileTooLargeError) return { ok: false, message: `“${f.name}”超过 20 MB，没有附上。请压缩后重新发送，或回复“无”。` };
+              if (!(e instanceof PlatformError)) throw e;
+              bot.log.warn({ platform: e.platform, code: e.code }, 'notice file download failed');
+              return { ok: false, message: `暂时无法取回“${f.name}”，请稍后重新发送，或回复“无”。` };
+            }
+          },
+        },
+      ],
+      complete: async (ctx, data) => {
+        const kind = data.kind as { kind: 'general' | 'warning'; rule: number | null };
+        const file = data.file as { id: string; name: string } | null;
+        const id = await composeDraft(db, {
+          kind: kind.kind,
+          rule: kind.rule,
+          title: String(data.title),
+          body: String(data.body),
+          fileId: file?.id ?? null,
+          audience: data.audience as NoticeAudience,
+          createdBy: ctx.staff.staffId,
+          at: ctx.now,
+        });
+        return previewCard((await getNotice(db, id))!);
+      },
+    });
+  }
+
+  async function previewCard(n: Notice): Promise<Card> {
+    const people = audienceOf(n.audience, await activeStaff(db));
+    const p = scheduling(bot).outbound.preview(people);
+    const fileName = await noticeFileName(db, n.fileId);
+    return noticePreviewCard(n, { total: p.total, reach: previewFields(p).slice(1) }, fileName);
+  }
+
+  async function ownDraft(staff: Staff, id: string): Promise<Notice> {
+    const n = await getNotice(db, id);
+    if (!n || n.createdBy !== staff.staffId) throw new UserError('找不到这份通报草稿（只有起草人可以发布或放弃）。请发送“发布通报”重新起草。');
+    return n;
+  }
+
+  // ---- reading -------------------------------------------------------------------------------
+
+  /** The notice as this person may see it: a recipient, or the discipline office; else not found. */
+  async function visibleNotice(ctx: HandlerContext, id: string): Promise<{ notice: Notice; readAt: Date | null | undefined }> {
+    const n = await getNotice(db, id);
+    const receipt = n?.state === 'published' ? await receiptOf(db, id, ctx.staff.staffId) : undefined;
+    if (!n || n.state !== 'published' || (!receipt && !ctx.hasRole('discipline'))) throw new UserError(`没有找到发给您的编号为 ${id} 的通报。发送“通报”查看您收到的全部通报。`);
+    return { notice: n, readAt: receipt ? receipt.readAt : undefined };
+  }
+
+  async function read(ctx: HandlerContext, id: string, via: 'card' | 'message'): Promise<{ text: string; card: Card }> {
+    const n = await getNotice(db, id);
+    if (!n || n.state !== 'published') throw new UserError(`没有找到编号为 ${id} 的通报。发送“通报”查看您收到的全部通报。`);
+    const out = await confirmRead(db, id, ctx.staff.staffId, via, ctx.now);
+    // Only the actor's own row is ever touched: whoever clicks or types is the one who read.
+    if (out.kind === 'not_recipient') throw new UserError('这份通报不是发给您的，无法确认已阅；每人只能为自己确认。');
+    const text = out.kind === 'read' ? `已确认阅读《${n.title}》，谢谢！` : `您已于${shortDateTimeLabel(out.at, bot.timeZone)}确认阅读《${n.title}》，无需重复确认。`;
+    return { text, card: await viewFor(n, out.at) };
+  }
+
+  // ---- progress and export (called from handlers/progress.ts) ------------------------------
+
+  function scopeOf(ctx: CommandContext): { departmentId?: number; full: boolean } {
+    const full = ctx.hasRole('discipline');
+    if (ctx.hasRole('leader', 'discipline')) return { full };
+    if (ctx.hasRole('dept_head')) return { departmentId: ctx.staff.departmentId, full };
+    throw new UserError('抱歉，通报阅读情况仅限院领导、纪检监察室和科室负责人查看。');
+  }
+
+  async function chartUrl(ctx: CommandContext, values: (number | null)[]): Promise<string | undefined> {
+    const platform = bot.platform(ctx.platform);
+    // A hidden rate has no honest bar: no chart rather than a misleading one.
+    if (!platform || values.length === 0 || values.some((v) => v === null)) return undefined;
+    try {
+      return await platform.uploadImage(renderBarChart({ values: values as number[], target: 100 }), 'notices.png');
+    } catch (e) {
+      bot.log.warn({ err: (e as Error).message }, 'notice chart upload failed');
+      return undefined;
+    }
+  }
+
+  async function publishedNotice(id: string): Promise<Notice> {
+    const n = await getNotice(db, id);
+    if (!n || n.state !== 'published') throw new UserError(`没有编号为 ${id} 的已发布通报。发送“进度 通报”查看本月的通报。`);
+    return n;
+  }
+
+  /** `进度 通报 [编号 | 月份]`. */
+  async function noticeProgress(ctx: CommandContext, args: string[]): Promise<Card | string> {
+    const a = parseFiguresArgs('进度', args, ctx.now, bot.timeZone);
+    const scope = scopeOf(ctx);
+    if (a.id) {
+      const n = await publishedNotice(a.id);
+      const rows = await readsByDepartment(db, n.id, scope.departmentId);
+      const unread = scope.full ? (await receipts(db, n.id)).filter((r) => !r.readAt) : undefined;
+      return noticeDepartmentsCard(n, rows, scope.full, unread);
+    }
+    const month = a.month ?? monthOf(ctx.now, bot.timeZone);
+    const rows = await noticeRates(db, monthRange(month, bot.timeZone), scope.departmentId);
+    const title = `通报阅读情况 · ${monthLabel(month)}${scope.departmentId !== undefined ? ` · ${ctx.staff.department}` : ''}`;
+    if (rows.length === 0) return `${monthLabel(month)}没有发布通报。`;
+    return noticeRatesCard(title, rows, scope.full, await chartUrl(ctx, rows.map((r) => rateValue(r.read, r.total, scope.full))));
+  }
+
+  /** `导出 通报 [编号 | 月份]`: the workbook; per-person receipts only for the discipline office. */
+  async function noticeExport(ctx: CommandContext, args: string[]): Promise<string> {
+    const a = parseFiguresArgs('导出', args, ctx.now, bot.timeZone);
+    const scope = scopeOf(ctx);
+    const base = { generatedAt: ctx.now, timeZone: bot.timeZone, full: scope.full };
+    let file: { name: string; data: Buffer };
+    if (a.id) {
+      const n = await publishedNotice(a.id);
+      file = await noticeWorkbook({ ...base, notice: n, departments: await readsByDepartment(db, n.id, scope.departmentId), ...(scope.full ? { receipts: await receipts(db, n.id) } : {}) });
+    } else {
+      const month = a.month ?? monthOf(ctx.now, bot.timeZone);
+      file = await noticeWorkbook({ ...base, month, rates: await noticeRates(db, monthRange(month, bot.timeZone), scope.departmentId) });
+    }
+    await ctx.replyFile({ name: file.name, data: file.data, mime: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' });
+    bot.log.info({ area: 'notice', notice: a.id ?? null, month: a.month ? monthKey(a.month) : null }, 'notice progress exported');
+    return `已生成 ${file.name}，请查收。`;
+  }
+
+  /** The leadership overview's line: the month's notices read rate in the viewer's scope. */
+  async function noticeOverviewLine(month: Month, departmentId: number | undefined, full: boolean): Promise<{ published: number; line: [string, string] }> {
+    const rows = await noticeRates(db, monthRange(month, bot.timeZone), departmentId);
+    if (rows.length === 0) return { published: 0, line: ['通报阅读', '本月未发布通报'] };
+    const total = rows.reduce((s, r) => s + r.total, 0);
+    const readN = rows.reduce((s, r) => s + r.read, 0);
+    return { published: rows.length, line: ['通报阅读', `${rows.length} 份，阅读率 ${shownRate(readN, total, full)}（${shownCount(readN, full)}/${shownCount(total, full)}）`] };
+  }
+
+  return { viewFor, pushNotice, runNoticeSweep, registerCompose, previewCard, ownDraft, visibleNotice, read, noticeProgress, noticeExport, noticeOverviewLine };
+}
+
+type NoticeFeature = ReturnType<typeof createNoticeFeature>;
+const features = new WeakMap<Bot, NoticeFeature>();
+
+function featureOf(bot: Bot): NoticeFeature {
+  const f = features.get(bot);
+  if (!f) throw new UserError('通报功能尚未启用。');
+  return f;
+}
+
+/** `进度 通报 [编号 | 月份]` (from handlers/progress.ts). */
+export const noticeProgress = (bot: Bot, ctx: CommandContext, args: string[]): Promise<Card | string> => featureOf(bot).noticeProgress(ctx, args);
+/** `导出 通报 [编号 | 月份]`: the workbook; per-person receipts only for the discipline office. */
+export const noticeExport = (bot: Bot, ctx: CommandContext, args: string[]): Promise<string> => featureOf(bot).noticeExport(ctx, args);
+/** The leadership overview's 通报 line; "none published" where the feature does not run. */
+export async function noticeOverviewLine(bot: Bot, month: Month, departmentId: number | undefined, full: boolean): Promise<{ published: number; line: [string, string] }> {
+  const f = features.get(bot);
+  return f ? f.noticeOverviewLine(month, departmentId, full) : { published: 0, line: ['通报阅读', '本月未发布通报'] };
+}
+
+// ---- registration --------------------------------------------------------------------------
+
+const ref = z.object({ n: z.coerce.string().regex(/^\d{1,18}$/) }).strict();
+
+export function registerNotice(bot: Bot, quiz: QuizService): void {
+  if (!hasScheduling(bot)) return;
+  const db = bot.db;
+  const feature = createNoticeFeature(bot);
+  features.set(bot, feature);
+  const { viewFor, visibleNotice, read, ownDraft, pushNotice, runNoticeSweep, registerCompose } = feature;
+  registerCompose();
+
+  bot.command(
+    { names: ['通报', 'notices'], usage: '通报 [编号]', summary: '查看收到的通报（最近的在前）和自己的阅读状态；带编号查看全文', group: '通报',
+      // The list carries the asker's own read state, which is theirs and the discipline office's only.
+      confidential: true },
+    async (ctx) => {
+      const a = parseListArgs(ctx.args);
+      if (a.id) {
+        const { notice, readAt } = await visibleNotice(ctx, a.id);
+        return viewFor(notice, readAt);
+      }
+      const items = await noticesFor(db, ctx.staff.staffId, { limit: 20 });
+      if (items.length === 0) return '您还没有收到过通报。';
+      return noticeListCard(items, bot.timeZone);
+    },
+  );
+
+  bot.command(
+    { names: ['已阅', 'read'], usage: '已阅 [编号]', summary: '确认已阅读某份通报（与通报卡片上的“已阅”按钮相同）', group: '通报', confidential: true },
+    async (ctx) => {
+      let id = parseReadArgs(ctx.args).id;
+      if (!id) {
+        const unread = await noticesFor(db, ctx.staff.staffId, { unreadOnly: true, limit: 10 });
+        if (unread.length === 0) return '您没有未阅的通报。发送“通报”查看收到的全部通报。';
+        if (unread.length > 1) return `您有 ${unread.length} 份未阅通报，请写明编号，例如“已阅 ${unread[0].notice.id}”：\n${unread.map((x) => `${x.notice.id}：${x.notice.title}`).join('\n')}`;
+        id = unread[0].notice.id;
+      }
+      return (await read(ctx, id, 'message')).text;
+    },
+  );
+
+  bot.command(
+    { names: ['发布通报', 'newnotice'], usage: '发布通报', summary: '起草并发布一份通报（可附文件、按科室或角色选择范围），发布前可预览人数', roles: ['discipline'], group: '通报' },
+    async (ctx) => {
+      parseComposeArgs(ctx.args);
+      // A draft is not for a group's eyes, and a dialogue there would take the group's next messages.
+      if (ctx.conversation.type === 'group') return '起草通报请在与清廉助手的单聊中进行：请私聊发送“发布通报”。';
+      await ctx.startDialogue(COMPOSE_DIALOGUE, { data: { __author: ctx.staff.staffId } });
+    },
+  );
+
+  bot.action(
+    NOTICE_READ_ACTION,
+    async (ctx) => {
+      const r = await read(ctx, ctx.value.n, 'card');
+      return { toast: r.text, card: r.card };
+    },
+    { schema: ref, confidential: true },
+  );
+
+  bot.action(
+    NOTICE_FILE_ACTION,
+    async (ctx) => {
+      const { notice } = await visibleNotice(ctx, ctx.value.n);
+      const f = notice.fileId ? await noticeFile(db, notice.fileId) : undefined;
+      if (!f) throw new UserError('这份通报没有附件。');
+      await ctx.replyFile({ name: f.name, data: f.data, mime: f.mime });
+      return { toast: `已发送附件“${f.name}”。` };
+    },
+    { schema: ref, confidential: true },
+  );
+
+  bot.action(
+    NOTICE_QUESTIONS_ACTION,
+    async (ctx) => {
+      const { notice } = await visibleNotice(ctx, ctx.value.n);
+      if (notice.kind !== 'warning' || !notice.rule) throw new UserError('这份通报没有关联九项准则的题目。');
+      await quiz.ensureBank();
+      await ctx.reply(ruleQuestionsCard(notice.rule, await ruleQuestions(db, notice.rule)));
+      return { toast: '已发送相关题目与解析。' };
+    },
+    { schema: ref, confidential: true },
+  );
+
+  bot.action(
+    NOTICE_PUBLISH_ACTION,
+    async (ctx) => {
+      const n = await ownDraft(ctx.staff, ctx.value.n);
+      if (n.state === 'published') return { toast: `这份通报已于此前发布（编号 ${noticeNumber(n.id)}），不会重复发送。` };
+      if (n.state === 'discarded') throw new UserError('这份通报草稿已放弃，不能发布。请发送“发布通报”重新起草。');
+      const people = audienceOf(n.audience, await activeStaff(db));
+      if (people.length === 0) throw new UserError('这个范围内目前没有在册人员，不能发布。请放弃后重新起草。');
+      const remindAfterHours = bot.deps.settings.notice.remindAfterHours;
+      const published = await publishNotice(db, { id: n.id, authorId: ctx.staff.staffId, at: ctx.now, remindAfterHours, recipients: people.map((s) => ({ staffId: s.staffId, departmentId: s.departmentId })) });
+      // A second click (or a replica's) lost the guarded update: the first one pushes.
+      if (!published) return { toast: '这份通报已经发布，不会重复发送。' };
+      bot.log.info({ notice: n.id, recipients: people.length }, 'notice published');
+      const r = await pushNotice(n.id);
+      const after = (await getNotice(db, n.id))!;
+      return { toast: `已发布，正在发送给 ${people.length} 人。`, card: noticePublishedCard(after, { recipients: people.length, unreachable: r.unreachable }, remindAfterHours) };
+    },
+    { schema: ref, roles: ['discipline'] },
+  );
+
+  bot.action(
+    NOTICE_DISCARD_ACTION,
+    async (ctx) => {
+      const n = await ownDraft(ctx.staff, ctx.value.n);
+      if (n.state === 'published') throw new UserError('这份通报已经发布，不能放弃。');
+      if (n.state === 'draft') await discardNotice(db, n.id, ctx.staff.staffId);
+      return { toast: '已放弃这份通报草稿，没有发送给任何人。' };
+    },
+    { schema: ref, roles: ['discipline'] },
+  );
+
+  // A calendar job (off with SCHEDULED_JOBS=off, like the other reminders): every five minutes,
+  // off the full and half hours when the platforms are busiest.
+  scheduling(bot).scheduler.every('notice.sweep', '2-59/5 * * * *', async ({ now }) => {
+    const done = await runNoticeSweep(now);
+    if (done.length) bot.log.info({ steps: done }, 'notice sweep');
+  });
+}
