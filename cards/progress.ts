@@ -25,7 +25,7 @@ const change = (now: number | null, before: number | null, unit = '个百分点'
 };
 
 /** `where`: the department's name, or 全院. */
-export function overviewCard(where: string, month: Month, o: Overview, prev: Overview): Card {
+export function overviewCard(where: string, month: Month, o: Overview, prev: Overview, extra: [string, string][] = []): Card {
   const amount = (n: number) => `${n.toLocaleString('zh-CN', { minimumFractionDigits: 2, maximumFractionDigits: 2 })} 元`;
   return card(`${where}清廉建设进度 · ${monthLabel(month)}`, [
     fields([
@@ -34,8 +34,9 @@ export function overviewCard(where: string, month: Month, o: Overview, prev: Ove
       ['考试通过率', `${formatPercent(o.examPassed)}（参加者中 ${o.examPassed.done} 人通过）${change(percent(o.examPassed), percent(prev.examPassed))}`],
       ['月度上报', `已交 ${o.reports.submitted}/${o.reports.required}，逾期 ${o.reports.late}，未交 ${o.reports.required - o.reports.submitted}（上月已交 ${prev.reports.submitted}/${prev.reports.required}）`],
       ['上缴登记', `${o.declarations.registered} 件，${amount(o.declarations.amount)}（上月 ${prev.declarations.registered} 件，${amount(prev.declarations.amount)}）`],
+      ...extra,
     ]),
-    note(`${monthLabel(month)}。查看明细：进度 学习|考试|上报|上缴 [月份] [科室]；导出表格：导出 学习|考试|上报|上缴 [月份]。`),
+    note(`${monthLabel(month)}。查看明细：进度 学习|考试|上报|上缴|问题清单 [月份] [科室]；导出表格：导出 学习|考试|上报|上缴|问题清单 [月份]。`),
   ], 'blue');
 }
 

@@ -6,6 +6,7 @@ import { registerHelp } from './help.js';
 import { registerProgress } from './progress.js';
 import { registerPush } from './push.js';
 import { registerQuiz } from './quiz.js';
+import { registerRectification } from './rectification.js';
 import { registerReport } from './report.js';
 import { registerStudy } from './study.js';
 
@@ -17,6 +18,7 @@ export function registerHandlers(bot: Bot): void {
   registerQuiz(bot);
   registerDeclare(bot);
   registerApprove(bot);
+  registerRectification(bot);
   registerProgress(bot);
   registerAdmin(bot);
   registerPush(bot);

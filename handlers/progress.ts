@@ -33,6 +33,10 @@ import {
 } from '../src/domain/progress.js';
 import { progressWorkbook } from '../src/domain/progress-export.js';
 import { UserError } from '../src/errors.js';
+import { ledgerOverviewLine } from '../cards/rectification.js';
+import { ledgerScopeFor, ledgerTotals } from '../src/domain/rectification/progress.js';
+import { localDate } from '../src/domain/calendar.js';
+import { ledgerProgress } from './rectification.js';
 import { listDepartments } from '../src/store/staff.js';
 
 /**
@@ -72,7 +76,7 @@ async function parseRequest(bot: Bot, ctx: CommandContext): Promise<Request> {
       continue;
     }
     throw new UserError(
-      `没有看懂“${arg}”。用法：进度 [学习|考试|上报|上缴] [月份] [科室]，例如“进度 学习 2026-11 心血管内科”。${m.ok ? '' : m.message}`,
+      `没有看懂“${arg}”。用法：进度 [学习|考试|上报|上缴|问题清单] [月份] [科室]，例如“进度 学习 2026-11 心血管内科”。${m.ok ? '' : m.message}`,
     );
   }
   return { area, month: month ?? monthOf(ctx.now, tz), department };
@@ -119,6 +123,8 @@ async function detailCard(bot: Bot, ctx: CommandContext, deps: ProgressDeps, are
       return reportProgressCard(title, await reportsByDepartment(deps, month, scope), deps.timeZone);
     case 'declaration':
       return declarationProgressCard(title, await declarationsByDepartment(deps, month, scope));
+    case 'ledger':
+      return ledgerProgress(bot, ctx, { ...(one ? { departmentId: one.id, departmentName: one.name } : {}) });
   }
 }
 
@@ -126,7 +132,7 @@ export function registerProgress(bot: Bot): void {
   const deps = (): ProgressDeps => ({ db: bot.db, settings: bot.deps.settings, timeZone: bot.timeZone });
 
   bot.command(
-    { names: ['进度', 'progress'], usage: '进度 [学习|考试|上报|上缴] [月份] [科室]', summary: '查看全院或本科室的学习、考试、上报和上缴进度', roles: ['leader', 'discipline', 'dept_head'], group: '进度与导出',
+    { names: ['进度', 'progress'], usage: '进度 [学习|考试|上报|上缴|问题清单] [月份] [科室]', summary: '查看全院或本科室的学习、考试、上报、上缴和问题清单进度', roles: ['leader', 'discipline', 'dept_head'], group: '进度与导出',
       // A department's detail lists each person (工号, 姓名, 状态), and 上报 names who submitted.
       confidential: true },
     async (ctx) => {
@@ -135,8 +141,9 @@ export function registerProgress(bot: Bot): void {
       if (!req.area) {
         const [o, prev] = await Promise.all([overview(deps(), req.month, scope), overview(deps(), addMonths(req.month, -1), scope)]);
         const where = scope.departmentId !== undefined ? (req.department?.name ?? ctx.staff.department) : '全院';
-        if (isEmpty(o)) return emptyOverviewText(where, req.month);
-        return overviewCard(where, req.month, o, prev);
+        const ledger = await ledgerTotals(bot.db, localDate(ctx.now, bot.timeZone), scope);
+        if (isEmpty(o) && ledger.length === 0) return emptyOverviewText(where, req.month);
+        return overviewCard(where, req.month, o, prev, ledger.length ? [ledgerOverviewLine(ledger, ledgerScopeFor(ctx.staff).leaderView)] : []);
       }
       return detailCard(bot, ctx, deps(), req.area, req.month, scope, req.department);
     },
@@ -154,12 +161,12 @@ export function registerProgress(bot: Bot): void {
   );
 
   bot.command(
-    { names: ['导出', 'export'], usage: '导出 学习|考试|上报|上缴 [月份]', summary: '把某月的进度导出为 Excel 表格', roles: ['leader', 'discipline', 'dept_head'], group: '进度与导出', confidential: true },
+    { names: ['导出', 'export'], usage: '导出 学习|考试|上报|上缴|问题清单 [月份]', summary: '把某月的进度导出为 Excel 表格', roles: ['leader', 'discipline', 'dept_head'], group: '进度与导出', confidential: true },
     async (ctx) => {
       const req = await parseRequest(bot, ctx);
-      if (!req.area) throw new UserError('请说明要导出哪一项，例如“导出 学习 2026-11”（可选：学习、考试、上报、上缴）。');
+      if (!req.area) throw new UserError('请说明要导出哪一项，例如“导出 学习 2026-11”（可选：学习、考试、上报、上缴、问题清单）。');
       const scope = scopeFor(ctx, req.department);
-      const file = await progressWorkbook(deps(), req.area, req.month, scope, ctx.now);
+      const file = await progressWorkbook(deps(), req.area, req.month, scope, ctx.now, ledgerScopeFor(ctx.staff));
       await ctx.replyFile({ name: file.name, data: file.data, mime: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' });
       bot.log.info({ area: req.area, month: monthKey(req.month), staffId: ctx.staff.staffId }, 'progress exported');
       return `已生成 ${file.name}，请查收。`;
