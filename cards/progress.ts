@@ -36,7 +36,7 @@ export function overviewCard(where: string, month: Month, o: Overview, prev: Ove
       ['上缴登记', `${o.declarations.registered} 件，${amount(o.declarations.amount)}（上月 ${prev.declarations.registered} 件，${amount(prev.declarations.amount)}）`],
       ...extra,
     ]),
-    note(`${monthLabel(month)}。查看明细：进度 学习|考试|上报|上缴|问题清单 [月份] [科室]；导出表格：导出 学习|考试|上报|上缴|问题清单 [月份]。`),
+    note(`${monthLabel(month)}。查看明细：进度 学习|考试|上报|上缴${extra.length ? '|问题清单' : ''} [月份] [科室]；导出表格：导出 学习|考试|上报|上缴${extra.length ? '|问题清单' : ''} [月份]。`),
   ], 'blue');
 }
 

@@ -48,6 +48,7 @@ import {
   type OverdueClaim,
 } from '../src/domain/rectification/workflow.js';
 import { ledgerScopeFor, type LedgerScope } from '../src/domain/rectification/progress.js';
+import type { Role } from '../src/domain/roles.js';
 import { UserError } from '../src/errors.js';
 import type { Db, Queryable } from '../src/store/db.js';
 import { dueRounds, getCampaign, getProblem, listCampaigns, listProblems, listRounds, ledgerByDepartment, reportedDepartments, type ReportAnswer } from '../src/store/rectification.js';
@@ -60,6 +61,9 @@ import { listActiveStaff, listDepartments, type Staff } from '../src/store/staff
  */
 
 const FOLLOW_UP_WAIT_MS = 1000;
+/** Everyone who can own, confirm or oversee a row: a row's owner is always a department's head or report owner, or the discipline office. */
+/** The ledger's rows are internal to the hospital's supervision: its commands answer privately (CommandSpec.confidential). */
+const LEDGER_ROLES: Role[] = ['dept_head', 'report_owner', 'discipline', 'admin', 'leader'];
 const DEFAULT_INSPECTION_DAYS = 30;
 
 // ---- argument parsing: every command's arguments, read in one place ------------------------
@@ -324,7 +328,7 @@ export function registerRectification(bot: Bot): void {
   );
 
   bot.command(
-    { names: ['问题清单', 'problems'], usage: '问题清单 [我的|科室]', summary: '查看问题清单：纪检监察室看全院，科室负责人和联络员看本科室，“我的”看自己负责的', group: '自查自纠与问题清单' },
+    { names: ['问题清单', 'problems'], usage: '问题清单 [我的|科室]', summary: '查看问题清单：纪检监察室看全院，科室负责人和联络员看本科室，“我的”看自己负责的', roles: LEDGER_ROLES, group: '自查自纠与问题清单', confidential: true },
     async (ctx) => {
       const req = parseListArgs(ctx.args, await listDepartments(db));
       const s = ctx.staff;
@@ -340,12 +344,12 @@ export function registerRectification(bot: Bot): void {
   );
 
   bot.command(
-    { names: ['问题', 'problem'], usage: '问题 WT-编号', summary: '查看一条问题，填写整改措施、申请销号或确认销号', group: '自查自纠与问题清单' },
+    { names: ['问题', 'problem'], usage: '问题 WT-编号', summary: '查看一条问题，填写整改措施、申请销号或确认销号', roles: LEDGER_ROLES, group: '自查自纠与问题清单', confidential: true },
     async (ctx) => showProblem(bot, db, ctx.staff, parseRefArg(ctx.args, '问题 WT-12')),
   );
 
   bot.command(
-    { names: ['新增问题', 'addproblem'], usage: '新增问题 科室 [整改期限] 问题描述', summary: '把监督检查发现的问题列入问题清单（被查从严）', roles: ['discipline'], group: '自查自纠与问题清单' },
+    { names: ['新增问题', 'addproblem'], usage: '新增问题 科室 [整改期限] 问题描述', summary: '把监督检查发现的问题列入问题清单（被查从严）', roles: ['discipline'], group: '自查自纠与问题清单', confidential: true },
     async (ctx) => {
       const input = parseAddArgs(ctx.args, ctx.rest, await listDepartments(db), today(ctx.now));
       let staged: Staged = [];
@@ -361,7 +365,7 @@ export function registerRectification(bot: Bot): void {
   );
 
   bot.command(
-    { names: ['合并问题', 'mergeproblems'], usage: '合并问题 WT-编号 WT-编号 [负责科室] 描述', summary: '把多个科室的同类问题合并为一个院级问题统一整改', roles: ['discipline'], group: '自查自纠与问题清单' },
+    { names: ['合并问题', 'mergeproblems'], usage: '合并问题 WT-编号 WT-编号 [负责科室] 描述', summary: '把多个科室的同类问题合并为一个院级问题统一整改', roles: ['discipline'], group: '自查自纠与问题清单', confidential: true },
     async (ctx) => {
       const input = parseMergeArgs(ctx.args, await listDepartments(db));
       const owner = input.department ? await departmentOwner(db, input.department.id) : ctx.staff;
@@ -383,7 +387,7 @@ export function registerRectification(bot: Bot): void {
   );
 
   bot.command(
-    { names: ['确认销号', 'closeproblem'], usage: '确认销号 WT-编号', summary: '确认一条已申请销号的问题整改到位（纪检监察室或指定的职能科室）', roles: ['discipline', 'dept_head'], group: '自查自纠与问题清单' },
+    { names: ['确认销号', 'closeproblem'], usage: '确认销号 WT-编号', summary: '确认一条已申请销号的问题整改到位（纪检监察室或指定的职能科室）', roles: ['discipline', 'dept_head'], group: '自查自纠与问题清单', confidential: true },
     async (ctx) => {
       const id = parseRefArg(ctx.args, '确认销号 WT-12');
       const p = await getProblem(db, id);
@@ -393,7 +397,7 @@ export function registerRectification(bot: Bot): void {
   );
 
   bot.command(
-    { names: ['退回整改', 'refuseproblem'], usage: '退回整改 WT-编号 理由', summary: '把销号申请退回整改，理由必填', roles: ['discipline', 'dept_head'], group: '自查自纠与问题清单' },
+    { names: ['退回整改', 'refuseproblem'], usage: '退回整改 WT-编号 理由', summary: '把销号申请退回整改，理由必填', roles: ['discipline', 'dept_head'], group: '自查自纠与问题清单', confidential: true },
     async (ctx) => {
       const { id, reason } = parseRefuseArgs(ctx.args, ctx.rest);
       const p = await getProblem(db, id);
@@ -413,7 +417,8 @@ export function registerRectification(bot: Bot): void {
         bot.log.info({ campaignId: ctx.value.c, round: ctx.value.r, departmentId: ctx.staff.departmentId, found: r.problems.length }, 'self-inspection submitted');
         return { toast: r.problems.length ? `已提交，发现 ${r.problems.length} 个问题，已列入问题清单。` : '已提交：未发现问题。', card: reportSubmittedCard(c.spec, r.problems) };
       },
-      { schema: roundSchema },
+      // The answer lists the department's problems: clicked in a group, it goes privately.
+      { schema: roundSchema, confidential: true },
     );
   }
 
@@ -427,7 +432,7 @@ export function registerRectification(bot: Bot): void {
         if (deadline && !deadline.ok) throw new UserError('整改期限请按 年-月-日 填写，例如 2026-12-31。');
         return applyMove(bot, db, ctx.staff, ctx.value, move, { measure: f.measure, evidence: f.evidence, reason: f.reason, ...(deadline?.ok ? { deadline: deadline.day } : {}) });
       },
-      { schema: refSchema },
+      { schema: refSchema, confidential: true },
     );
   }
 
