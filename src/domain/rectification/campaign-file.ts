@@ -100,23 +100,30 @@ export async function parseCampaignFile(fileName: string, data: Buffer, knownDep
   if (data.length > MAX_IMPORT_BYTES) throw new CampaignFileError([`${fileName}：文件过大，上限为 ${MAX_IMPORT_BYTES / 1024 / 1024} MB`]);
   const { raw, locate } = /\.xlsx$/i.test(fileName) ? await readXlsx(fileName, data) : /\.ya?ml$/i.test(fileName) ? readYaml(fileName, data) : unsupported(fileName);
   const parsed = fileSchema.safeParse(raw);
-  if (!parsed.success) throw new CampaignFileError(parsed.error.issues.map((i) => `${locate(i.path as (string | number)[])}：${issueText(i)}`));
-  const f = parsed.data;
-  const problems: string[] = [];
-  if (f.due < f.start) problems.push(`${locate(['due'])}：截止日期 ${f.due} 早于开始日期 ${f.start}`);
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${locate(i.path as (string | number)[])}：${issueText(i)}`);
+  // Checked on the raw values too, so one pass lists every problem, not the schema's first.
+  const r = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
   const known = new Set(knownDepartments);
-  const departments = Array.isArray(f.departments) ? f.departments : 'all';
-  if (departments !== 'all') {
-    departments.forEach((d, i) => {
-      if (!known.has(d)) problems.push(`${locate(['departments', i])}：人员名单中没有科室“${d}”`);
+  const isDay = (v: unknown): v is string => typeof v === 'string' && day.safeParse(v).success;
+  if (isDay(r.start) && isDay(r.due) && r.due < r.start) problems.push(`${locate(['due'])}：截止日期 ${r.due} 早于开始日期 ${r.start}`);
+  if (Array.isArray(r.departments)) {
+    r.departments.forEach((d, i) => {
+      if (typeof d === 'string' && d.trim() && !known.has(d.trim())) problems.push(`${locate(['departments', i])}：人员名单中没有科室“${d.trim()}”`);
     });
   }
-  if (f.confirmDepartment && !known.has(f.confirmDepartment)) problems.push(`${locate(['confirmDepartment'])}：人员名单中没有科室“${f.confirmDepartment}”`);
-  const seen = new Set<string>();
-  f.items.forEach((it, i) => {
-    if (seen.has(it.id)) problems.push(`${locate(['items', i, 'id'])}：检查项编号 ${it.id} 重复`);
-    seen.add(it.id);
-  });
+  if (typeof r.confirmDepartment === 'string' && r.confirmDepartment.trim() && !known.has(r.confirmDepartment.trim())) problems.push(`${locate(['confirmDepartment'])}：人员名单中没有科室“${r.confirmDepartment.trim()}”`);
+  if (Array.isArray(r.items)) {
+    const seen = new Set<string>();
+    r.items.forEach((it, i) => {
+      const id = typeof it === 'object' && it !== null ? (it as Record<string, unknown>).id : undefined;
+      if (typeof id !== 'string' && typeof id !== 'number') return;
+      if (seen.has(String(id))) problems.push(`${locate(['items', i, 'id'])}：检查项编号 ${id} 重复`);
+      seen.add(String(id));
+    });
+  }
+  if (!parsed.success || problems.length) throw new CampaignFileError(problems);
+  const f = parsed.data;
+  const departments = Array.isArray(f.departments) ? f.departments : 'all';
   const rounds = f.rounds ?? (f.repeat === 'once' ? 1 : f.repeat === 'half-year' ? 2 : 4);
   if (f.repeat === 'once' && rounds > 1) problems.push(`${locate(['rounds'])}：重复为“一次”时轮数只能是 1`);
   if (problems.length) throw new CampaignFileError(problems);
