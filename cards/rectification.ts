@@ -13,6 +13,7 @@ export const START_ACTION = 'rect.start';
 export const APPLY_ACTION = 'rect.apply';
 export const ACCEPT_ACTION = 'rect.accept';
 export const REFUSE_ACTION = 'rect.refuse';
+export const EVIDENCE_ACTION = 'rect.evidence';
 
 export const FOUND = 'found';
 export const NOT_FOUND = 'none';
@@ -75,6 +76,7 @@ export function problemCard(p: Problem, may: { rectify: boolean; confirm: boolea
     may.rectify && p.state === 'in_progress' && form(APPLY_ACTION, [
       { kind: 'text', name: 'evidence', label: '整改结果与佐证材料说明', required: true, multiline: true, maxLength: 1000 },
     ], { submitLabel: '申请销号', value }),
+    may.rectify && p.state === 'in_progress' && actions(button('添加佐证照片或文件', EVIDENCE_ACTION, value)),
     ...(may.confirm && p.state === 'applied' ? decisionElements(p) : []),
     p.state === 'merged' && p.mergedInto !== null && note(`已合并到院级问题 ${problemRef(p.mergedInto)}，按该问题的进度整改和销号。`),
   ], color);

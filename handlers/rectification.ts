@@ -11,6 +11,7 @@ import {
   confirmCard,
   decidedCard,
   descriptionInput,
+  EVIDENCE_ACTION,
   escalationText,
   FOUND,
   ledgerProgressCard,
@@ -32,6 +33,7 @@ import type { CommandContext } from '../src/bot/context.js';
 import { addDays, localDate, parseTypedDay } from '../src/domain/calendar.js';
 import { mayConfirm, mayRectify, mayView, parseProblemRef, problemRef, STATE_NAMES, type Move } from '../src/domain/rectification/ledger.js';
 import {
+  addEvidenceFiles,
   addInspectionProblem,
   appliedBy,
   approversFor,
@@ -49,7 +51,8 @@ import {
 } from '../src/domain/rectification/workflow.js';
 import { ledgerScopeFor, type LedgerScope } from '../src/domain/rectification/progress.js';
 import type { Role } from '../src/domain/roles.js';
-import { UserError } from '../src/errors.js';
+import { FileTooLargeError, PlatformError, UserError } from '../src/errors.js';
+import { MAX_ATTACHMENT_BYTES } from '../src/domain/declaration/record.js';
 import type { Db, Queryable } from '../src/store/db.js';
 import { dueRounds, getCampaign, getProblem, listCampaigns, listProblems, listRounds, ledgerByDepartment, reportedDepartments, type ReportAnswer } from '../src/store/rectification.js';
 import { listActiveStaff, listDepartments, type Staff } from '../src/store/staff.js';
@@ -223,6 +226,70 @@ async function moveFollowUps(bot: Bot, tx: Queryable, m: Moved): Promise<Staged>
     return outbound.stage(tx, { key: `rect.${p.id}.v${p.version}.notice`, kind: 'rect.notice', title: '问题销号结果通知', to: to.map((staff) => ({ staff, content: text })) });
   }
   return [];
+}
+
+// ---- evidence files ---------------------------------------------------------------------------
+
+const EVIDENCE_DIALOGUE = 'rect.evidence';
+const EVIDENCE_PROMPT = '请直接发送整改佐证的照片或文件（每条问题最多 9 个），发完后回复“完成”；回复“取消”结束。';
+const DONE_WORDS = new Set(['完成', '好了', '发完了', 'done']);
+
+/** Copies what a user sent from the platform, all or none; a string is the reason none was kept. */
+async function fetchEvidence(bot: Bot, files: { name: string; ref: string }[]): Promise<{ name: string; data: Buffer; mime: string }[] | string> {
+  const out: { name: string; data: Buffer; mime: string }[] = [];
+  for (const f of files) {
+    try {
+      out.push({ name: f.name, ...(await bot.fetchFile(f.ref, MAX_ATTACHMENT_BYTES)) });
+    } catch (e) {
+      if (e instanceof FileTooLargeError) return `“${f.name}”超过 ${MAX_ATTACHMENT_BYTES / 1024 / 1024} MB，本次发送的文件都没有添加，请压缩后重新发送。`;
+      if (!(e instanceof PlatformError)) throw e;
+      bot.log.warn({ platform: e.platform, code: e.code, retryable: e.retryable }, 'evidence download failed');
+      return '暂时无法从平台取回文件，本次发送的文件都没有添加，请稍后重新发送。';
+    }
+  }
+  return out;
+}
+
+function registerEvidence(bot: Bot, db: Db): void {
+  // One step that keeps itself open: every message with files is saved at once, "完成" ends it.
+  bot.dialogue({
+    name: EVIDENCE_DIALOGUE,
+    cancelMessage: '已停止添加。已经收到的文件仍附在问题上。',
+    steps: (initial) => [{
+      key: 'done',
+      prompt: () => EVIDENCE_PROMPT,
+      parse: async (t, _data, files) => {
+        if (files?.length) {
+          const fetched = await fetchEvidence(bot, files);
+          if (typeof fetched === 'string') return { ok: false, message: fetched };
+          const staff = (await listActiveStaff(db)).find((s) => s.staffId === String(initial.staffId));
+          if (!staff) return { ok: false, message: NO_SUCH_PROBLEM };
+          const p = await addEvidenceFiles(db, staff, String(initial.id), fetched).catch((e: unknown) => {
+            if (e instanceof UserError) return e;
+            throw e;
+          });
+          if (p instanceof UserError) return { ok: false, message: p.message };
+          return { ok: false, message: `已添加 ${files.length} 个，共 ${p.evidenceFiles.length} 个。可继续发送，发完后回复“完成”。` };
+        }
+        if (DONE_WORDS.has(t)) return { ok: true, value: true };
+        return { ok: false, message: EVIDENCE_PROMPT };
+      },
+    }],
+    complete: async (ctx, data) => showProblem(bot, db, ctx.staff, String(data.id ?? '')),
+  });
+
+  bot.action(
+    EVIDENCE_ACTION,
+    async (ctx) => {
+      const p = await getProblem(db, ctx.value.id);
+      if (!p || !mayRectify(p, ctx.staff)) throw new UserError(NO_SUCH_PROBLEM);
+      if (p.state !== 'in_progress') throw new UserError(`问题 ${problemRef(p.id)} 目前${STATE_NAMES[p.state]}，只有整改中的问题可以添加佐证材料。`);
+      // Who and which row ride in the dialogue: its steps see no handler context.
+      await ctx.startDialogue(EVIDENCE_DIALOGUE, { id: p.id, staffId: ctx.staff.staffId, data: { id: p.id } });
+      return { toast: '请在对话中发送照片或文件。' };
+    },
+    { schema: refSchema, confidential: true },
+  );
 }
 
 // ---- handlers -----------------------------------------------------------------------------
@@ -435,6 +502,8 @@ export function registerRectification(bot: Bot): void {
       { schema: refSchema, confidential: true },
     );
   }
+
+  registerEvidence(bot, db);
 
   if (!hasScheduling(bot)) return;
   scheduling(bot).scheduler.every('rectification.daily', '15 8 * * *', async ({ now }) => {

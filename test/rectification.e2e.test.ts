@@ -103,13 +103,23 @@ describe('自查自纠 campaign, 问题清单 and 销号 end to end', () => {
     expect(card(view).title).toBe(`问题 ${ref} · 待整改`);
     const started = await t.click('S0003', view.id, 'rect.start', formOf(card(view)).value, { measure: '补齐登记，每周核对' });
     expect(started.body.toast).toContain('已开始整改');
-    const [inProgress] = await ask(t, 'S0003', `问题 ${ref}`);
+    const [withForms] = await ask(t, 'S0003', `问题 ${ref}`);
+    // Evidence photos: the card's button opens a dialogue that keeps every file sent.
+    expect((await t.click('S0003', withForms.id, 'rect.evidence', button(card(withForms), 'rect.evidence').value)).body.toast).toBe('请在对话中发送照片或文件。');
+    const before = (await t.inbox('S0003')).length;
+    const sent = await fetch(`${t.url}/sandbox/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: 'S0003', files: [{ name: '核对表.jpg', mime: 'image/jpeg', contentBase64: Buffer.from('photo').toString('base64') }] }) });
+    expect(sent.status).toBe(202);
+    expect((await t.waitForReplies('S0003', before, 1))[0].text).toContain('已添加 1 个，共 1 个');
+    const [inProgress] = await ask(t, 'S0003', '完成');
+    expect(JSON.stringify(card(inProgress))).not.toContain('附件');
+    expect((await getProblem(t.app.bot.db, row.id))!.evidenceFiles.map((f) => f.name)).toEqual(['核对表.jpg']);
     const noEvidence = await t.click('S0003', inProgress.id, 'rect.apply', formOf(card(inProgress)).value, { evidence: ' ' });
     expect(noEvidence.body.toast).toContain('申请销号须说明整改结果');
     expect((await t.click('S0003', inProgress.id, 'rect.apply', formOf(card(inProgress)).value, { evidence: '已补齐 2 月全部登记，附核对表' })).body.toast).toContain('销号申请已提交');
 
     // Every member of the discipline office gets the approval card; the owner does not.
     for (const u of ['S0040', 'S0041', 'S0042']) await waitFor(`confirm card to ${u}`, async () => (await cards(u, `销号申请：${ref}`))[0]);
+    expect(JSON.stringify((await cards('S0040', `销号申请：${ref}`))[0].card)).toContain('已补齐 2 月全部登记，附核对表（附件 1 个）');
     expect(await cards('S0003', `销号申请：${ref}`)).toHaveLength(0);
 
     // The owner forges the confirmation: refused, nothing changes.
@@ -144,12 +154,13 @@ describe('自查自纠 campaign, 问题清单 and 销号 end to end', () => {
     expect(trail.map((a) => [a.action, a.actor])).toEqual([
       ['rectification.create', 'S0003'],
       ['rectification.start', 'S0003'],
+      ['rectification.evidence', 'S0003'],
       ['rectification.apply', 'S0003'],
       ['rectification.refuse', 'S0041'],
       ['rectification.apply', 'S0003'],
       ['rectification.accept', 'S0041'],
     ]);
-    expect(trail[3].reason).toBe('核对表缺科主任签字');
+    expect(trail[4].reason).toBe('核对表缺科主任签字');
   });
 
   it('adds inspection rows and merges two departments\' problems into one institutional item', async () => {

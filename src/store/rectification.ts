@@ -263,6 +263,21 @@ export async function moveProblem(
   return r.rowCount === 1;
 }
 
+/**
+ * Adds evidence to a row being rectified, never beyond `max` files: the guard is in the
+ * statement, so two messages arriving together cannot both slip past it. The version stays,
+ * so the owner's card (and its 申请销号 form) remains current. Returns the new count.
+ */
+export async function appendEvidenceFiles(q: Queryable, id: string, files: EvidenceFile[], max: number): Promise<number | undefined> {
+  const r = await q.query<{ n: number }>(
+    `UPDATE rectification_problems SET evidence_files = evidence_files || $2::jsonb
+      WHERE id = $1 AND state = 'in_progress' AND jsonb_array_length(evidence_files) + $3 <= $4
+      RETURNING jsonb_array_length(evidence_files)::int AS n`,
+    [id, JSON.stringify(files), files.length, max],
+  );
+  return r.rows[0]?.n;
+}
+
 /** Rows still to be rectified whose deadline has passed. */
 export async function overdueProblems(q: Queryable, today: string): Promise<Problem[]> {
   const r = await q.query<ProblemRowDb>(`SELECT ${PROBLEM_COLUMNS} FROM ${PROBLEM_FROM} WHERE p.state IN ('pending', 'in_progress') AND p.deadline < $1::date ORDER BY p.id`, [today]);

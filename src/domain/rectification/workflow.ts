@@ -2,6 +2,7 @@ import { UserError } from '../../errors.js';
 import { appendAudit, auditTrail } from '../../store/audit.js';
 import type { Db, Queryable } from '../../store/db.js';
 import {
+  appendEvidenceFiles,
   claimOverdue,
   claimRound,
   getCampaign,
@@ -15,6 +16,7 @@ import {
   saveCampaign,
   type ReportAnswer,
 } from '../../store/rectification.js';
+import { saveFile } from '../../store/files.js';
 import { listActiveStaff, listDepartments, type Staff } from '../../store/staff.js';
 import { addDays, daysBetween } from '../calendar.js';
 import { maskPersonalNumbers } from '../masking.js';
@@ -253,6 +255,23 @@ export async function moveRow(
     const moved = { problem: (await getProblem(tx, p.id))!, move, actor };
     await input.followUps?.(tx, moved);
     return { outcome: 'moved' as const, moved };
+  });
+}
+
+export const MAX_EVIDENCE_FILES = 9;
+
+/** Photos or files of the rectification, kept in the database (platform download codes expire). */
+export async function addEvidenceFiles(db: Db, actor: Staff, id: string, files: { name: string; mime: string; data: Buffer }[]): Promise<Problem> {
+  return db.transaction(async (tx) => {
+    const p = await getProblem(tx, id);
+    if (!p || !mayRectify(p, actor)) throw new NotYours();
+    if (p.state !== 'in_progress') throw new UserError(`问题 ${problemRef(p.id)} 目前${STATE_NAMES[p.state]}，只有整改中的问题可以添加佐证材料。`);
+    const saved: EvidenceFile[] = [];
+    for (const f of files) saved.push({ fileId: (await saveFile(tx, { ...f, name: maskPersonalNumbers(f.name).text, uploadedBy: actor.staffId })).id, name: maskPersonalNumbers(f.name).text });
+    const n = await appendEvidenceFiles(tx, p.id, saved, MAX_EVIDENCE_FILES);
+    if (n === undefined) throw new UserError(`每条问题最多 ${MAX_EVIDENCE_FILES} 个佐证文件，已有 ${p.evidenceFiles.length} 个，本次的 ${files.length} 个没有添加。`);
+    await appendAudit(tx, { actor: actor.staffId, action: 'rectification.evidence', entityType: ENTITY, entityId: p.id, fromState: p.state, toState: p.state, detail: { files: files.length } });
+    return (await getProblem(tx, p.id))!;
   });
 }
 
