@@ -14,6 +14,9 @@ export const APPLY_ACTION = 'rect.apply';
 export const ACCEPT_ACTION = 'rect.accept';
 export const REFUSE_ACTION = 'rect.refuse';
 export const EVIDENCE_ACTION = 'rect.evidence';
+export const FILES_ACTION = 'rect.files';
+
+const filesButton = (p: Problem) => p.evidenceFiles.length > 0 && actions(button(`查看佐证文件（${p.evidenceFiles.length} 个）`, FILES_ACTION, { id: p.id }));
 
 export const FOUND = 'found';
 export const NOT_FOUND = 'none';
@@ -77,6 +80,7 @@ export function problemCard(p: Problem, may: { rectify: boolean; confirm: boolea
       { kind: 'text', name: 'evidence', label: '整改结果与佐证材料说明', required: true, multiline: true, maxLength: 1000 },
     ], { submitLabel: '申请销号', value }),
     may.rectify && p.state === 'in_progress' && actions(button('添加佐证照片或文件', EVIDENCE_ACTION, value)),
+    filesButton(p),
     ...(may.confirm && p.state === 'applied' ? decisionElements(p) : []),
     p.state === 'merged' && p.mergedInto !== null && note(`已合并到院级问题 ${problemRef(p.mergedInto)}，按该问题的进度整改和销号。`),
   ], color);
@@ -92,7 +96,7 @@ function decisionElements(p: Problem) {
 
 /** The approval card the discipline office (or the functional department) gets on an application. */
 export function confirmCard(p: Problem, timeZone: string): Card {
-  return card(`销号申请：${problemRef(p.id)}（${p.department ?? '院级'}）`, [fields(problemFields(p, timeZone)), ...decisionElements(p), note('退回整改须填写理由；责任人本人不能确认销号。')], 'orange');
+  return card(`销号申请：${problemRef(p.id)}（${p.department ?? '院级'}）`, [fields(problemFields(p, timeZone)), filesButton(p), ...decisionElements(p), note('退回整改须填写理由；责任人本人不能确认销号。')], 'orange');
 }
 
 export function decidedCard(p: Problem, decision: 'accept' | 'refuse', actorName: string, timeZone: string): Card {

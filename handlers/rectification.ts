@@ -12,6 +12,7 @@ import {
   decidedCard,
   descriptionInput,
   EVIDENCE_ACTION,
+  FILES_ACTION,
   escalationText,
   FOUND,
   ledgerProgressCard,
@@ -43,6 +44,7 @@ import {
   mergeProblems,
   moveRow,
   NO_SUCH_PROBLEM,
+  openEvidence,
   openRound,
   submitReport,
   targetDepartments,
@@ -289,6 +291,17 @@ function registerEvidence(bot: Bot, db: Db): void {
       return { toast: '请在对话中发送照片或文件。' };
     },
     { schema: refSchema, confidential: true },
+  );
+
+  bot.action(
+    FILES_ACTION,
+    async (ctx) => {
+      const files = await openEvidence(db, ctx.staff, ctx.value.id);
+      // Confidential: clicked in a group, these go to the clicker's private chat.
+      for (const f of files) await ctx.replyFile({ name: f.name, data: f.data, mime: f.mime });
+      return { toast: `已把 ${files.length} 个佐证文件发送给您。` };
+    },
+    { schema: z.object({ id: z.string().regex(/^\d{1,18}$/) }), confidential: true },
   );
 }
 

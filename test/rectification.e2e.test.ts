@@ -122,6 +122,12 @@ describe('自查自纠 campaign, 问题清单 and 销号 end to end', () => {
     expect(JSON.stringify((await cards('S0040', `销号申请：${ref}`))[0].card)).toContain('已补齐 2 月全部登记，附核对表（附件 1 个）');
     expect(await cards('S0003', `销号申请：${ref}`)).toHaveLength(0);
 
+    // The approver opens the evidence; someone with no part in the row cannot.
+    const [first] = await cards('S0040', `销号申请：${ref}`);
+    expect((await t.click('S0040', first.id, 'rect.files', button(card(first), 'rect.files').value)).body.toast).toBe('已把 1 个佐证文件发送给您。');
+    await waitFor('evidence file', async () => (await texts('S0040', '文件：核对表.jpg'))[0]);
+    expect((await t.click('S0016', await ownMessage('S0016'), 'rect.files', { id: row.id })).body.toast).toContain('没有找到这条问题');
+
     // The owner forges the confirmation: refused, nothing changes.
     const applied = (await getProblem(t.app.bot.db, row.id))!;
     const forged = await t.click('S0003', inProgress.id, 'rect.accept', { id: row.id, v: applied.version });
@@ -156,11 +162,12 @@ describe('自查自纠 campaign, 问题清单 and 销号 end to end', () => {
       ['rectification.start', 'S0003'],
       ['rectification.evidence', 'S0003'],
       ['rectification.apply', 'S0003'],
+      ['rectification.files_viewed', 'S0040'],
       ['rectification.refuse', 'S0041'],
       ['rectification.apply', 'S0003'],
       ['rectification.accept', 'S0041'],
     ]);
-    expect(trail[4].reason).toBe('核对表缺科主任签字');
+    expect(trail[5].reason).toBe('核对表缺科主任签字');
   });
 
   it('adds inspection rows and merges two departments\' problems into one institutional item', async () => {

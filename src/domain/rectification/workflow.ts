@@ -16,12 +16,12 @@ import {
   saveCampaign,
   type ReportAnswer,
 } from '../../store/rectification.js';
-import { saveFile } from '../../store/files.js';
+import { readFiles, saveFile, type StoredFile } from '../../store/files.js';
 import { listActiveStaff, listDepartments, type Staff } from '../../store/staff.js';
 import { addDays, daysBetween } from '../calendar.js';
 import { maskPersonalNumbers } from '../masking.js';
 import { roundDates, type CampaignSpec } from './campaign-file.js';
-import { mayConfirm, mayRectify, MOVES, problemRef, STATE_NAMES, type EvidenceFile, type Move, type Problem } from './ledger.js';
+import { mayConfirm, mayRectify, mayView, MOVES, problemRef, STATE_NAMES, type EvidenceFile, type Move, type Problem } from './ledger.js';
 
 /** The ledger's transitions, each one guarded statement and one audit row in one transaction. */
 
@@ -272,6 +272,17 @@ export async function addEvidenceFiles(db: Db, actor: Staff, id: string, files: 
     if (n === undefined) throw new UserError(`每条问题最多 ${MAX_EVIDENCE_FILES} 个佐证文件，已有 ${p.evidenceFiles.length} 个，本次的 ${files.length} 个没有添加。`);
     await appendAudit(tx, { actor: actor.staffId, action: 'rectification.evidence', entityType: ENTITY, entityId: p.id, fromState: p.state, toState: p.state, detail: { files: files.length } });
     return (await getProblem(tx, p.id))!;
+  });
+}
+
+/** The evidence of a row, for those who may see the row or decide on it; every opening is on record. */
+export async function openEvidence(db: Db, actor: Staff, id: string): Promise<StoredFile[]> {
+  return db.transaction(async (tx) => {
+    const p = await getProblem(tx, id);
+    if (!p || !(mayView(p, actor) || mayConfirm(p, actor, await appliedBy(tx, p.id)))) throw new NotYours();
+    const files = await readFiles(tx, p.evidenceFiles.map((f) => f.fileId));
+    await appendAudit(tx, { actor: actor.staffId, action: 'rectification.files_viewed', entityType: ENTITY, entityId: p.id, detail: { files: files.length } });
+    return files;
   });
 }
 
