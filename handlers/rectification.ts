@@ -453,7 +453,7 @@ export function registerRectification(bot: Bot): void {
       const rows = await Promise.all(input.ids.map((id) => getProblem(db, id)));
       const deadline = rows.reduce((d, p) => (p && p.deadline > d ? p.deadline : d), addDays(today(ctx.now), DEFAULT_INSPECTION_DAYS));
       let staged: Staged = [];
-      const m = await mergeProblems(db, ctx.staff, { ids: input.ids, description: input.description, owner, deadline }, {
+      const m = await mergeProblems(db, ctx.staff, { ids: input.ids, description: input.description, owner, deadline, now: ctx.now }, {
         followUps: async (tx, merged) => {
           const people = new Map((await listActiveStaff(tx)).map((s) => [s.staffId, s]));
           const to = [merged.item.ownerId, ...merged.merged.map((x) => x.ownerId)].filter((id, i, a) => a.indexOf(id) === i && id !== ctx.staff.staffId).flatMap((id) => (people.get(id) ? [people.get(id)!] : []));

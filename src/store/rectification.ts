@@ -66,6 +66,11 @@ export async function listRounds(q: Queryable, campaignId?: string): Promise<Rou
   return r.rows;
 }
 
+export async function getRound(q: Queryable, campaignId: string, round: number): Promise<RoundRow | undefined> {
+  const r = await q.query<RoundRow>(`SELECT ${ROUND_COLUMNS} FROM rectification_rounds WHERE campaign_id = $1 AND round = $2`, [campaignId, round]);
+  return r.rows[0];
+}
+
 /** Rounds whose start has come and that nobody opened yet. */
 export async function dueRounds(q: Queryable, today: string): Promise<RoundRow[]> {
   const r = await q.query<RoundRow>(

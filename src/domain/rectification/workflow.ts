@@ -8,6 +8,7 @@ import {
   getCampaign,
   getProblem,
   getReport,
+  getRound,
   insertProblem,
   insertReport,
   listProblems,
@@ -92,8 +93,7 @@ export async function submitReport(
   if (!answersForDepartment(staff) || !(await targetDepartments(db, spec)).some((d) => d.id === staff.departmentId)) {
     throw new UserError(`“${spec.title}”由各目标科室的负责人或报告联络员填报，您不在填报范围内。`);
   }
-  const rounds = await db.query<{ opened: boolean; due_on: string }>('SELECT opened_at IS NOT NULL AS opened, due_on::text FROM rectification_rounds WHERE campaign_id = $1 AND round = $2', [ref.campaignId, ref.round]);
-  if (!rounds.rows[0]?.opened) throw new UserError('这一轮自查还没有开始。');
+  if (!(await getRound(db, ref.campaignId, ref.round))?.openedAt) throw new UserError('这一轮自查还没有开始。');
   const byItem = new Map(answers.map((a) => [a.item, a]));
   const missing = spec.items.filter((it) => !byItem.has(it.id));
   if (missing.length) throw new UserError(`请对每一项作答：第 ${missing.map((m) => m.id).join('、')} 项还没有选择“未发现问题”或“发现问题”。`);
@@ -162,7 +162,7 @@ export interface Merged {
 export async function mergeProblems(
   db: Db,
   actor: Staff,
-  input: { ids: string[]; description: string; owner: Staff; deadline: string },
+  input: { ids: string[]; description: string; owner: Staff; deadline: string; now: Date },
   opts: { followUps?: FollowUps<Merged> } = {},
 ): Promise<Merged> {
   const ids = [...new Set(input.ids)];
@@ -178,7 +178,7 @@ export async function mergeProblems(
     const itemId = await insertProblem(tx, { departmentId: null, source: 'merged', description: maskPersonalNumbers(input.description).text, ownerId: input.owner.staffId, deadline: input.deadline, createdBy: actor.staffId });
     await appendAudit(tx, { actor: actor.staffId, action: 'rectification.create', entityType: ENTITY, entityId: itemId, toState: 'pending', detail: { source: 'merged', from: ids } });
     for (const p of rows) {
-      if (!(await moveProblem(tx, p.id, p.state, p.version, 'merged', { now: new Date(), mergedInto: itemId }))) throw new UserError(`问题 ${problemRef(p.id)} 刚刚有了更新，请重新合并。`);
+      if (!(await moveProblem(tx, p.id, p.state, p.version, 'merged', { now: input.now, mergedInto: itemId }))) throw new UserError(`问题 ${problemRef(p.id)} 刚刚有了更新，请重新合并。`);
       await appendAudit(tx, { actor: actor.staffId, action: 'rectification.merge', entityType: ENTITY, entityId: p.id, fromState: p.state, toState: 'merged', detail: { into: itemId } });
     }
     const out = { item: (await getProblem(tx, itemId))!, merged: await listProblems(tx, { mergedInto: itemId }) };
