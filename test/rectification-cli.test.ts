@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import ExcelJS from 'exceljs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -46,6 +47,14 @@ describe('npm run cli -- rectification import', () => {
     expect(refused.stderr).toContain('第 6 行第 8 列（检查项）：至少要有一个检查项');
     expect(refused.stderr).toContain('第 5 行第 6 列（截止日期）：截止日期 2026-02-01 早于开始日期 2026-03-01');
     expect(refused.stderr).toContain('第 3 行第 22 列（科室 第 2 项）：人员名单中没有科室“眼科”');
+
+    const out = join(dir, 'ledger.xlsx');
+    const exported = await cli('export', '问题清单', `--out=${out}`);
+    expect(exported.stdout).toContain(`已写入 ${out}`);
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load(readFileSync(out) as unknown as ArrayBuffer);
+    expect(wb.worksheets.map((w) => w.name)).toEqual(['汇总', '明细']);
+    expect(wb.getWorksheet('汇总')!.getRow(3).values).toEqual([undefined, '科室', '发现问题', '已销号', '申请销号中', '未销号', '逾期未整改', '自查发现', '检查发现', '销号率']);
 
     const db = await openPg(PG_URL, schema, 1);
     try {
