@@ -24,9 +24,10 @@ const change = (now: number | null, before: number | null, unit = '个百分点'
   return `（较上月${d > 0 ? '↑' : '↓'}${Math.abs(d).toFixed(1)}${unit}）`;
 };
 
-/** `where`: the department's name, or 全院; `extra`: lines other features add (通报阅读). */
+/** `where`: the department's name, or 全院; `extra`: lines other features add (通报阅读, 问题清单). */
 export function overviewCard(where: string, month: Month, o: Overview, prev: Overview, extra: [string, string][] = []): Card {
   const amount = (n: number) => `${n.toLocaleString('zh-CN', { minimumFractionDigits: 2, maximumFractionDigits: 2 })} 元`;
+  const ledger = extra.some(([label]) => label === '问题清单') ? '|问题清单' : '';
   return card(`${where}清廉建设进度 · ${monthLabel(month)}`, [
     fields([
       ['学习完成率', `${formatPercent(o.study)}（${o.study.done}/${o.study.total}）${change(percent(o.study), percent(prev.study))}`],
@@ -36,7 +37,7 @@ export function overviewCard(where: string, month: Month, o: Overview, prev: Ove
       ['上缴登记', `${o.declarations.registered} 件，${amount(o.declarations.amount)}（上月 ${prev.declarations.registered} 件，${amount(prev.declarations.amount)}）`],
       ...extra,
     ]),
-    note(`${monthLabel(month)}。查看明细：进度 学习|考试|上报|上缴 [月份] [科室]，进度 通报 [编号|月份]；导出表格：导出 学习|考试|上报|上缴|通报 [月份]。`),
+    note(`${monthLabel(month)}。查看明细：进度 学习|考试|上报|上缴${ledger} [月份] [科室]，进度 通报 [编号|月份]；导出表格：导出 学习|考试|上报|上缴${ledger}|通报 [月份]。`),
   ], 'blue');
 }
 

@@ -7,6 +7,7 @@ import { registerNotice } from './notice.js';
 import { registerProgress } from './progress.js';
 import { registerPush } from './push.js';
 import { registerQuiz } from './quiz.js';
+import { registerRectification } from './rectification.js';
 import { registerReport } from './report.js';
 import { registerStudy } from './study.js';
 import { registerTipoff } from './tipoff.js';
@@ -21,6 +22,7 @@ export function registerHandlers(bot: Bot): void {
   registerApprove(bot);
   registerTipoff(bot);
   registerNotice(bot, quiz);
+  registerRectification(bot);
   registerProgress(bot);
   registerAdmin(bot);
   registerPush(bot);

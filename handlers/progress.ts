@@ -35,6 +35,9 @@ import {
 } from '../src/domain/progress.js';
 import { progressWorkbook } from '../src/domain/progress-export.js';
 import { UserError } from '../src/errors.js';
+import { ledgerOverviewLine } from '../cards/rectification.js';
+import { ledgerScopeFor, ledgerTotals } from '../src/domain/rectification/progress.js';
+import { ledgerProgress } from './rectification.js';
 import { listDepartments } from '../src/store/staff.js';
 import { noticeExport, noticeOverviewLine, noticeProgress } from './notice.js';
 
@@ -77,7 +80,7 @@ async function parseRequest(bot: Bot, ctx: CommandContext): Promise<Request> {
       continue;
     }
     throw new UserError(
-      `没有看懂“${arg}”。用法：进度 [学习|考试|上报|上缴] [月份] [科室]，例如“进度 学习 2026-11 心血管内科”。${m.ok ? '' : m.message}`,
+      `没有看懂“${arg}”。用法：进度 [学习|考试|上报|上缴|问题清单] [月份] [科室]，例如“进度 学习 2026-11 心血管内科”。${m.ok ? '' : m.message}`,
     );
   }
   return { area, month: month ?? monthOf(ctx.now, tz), department };
@@ -124,6 +127,8 @@ async function detailCard(bot: Bot, ctx: CommandContext, deps: ProgressDeps, are
       return reportProgressCard(title, await reportsByDepartment(deps, month, scope), deps.timeZone);
     case 'declaration':
       return declarationProgressCard(title, await declarationsByDepartment(deps, month, scope));
+    case 'ledger':
+      return ledgerProgress(bot, ctx, { ...(one ? { departmentId: one.id, departmentName: one.name } : {}) });
   }
 }
 
@@ -131,7 +136,7 @@ export function registerProgress(bot: Bot): void {
   const deps = (): ProgressDeps => ({ db: bot.db, settings: bot.deps.settings, timeZone: bot.timeZone });
 
   bot.command(
-    { names: ['进度', 'progress'], usage: '进度 [学习|考试|上报|上缴] [月份] [科室] | 进度 通报 [编号|月份]', summary: '查看全院或本科室的学习、考试、上报、上缴进度和通报阅读率', roles: ['leader', 'discipline', 'dept_head'], group: '进度与导出',
+    { names: ['进度', 'progress'], usage: '进度 [学习|考试|上报|上缴|问题清单] [月份] [科室] | 进度 通报 [编号|月份]', summary: '查看全院或本科室的学习、考试、上报、上缴、问题清单进度和通报阅读率', roles: ['leader', 'discipline', 'dept_head'], group: '进度与导出',
       // A department's detail lists each person (工号, 姓名, 状态), and 上报 names who submitted.
       confidential: true },
     async (ctx) => {
@@ -142,13 +147,14 @@ export function registerProgress(bot: Bot): void {
         const [o, prev] = await Promise.all([overview(deps(), req.month, scope), overview(deps(), addMonths(req.month, -1), scope)]);
         const where = scope.departmentId !== undefined ? (req.department?.name ?? ctx.staff.department) : '全院';
         const notices = await noticeOverviewLine(bot, req.month, scope.departmentId, ctx.hasRole('discipline'));
-        if (scope.departmentId !== undefined) {
-          return isEmpty(o) && !notices.published ? emptyOverviewText(where, req.month) : overviewCard(where, req.month, o, prev, [notices.line]);
-        }
+        const ledger = await ledgerTotals(bot.db, localDate(ctx.now, bot.timeZone), scope);
+        const extra: [string, string][] = [notices.line, ...(ledger.length ? [ledgerOverviewLine(ledger, ledgerScopeFor(ctx.staff).leaderView)] : [])];
+        const nothing = isEmpty(o) && !notices.published && ledger.length === 0;
+        if (scope.departmentId !== undefined) return nothing ? emptyOverviewText(where, req.month) : overviewCard(where, req.month, o, prev, extra);
         // Tip-offs are counted hospital-wide only: a department's own count could point at someone.
         const tipoffs = await monthFigures(bot.db, monthRange(req.month, bot.timeZone), localDate(ctx.now, bot.timeZone));
-        if (isEmpty(o) && !notices.published) return tipoffs.received ? `${emptyOverviewText(where, req.month)}\n${tipoffProgressLine(tipoffs)}` : emptyOverviewText(where, req.month);
-        const card = overviewCard(where, req.month, o, prev, [notices.line]);
+        if (nothing) return tipoffs.received ? `${emptyOverviewText(where, req.month)}\n${tipoffProgressLine(tipoffs)}` : emptyOverviewText(where, req.month);
+        const card = overviewCard(where, req.month, o, prev, extra);
         return tipoffs.received ? { ...card, elements: [...card.elements, { type: 'text', text: tipoffProgressLine(tipoffs) }] } : card;
       }
       return detailCard(bot, ctx, deps(), req.area, req.month, scope, req.department);
@@ -167,13 +173,13 @@ export function registerProgress(bot: Bot): void {
   );
 
   bot.command(
-    { names: ['导出', 'export'], usage: '导出 学习|考试|上报|上缴 [月份] | 导出 通报 [编号|月份]', summary: '把某月的进度或通报阅读情况导出为 Excel 表格', roles: ['leader', 'discipline', 'dept_head'], group: '进度与导出', confidential: true },
+    { names: ['导出', 'export'], usage: '导出 学习|考试|上报|上缴|问题清单 [月份] | 导出 通报 [编号|月份]', summary: '把某月的进度或通报阅读情况导出为 Excel 表格', roles: ['leader', 'discipline', 'dept_head'], group: '进度与导出', confidential: true },
     async (ctx) => {
       if (NOTICE_WORDS.has(ctx.args[0]?.toLowerCase() ?? '')) return noticeExport(bot, ctx, ctx.args.slice(1));
       const req = await parseRequest(bot, ctx);
-      if (!req.area) throw new UserError('请说明要导出哪一项，例如“导出 学习 2026-11”（可选：学习、考试、上报、上缴）。');
+      if (!req.area) throw new UserError('请说明要导出哪一项，例如“导出 学习 2026-11”（可选：学习、考试、上报、上缴、问题清单）。');
       const scope = scopeFor(ctx, req.department);
-      const file = await progressWorkbook(deps(), req.area, req.month, scope, ctx.now);
+      const file = await progressWorkbook(deps(), req.area, req.month, scope, ctx.now, ledgerScopeFor(ctx.staff));
       await ctx.replyFile({ name: file.name, data: file.data, mime: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' });
       bot.log.info({ area: req.area, month: monthKey(req.month), staffId: ctx.staff.staffId }, 'progress exported');
       return `已生成 ${file.name}，请查收。`;

@@ -18,7 +18,9 @@ import { exportData, importData, TransferError } from './store/transfer.js';
 import { failedCount, formatChecklist } from './doctor/checklist.js';
 import { runDingTalkDoctor } from './doctor/dingtalk.js';
 import { runFeishuDoctor } from './doctor/feishu.js';
-import { getStaff } from './store/staff.js';
+import { getStaff, listDepartments } from './store/staff.js';
+import { CampaignFileError, parseCampaignFile, REPEATS } from './domain/rectification/campaign-file.js';
+import { importCampaign } from './domain/rectification/workflow.js';
 
 /**
  * Administrator commands run on the server: `npm run cli -- <area> <verb> [args]`.
@@ -31,10 +33,11 @@ const USAGE = `用法：npm run cli -- <命令>
   roster import 文件.csv|文件.xlsx [--dry-run]   导入人员名单（--dry-run 只检查并统计，不写入）
   study import 文件.yaml|文件.json [--dry-run]  导入按月的学习计划（覆盖同月份的计划；有错则整体不导入）
   questions import 文件.json|.csv|.xlsx [--dry-run]  导入题库（按题号新增或更新；有错则整体不导入）
+  rectification import 活动.yaml|活动.xlsx [--dry-run]  导入自查自纠活动（按编号新增或更新；有错则整体不导入，指出行和列）
   questions export 文件.json|.csv|.xlsx         导出在用的题目
   questions retire 题号 [题号 ...]              停用题目（不再抽到；已答记录不变）
   questions restore 题号 [题号 ...]             恢复已停用的题目
-  export 学习|考试|上报|上缴 [月份] [--out=文件.xlsx]  导出某月进度表（与聊天中“导出”相同）
+  export 学习|考试|上报|上缴|问题清单 [月份] [--out=文件.xlsx]  导出某月进度表（与聊天中“导出”相同）
   data export 文件.jsonl                        导出全部数据（备份，或从 PGlite 迁移到 PostgreSQL）
   data import 文件.jsonl                        导入到一个空的数据库
   audit verify [--head=哈希或文件]              核对审计日志的哈希链，指出第一条被改动的记录
@@ -71,7 +74,7 @@ const commands: Record<string, Command> = {
   export: async (args, flags) => {
     const area = AREA_ALIASES[(args[0] ?? '').toLowerCase()];
     if (!area) {
-      console.error('请指定要导出的内容：学习、考试、上报 或 上缴，例如：npm run cli -- export 学习 2026-11');
+      console.error('请指定要导出的内容：学习、考试、上报、上缴 或 问题清单，例如：npm run cli -- export 学习 2026-11');
       return 2;
     }
     const config = loadConfig();
@@ -236,6 +239,30 @@ const commands: Record<string, Command> = {
       const months = await importPlans(db, plans, 'cli');
       console.log(`已导入 ${months.length} 个月的学习计划：${months.join('、')}。`);
       return 0;
+    } finally {
+      await db.close();
+    }
+  },
+  'rectification import': async (args, flags) => {
+    const input = inputFile(args, 'rectification import examples/rectification/baoji-2023-special-rectification.yaml');
+    if (!input) return 2;
+    const db = await openForCli(loadConfig().env);
+    try {
+      const spec = await parseCampaignFile(input.file, input.data, (await listDepartments(db)).map((d) => d.name));
+      const what = `“${spec.title}”（编号 ${spec.id}，${spec.items.length} 个检查项，${spec.departments === 'all' ? '全院各科室' : `${spec.departments.length} 个科室`}，${REPEATS[spec.repeat]}，共 ${spec.rounds} 轮，首轮 ${spec.startsOn} 开始、${spec.dueOn} 截止）`;
+      if (flags.has('--dry-run')) {
+        console.log(`检查通过：${what}，未写入。`);
+        return 0;
+      }
+      const r = await importCampaign(db, spec, 'cli');
+      console.log(`已${r.created ? '导入' : '更新'}自查自纠活动${what}。到开始日期后自动推送给各目标科室的负责人和报告联络员；也可在聊天中发送“开展自查 ${spec.id}”立即开始。`);
+      return 0;
+    } catch (e) {
+      if (e instanceof CampaignFileError) {
+        console.error(`导入失败，没有任何改动。共 ${e.problems.length} 处问题：\n${e.message}`);
+        return 1;
+      }
+      throw e;
     } finally {
       await db.close();
     }

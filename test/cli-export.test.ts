@@ -39,7 +39,7 @@ describe('npm run cli -- export', () => {
   it('explains a bad area or month and exits 2', () => {
     const area = cli('export', '天气');
     expect(area.status).toBe(2);
-    expect(area.stderr).toContain('请指定要导出的内容：学习、考试、上报 或 上缴');
+    expect(area.stderr).toContain('请指定要导出的内容：学习、考试、上报、上缴 或 问题清单');
     const month = cli('export', '考试', '2026-13');
     expect(month.status).toBe(2);
     expect(month.stderr).toContain('月份“2026-13”不存在');

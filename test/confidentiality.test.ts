@@ -18,7 +18,7 @@ const json = (x: unknown) => JSON.stringify(x);
 const shown = (m: SandboxMessage) => m.text ?? json(m.card);
 
 /** Commands whose answers are personal or confidential: the list must not shrink unnoticed. */
-const MUST_BE_CONFIDENTIAL = ['举报', '线索列表', '线索登记', '导出线索', '上缴', '我的申报', '申报列表', '导出申报', '待审批', '同意', '驳回', '成绩', '错题', '我的进度', '考试', '答', '导出', '名单', '进度'];
+const MUST_BE_CONFIDENTIAL = ['举报', '线索列表', '线索登记', '导出线索', '上缴', '我的申报', '申报列表', '导出申报', '待审批', '同意', '驳回', '成绩', '错题', '我的进度', '考试', '答', '导出', '名单', '进度', '问题清单', '问题', '新增问题', '合并问题', '确认销号', '退回整改'];
 
 describe('confidential content asked for in a group (real Redis + PostgreSQL)', () => {
   let t: TestApp;

@@ -77,6 +77,9 @@ export function localTime(at: Date, timeZone: string): string {
 
 export const addDays = (day: string, n: number): string => plain(day).add({ days: n }).toString();
 
+/** The same day n months on (clamped to the month's last day: 08-31 + 6 months is 02-28). */
+export const addMonthsToDay = (day: string, n: number): string => plain(day).add({ months: n }).toString();
+
 /** Whole days from a to b (b - a). */
 export const daysBetween = (a: string, b: string): number => plain(a).until(plain(b), { largestUnit: 'days' }).days;
 

@@ -1,5 +1,6 @@
 import { buildWorkbook, type Sheet } from './workbook.js';
-import { monthLabel, slashDateTimeLabel, type Month } from './calendar.js';
+import { localDate, monthLabel, slashDateTimeLabel, type Month } from './calendar.js';
+import { ledgerSheets } from './rectification/progress.js';
 import {
   AREA_NAMES,
   declarationsByDepartment,
@@ -19,7 +20,15 @@ import {
  * department and a detail sheet (people for study and exams, submissions for reports,
  * counts and amounts for declarations — never names).
  */
-export async function progressWorkbook(deps: ProgressDeps, area: Area, month: Month, scope: Scope = {}, generatedAt = new Date()): Promise<{ name: string; data: Buffer }> {
+export async function progressWorkbook(
+  deps: ProgressDeps,
+  area: Area,
+  month: Month,
+  scope: Scope = {},
+  generatedAt = new Date(),
+  /** Who reads it: leaders get the ledger's counts only, 1–2 as "<3" (the CLI, an administrator, gets everything). */
+  viewer: { leaderView: boolean; rows: boolean } = { leaderView: false, rows: true },
+): Promise<{ name: string; data: Buffer }> {
   const stamp = slashDateTimeLabel(generatedAt, deps.timeZone);
   const preface = [`${AREA_NAMES[area]}情况 · ${monthLabel(month)}`, `生成时间：${stamp}（${deps.timeZone}）`];
   let sheets: Sheet[];
@@ -73,6 +82,11 @@ export async function progressWorkbook(deps: ProgressDeps, area: Area, month: Mo
         { name: '按科室', columns: ['科室', '登记件数', '登记金额（元）', '审批中件数'], rows: rows.map((r) => [r.department, r.figures.registered, r.figures.amount, r.figures.pending]) },
       ];
       break;
+    }
+    case 'ledger': {
+      // The ledger is a standing list, not a month's figures: it is exported as it stands today.
+      sheets = await ledgerSheets(deps.db, { timeZone: deps.timeZone, generatedAt, scope, leaderView: viewer.leaderView, summaryOnly: !viewer.rows });
+      return { name: `问题清单-${localDate(generatedAt, deps.timeZone)}.xlsx`, data: await buildWorkbook(sheets) };
     }
   }
   const name = `${AREA_NAMES[area]}情况-${monthLabel(month)}.xlsx`;

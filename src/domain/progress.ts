@@ -12,13 +12,14 @@ import { resolvePlan } from './study.js';
  * A scope limits everything to one department (a department head's view).
  */
 
-export type Area = 'study' | 'exam' | 'report' | 'declaration';
-export const AREA_NAMES: Record<Area, string> = { study: '学习', exam: '考试', report: '上报', declaration: '上缴' };
+export type Area = 'study' | 'exam' | 'report' | 'declaration' | 'ledger';
+export const AREA_NAMES: Record<Area, string> = { study: '学习', exam: '考试', report: '上报', declaration: '上缴', ledger: '问题清单' };
 export const AREA_ALIASES: Record<string, Area> = {
   学习: 'study', study: 'study',
   考试: 'exam', 测验: 'exam', exam: 'exam', quiz: 'exam',
   上报: 'report', 报告: 'report', report: 'report',
   上缴: 'declaration', 申报: 'declaration', 红包: 'declaration', declaration: 'declaration',
+  问题清单: 'ledger', 问题: 'ledger', 整改: 'ledger', 销号: 'ledger', ledger: 'ledger',
 };
 
 export interface Scope {
