@@ -24,7 +24,8 @@ import { OPTION_LETTERS } from '../src/domain/quiz/question.js';
 import { QuizService, type AttemptView, type StepResult } from '../src/domain/quiz/service.js';
 import { getStaff, type Staff } from '../src/store/staff.js';
 import type { CampaignResult } from '../scheduler/outbound.js';
-import { addPushTarget, previewFields, resultCard } from './push.js';
+import { previewFields, resultCard } from '../cards/push.js';
+import { addPushTarget } from './push.js';
 
 /**
  * 以考促学 in chat. `考试` starts a quiz; each question is a card (cards/quiz.ts) and every
