@@ -18,22 +18,11 @@ import type { CommandContext } from '../src/bot/context.js';
 import { addMonths, monthKey, monthOf, parseMonth, type Month } from '../src/domain/calendar.js';
 import {
   AREA_ALIASES,
-  declarationsByDepartment,
-  examByDepartment,
-  examPeople,
   isEmpty,
-  overview,
-  ownDeclarationCounts,
-  reportsByDepartment,
-  studyByDepartment,
-  studyPeople,
   type Area,
-  type ProgressDeps,
   type Scope,
 } from '../src/domain/progress.js';
-import { progressWorkbook } from '../src/domain/progress-export.js';
 import { UserError } from '../src/errors.js';
-import { listDepartments } from '../src/store/staff.js';
 
 /**
  * `进度` for leadership and department heads, `我的进度` for everyone, `导出` for
@@ -54,7 +43,7 @@ async function parseRequest(bot: Bot, ctx: CommandContext): Promise<Request> {
   let area: Area | undefined;
   let month: Month | undefined;
   let department: { id: number; name: string } | undefined;
-  const depts = await listDepartments(bot.db);
+  const depts = await bot.repos.staff.listDepartments();
   for (const arg of ctx.args) {
     const a = AREA_ALIASES[arg.toLowerCase()];
     if (a && !area) {
@@ -101,30 +90,28 @@ async function chartUrl(bot: Bot, ctx: CommandContext, values: number[]): Promis
   }
 }
 
-async function detailCard(bot: Bot, ctx: CommandContext, deps: ProgressDeps, area: Area, month: Month, scope: Scope, department?: { id: number; name: string }): Promise<Card> {
+async function detailCard(bot: Bot, ctx: CommandContext, area: Area, month: Month, scope: Scope, department?: { id: number; name: string }): Promise<Card> {
   const title = detailTitle(area, month, department);
   const one = department ?? (scope.departmentId !== undefined ? { id: scope.departmentId, name: ctx.staff.department } : undefined);
   switch (area) {
     case 'study':
     case 'exam': {
-      const rows = area === 'study' ? studyRateRows(await studyByDepartment(deps, month, scope)) : examRateRows(await examByDepartment(deps, month, scope));
+      const rows = area === 'study' ? studyRateRows(await bot.repos.progress.studyByDepartment(month, scope)) : examRateRows(await bot.repos.progress.examByDepartment(month, scope));
       if (one) {
-        const people = area === 'study' ? await studyPeople(deps, month, one.id) : await examPeople(deps, month, one.id);
+        const people = area === 'study' ? await bot.repos.progress.studyPeople(month, one.id) : await bot.repos.progress.examPeople(month, one.id);
         return departmentPeopleCard(title, area, rows[0], people);
       }
       const sorted = byRate(rows);
       return departmentRatesCard(title, area, sorted, await chartUrl(bot, ctx, sorted.map((r) => r.p ?? 0)));
     }
     case 'report':
-      return reportProgressCard(title, await reportsByDepartment(deps, month, scope), deps.timeZone);
+      return reportProgressCard(title, await bot.repos.progress.reportsByDepartment(month, scope), bot.timeZone);
     case 'declaration':
-      return declarationProgressCard(title, await declarationsByDepartment(deps, month, scope));
+      return declarationProgressCard(title, await bot.repos.progress.declarationsByDepartment(month, scope));
   }
 }
 
 export function registerProgress(bot: Bot): void {
-  const deps = (): ProgressDeps => ({ db: bot.db, settings: bot.deps.settings, timeZone: bot.timeZone });
-
   bot.command(
     { names: ['进度', 'progress'], usage: '进度 [学习|考试|上报|上缴] [月份] [科室]', summary: '查看全院或本科室的学习、考试、上报和上缴进度', roles: ['leader', 'discipline', 'dept_head'], group: '进度与导出',
       // A department's detail lists each person (工号, 姓名, 状态), and 上报 names who submitted.
@@ -133,12 +120,12 @@ export function registerProgress(bot: Bot): void {
       const req = await parseRequest(bot, ctx);
       const scope = scopeFor(ctx, req.department);
       if (!req.area) {
-        const [o, prev] = await Promise.all([overview(deps(), req.month, scope), overview(deps(), addMonths(req.month, -1), scope)]);
+        const [o, prev] = await Promise.all([bot.repos.progress.overview(req.month, scope), bot.repos.progress.overview(addMonths(req.month, -1), scope)]);
         const where = scope.departmentId !== undefined ? (req.department?.name ?? ctx.staff.department) : '全院';
         if (isEmpty(o)) return emptyOverviewText(where, req.month);
         return overviewCard(where, req.month, o, prev);
       }
-      return detailCard(bot, ctx, deps(), req.area, req.month, scope, req.department);
+      return detailCard(bot, ctx, req.area, req.month, scope, req.department);
     },
   );
 
@@ -146,10 +133,9 @@ export function registerProgress(bot: Bot): void {
     { names: ['我的进度', 'myprogress'], usage: '我的进度', summary: '查看自己本月的学习、考试和申报情况', group: '进度与导出', confidential: true },
     async (ctx) => {
       const month = monthOf(ctx.now, bot.timeZone);
-      const d = deps();
-      const [study] = (await studyPeople(d, month, ctx.staff.departmentId)).filter((p) => p.staffId === ctx.staff.staffId);
-      const [exam] = (await examPeople(d, month, ctx.staff.departmentId)).filter((p) => p.staffId === ctx.staff.staffId);
-      return myProgressCard(month, study, exam, await ownDeclarationCounts(bot.db, ctx.staff.staffId));
+      const [study] = (await bot.repos.progress.studyPeople(month, ctx.staff.departmentId)).filter((p) => p.staffId === ctx.staff.staffId);
+      const [exam] = (await bot.repos.progress.examPeople(month, ctx.staff.departmentId)).filter((p) => p.staffId === ctx.staff.staffId);
+      return myProgressCard(month, study, exam, await bot.repos.progress.ownDeclarationCounts(ctx.staff.staffId));
     },
   );
 
@@ -159,7 +145,7 @@ export function registerProgress(bot: Bot): void {
       const req = await parseRequest(bot, ctx);
       if (!req.area) throw new UserError('请说明要导出哪一项，例如“导出 学习 2026-11”（可选：学习、考试、上报、上缴）。');
       const scope = scopeFor(ctx, req.department);
-      const file = await progressWorkbook(deps(), req.area, req.month, scope, ctx.now);
+      const file = await bot.repos.progress.progressWorkbook(req.area, req.month, scope, ctx.now);
       await ctx.replyFile({ name: file.name, data: file.data, mime: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' });
       bot.log.info({ area: req.area, month: monthKey(req.month), staffId: ctx.staff.staffId }, 'progress exported');
       return `已生成 ${file.name}，请查收。`;

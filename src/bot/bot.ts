@@ -8,6 +8,7 @@ import { PlatformError, UserError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { ROLE_NAMES, type Role } from '../domain/roles.js';
 import type { Db } from '../store/db.js';
+import { createRepositories, type Repositories } from '../store/repositories.js';
 import { findStaffByPlatformId, getStaff, type Staff } from '../store/staff.js';
 import type { ActionResult, CardAction, ChatPlatform, Conversation, EventSink, IncomingMessage, PlatformName, SentMessage } from '../platform/types.js';
 import { closest, parseCommand } from './command-parser.js';
@@ -100,6 +101,8 @@ export class Bot implements EventSink {
   readonly metrics: Metrics;
   readonly timeZone: string;
   readonly typedButtons: TypedButtons;
+  /** What handlers reach the database through (src/store/repositories.ts). */
+  readonly repos: Repositories;
   private accepting = true;
 
   constructor(readonly deps: BotDeps) {
@@ -112,6 +115,7 @@ export class Bot implements EventSink {
     this.userLock = new UserLock(this.state);
     this.now = deps.now ?? (() => new Date());
     this.typedButtons = new TypedButtons(this.state);
+    this.repos = createRepositories(deps.db, { settings: deps.settings, timeZone: this.timeZone });
     this.registerFormDialogue();
     this.registerTypedClicks();
   }
