@@ -88,14 +88,11 @@ function validate(bot: Bot, raw: RawInput) {
   return validateDeclaration(raw, { maxAmountYuan: bot.deps.settings.declaration.maxAmountYuan, today: localDate(bot.now(), bot.timeZone) });
 }
 
-/** Opens the form, or the dialogue where the platform cannot show forms. */
-async function openForm(bot: Bot, ctx: HandlerContext, target: Target, current?: RawInput, title?: string): Promise<Card | undefined> {
-  if (bot.platform(ctx.platform)?.supportsForms) {
-    return declarationForm({ maxYuan: bot.deps.settings.declaration.maxAmountYuan, value: target as ActionValue, dialogue: DECLARE_DIALOGUE, ...(current ? { current } : {}), ...(title ? { title } : {}) });
-  }
+/** The form; where forms cannot be shown, the degrade stage asks the same fields in DECLARE_DIALOGUE instead. */
+function formCard(bot: Bot, target: Target, current?: RawInput, title?: string): Card {
   // The dialogue's answers are what completion sees, so the target rides along as a hidden answer.
-  await ctx.startDialogue(DECLARE_DIALOGUE, { ...(current ? { current } : {}), data: { __target: JSON.stringify(target) } });
-  return undefined;
+  const dialogue = { name: DECLARE_DIALOGUE, initial: { ...(current ? { current } : {}), data: { __target: JSON.stringify(target) } }, notice: '请在对话中逐项修改。' };
+  return declarationForm({ maxYuan: bot.deps.settings.declaration.maxAmountYuan, value: target as ActionValue, dialogue, ...(current ? { current } : {}), ...(title ? { title } : {}) });
 }
 
 // ---- the step-by-step dialogue -------------------------------------------------------------
@@ -188,7 +185,7 @@ export function registerDeclare(bot: Bot): void {
     { names: ['上缴', '申报', 'declare'], usage: '上缴 [类别 金额 送礼人 日期 处理方式 说明]', summary: '红包、礼品等主动上缴申报（保密）；“申报 编号”查看一条申报', group: '上缴申报', confidential: true },
     async (ctx) => {
       if (ctx.args.length === 1 && parseRef(ctx.args[0])) return showDeclaration(bot, ctx, ctx.args[0]);
-      if (ctx.args.length === 0) return openForm(bot, ctx, {});
+      if (ctx.args.length === 0) return formCard(bot, {});
       const out = await draftCard(ctx, {}, parseOneLine(ctx.args));
       if ('errors' in out) return `申报内容有以下问题，请修改后重新发送：\n${out.errors}\n\n格式：${ONE_LINE_USAGE}\n也可以只发送“上缴”，按表单逐项填写。`;
       return out.card;
@@ -216,9 +213,7 @@ export function registerDeclare(bot: Bot): void {
       const { buffer, count } = await bot.repos.declarations.exportDeclarations(bot.timeZone);
       // Who took a copy of confidential records is itself on record.
       await bot.repos.audit.appendAudit({ actor: ctx.staff.staffId, action: 'declaration.export', entityType: 'declaration_export', detail: { count } });
-      await ctx.replyFile(
-        { name: `上缴申报-${localDate(bot.now(), bot.timeZone)}.xlsx`, data: buffer, mime: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' },
-      );
+      await ctx.replyFile(`上缴申报-${localDate(bot.now(), bot.timeZone)}.xlsx`, buffer);
       return `已导出 ${count} 条申报及其处理记录。文件含申报人信息，请妥善保管，勿外传。`;
     },
   );
@@ -269,8 +264,7 @@ export function registerDeclare(bot: Bot): void {
     async (ctx) => {
       const { id, v } = ctx.value;
       const d = await bot.repos.declarations.draftToEdit(ctx.staff, id, v);
-      const body = await openForm(bot, ctx, { id, v }, rawOf(d), `修改上缴申报 · SB-${id}`);
-      return body ? { card: body } : { toast: '请在对话中逐项修改。' };
+      return { card: formCard(bot, { id, v }, rawOf(d), `修改上缴申报 · SB-${id}`) };
     },
     { schema: draftRef, confidential: true },
   );
@@ -326,12 +320,10 @@ export function registerDeclare(bot: Bot): void {
       const { id } = ctx.value;
       const d = await bot.repos.declarations.getDeclaration(id);
       if (!d || !(await bot.repos.declarations.canView(d, ctx.staff))) throw new UserError(NO_SUCH_DECLARATION);
-      // Privately, on the platform clicked from; a group chat gets nothing.
-      const reach = ctx.conversation.type === 'direct' ? { platform: ctx.platform, conversation: ctx.conversation } : bot.reachFor(ctx.staff);
-      const platform = reach && bot.platform(reach.platform);
-      if (!reach || !platform) throw new UserError('无法私聊发送附件给您，请在与机器人的私聊中点击。');
+      // The action is confidential: clicked in a group, ctx already answers in the private chat.
       const stored = await bot.repos.declarations.openAttachments(ctx.staff, id);
-      for (const f of stored) await platform.sendFile({ conversation: reach.conversation }, { name: f.name, data: f.data, mime: f.mime });
+      // Each file goes with the type it was received with: a photo's name (“图片”) has no extension.
+      for (const f of stored) await ctx.replyFile(f.name, f.data, f.mime);
       return { toast: `已把 ${stored.length} 个附件私聊发送给您。附件涉及保密信息，请勿转发。` };
     },
     { schema: idRef, confidential: true },
@@ -352,10 +344,8 @@ export function registerDeclare(bot: Bot): void {
     async (ctx) => {
       const { id } = ctx.value;
       const d = await bot.repos.declarations.rejectedToAmend(ctx.staff, id);
-      const body = await openForm(bot, ctx, { amends: id }, rawOf(d), `修改后重新提交 · 原申报 SB-${id}`);
       // A new message: the rejection card with its reason stays in the chat.
-      if (body) await ctx.reply(body);
-      return { toast: body ? '请在新卡片中修改后重新提交。' : '请在对话中逐项修改。' };
+      return { toast: '请在新卡片中修改后重新提交。', send: formCard(bot, { amends: id }, rawOf(d), `修改后重新提交 · 原申报 SB-${id}`) };
     },
     { schema: idRef, confidential: true },
   );

@@ -1,4 +1,3 @@
-import { renderBarChart } from '../cards/chart-png.js';
 import {
   byRate,
   declarationProgressCard,
@@ -77,19 +76,6 @@ function scopeFor(ctx: CommandContext, asked?: { id: number; name: string }): Sc
   throw new UserError(`抱歉，全院和科室进度仅限院领导、纪检监察室和科室负责人查看。${SELF_HINT}`);
 }
 
-/** The uploaded bar chart's URL, or nothing when the platform cannot take it. */
-async function chartUrl(bot: Bot, ctx: CommandContext, values: number[]): Promise<string | undefined> {
-  const platform = bot.platform(ctx.platform);
-  if (!platform || values.length === 0) return undefined;
-  try {
-    return await platform.uploadImage(renderBarChart({ values, target: 100 }), 'progress.png');
-  } catch (e) {
-    // The figures are in the table; a failed upload must not cost the user the answer.
-    bot.log.warn({ err: (e as Error).message }, 'progress chart upload failed');
-    return undefined;
-  }
-}
-
 async function detailCard(bot: Bot, ctx: CommandContext, area: Area, month: Month, scope: Scope, department?: { id: number; name: string }): Promise<Card> {
   const title = detailTitle(area, month, department);
   const one = department ?? (scope.departmentId !== undefined ? { id: scope.departmentId, name: ctx.staff.department } : undefined);
@@ -102,7 +88,7 @@ async function detailCard(bot: Bot, ctx: CommandContext, area: Area, month: Mont
         return departmentPeopleCard(title, area, rows[0], people);
       }
       const sorted = byRate(rows);
-      return departmentRatesCard(title, area, sorted, await chartUrl(bot, ctx, sorted.map((r) => r.p ?? 0)));
+      return departmentRatesCard(title, area, sorted);
     }
     case 'report':
       return reportProgressCard(title, await bot.repos.progress.reportsByDepartment(month, scope), bot.timeZone);
@@ -146,7 +132,7 @@ export function registerProgress(bot: Bot): void {
       if (!req.area) throw new UserError('请说明要导出哪一项，例如“导出 学习 2026-11”（可选：学习、考试、上报、上缴）。');
       const scope = scopeFor(ctx, req.department);
       const file = await bot.repos.progress.progressWorkbook(req.area, req.month, scope, ctx.now);
-      await ctx.replyFile({ name: file.name, data: file.data, mime: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' });
+      await ctx.replyFile(file.name, file.data);
       bot.log.info({ area: req.area, month: monthKey(req.month), staffId: ctx.staff.staffId }, 'progress exported');
       return `已生成 ${file.name}，请查收。`;
     },

@@ -84,10 +84,10 @@ export class SandboxPlatform implements ChatPlatform {
     return this.push(target, { kind: 'text', text: `文件：${file.name}（点击下载）`, fileUrl: url });
   }
 
-  async uploadImage(data: Buffer, name: string): Promise<string> {
+  async uploadImage(image: { name: string; data: Buffer; mime: string }): Promise<string> {
     const id = randomUUID();
-    this.files.set(id, { name, mime: 'image/png', data });
-    return `${this.publicBase}/sandbox/files/${id}/${encodeURIComponent(name)}`;
+    this.files.set(id, image);
+    return `${this.publicBase}/sandbox/files/${id}/${encodeURIComponent(image.name)}`;
   }
 
   async downloadFile(ref: string, maxBytes: number): Promise<{ data: Buffer; mime: string }> {
