@@ -84,6 +84,7 @@ export interface FormDialogue {
  * A picture (a chart). Card functions give its bytes; the degrade stage has the platform's
  * adapter upload them and puts in `url` where the platform keeps it (a Feishu image_key, a
  * DingTalk media id, a sandbox address). A renderer only ever sees the uploaded form.
+ * Bytes do not survive JSON: a card kept in the send ledger must not carry a picture yet.
  */
 export type ImageElement =
   | { type: 'image'; alt: string; file: { name: string; data: Buffer; mime: string } }
