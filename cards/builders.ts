@@ -1,4 +1,5 @@
-import type { ActionButton, ActionValue, Button, Card, CardColor, CardElement, FormInput, LinkButton } from './model.js';
+import { mimeOf } from '../src/platform/mime.js';
+import type { ActionButton, ActionValue, Button, Card, CardColor, CardElement, FormDialogue, FormInput, LinkButton } from './model.js';
 
 /** Plain functions that build the neutral card tree; handlers compose them. */
 
@@ -12,7 +13,8 @@ export const text = (t: string): CardElement => ({ type: 'text', text: t });
 export const markdown = (md: string): CardElement => ({ type: 'markdown', markdown: md });
 export const note = (t: string): CardElement => ({ type: 'note', text: t });
 export const divider = (): CardElement => ({ type: 'divider' });
-export const image = (url: string, alt: string): CardElement => ({ type: 'image', url, alt });
+/** A picture from its bytes; the MIME type follows from the name (`chart.png`). */
+export const image = (name: string, data: Buffer, alt: string): CardElement => ({ type: 'image', alt, file: { name, data, mime: mimeOf(name) } });
 
 export const fields = (pairs: [string, string | number][] | Record<string, string | number>): CardElement => ({
   type: 'fields',
@@ -39,7 +41,7 @@ export const link = (label: string, url: string): LinkButton => ({ kind: 'link',
 export const form = (
   actionId: string,
   inputs: FormInput[],
-  opts: { submitLabel?: string; value?: ActionValue; dialogue?: string } = {},
+  opts: { submitLabel?: string; value?: ActionValue; dialogue?: FormDialogue } = {},
 ): CardElement => ({
   type: 'form',
   actionId,

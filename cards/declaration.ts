@@ -1,5 +1,5 @@
 import { actions, button, card, fields, form, note, table, text } from './builders.js';
-import type { ActionValue, Card, CardElement, FormInput } from './model.js';
+import type { ActionValue, Card, CardElement, FormDialogue, FormInput } from './model.js';
 import {
   amountLabel,
   declarationRef,
@@ -69,8 +69,8 @@ function formInputs(maxYuan: number, current?: RawInput): FormInput[] {
   ];
 }
 
-/** The form; `dialogue` names the dialogue asking the same fields where forms cannot be shown. */
-export function declarationForm(opts: { maxYuan: number; value: ActionValue; dialogue: string; current?: RawInput; title?: string }): Card {
+/** The form; `dialogue` is the dialogue asking the same fields where forms cannot be shown. */
+export function declarationForm(opts: { maxYuan: number; value: ActionValue; dialogue: FormDialogue; current?: RawInput; title?: string }): Card {
   return card(
     opts.title ?? '红包/礼品 主动上缴申报',
     [

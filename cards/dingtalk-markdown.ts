@@ -70,7 +70,8 @@ function element(e: CardElement, mode: ButtonMode): string | undefined {
     case 'form':
       return `> 需要填写：${e.inputs.map((i) => escapeMarkdown(i.label)).join('、')}`;
     case 'image':
-      return `![${escapeMarkdown(e.alt)}](${e.url})`;
+      // Bytes never reach a renderer: the degrade stage uploads them or leaves the picture out.
+      return 'url' in e ? `![${escapeMarkdown(e.alt)}](${e.url})` : '';
     case 'note':
       return `> ${escapeMarkdown(e.text)}`;
     case 'divider':

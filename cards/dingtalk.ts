@@ -72,16 +72,14 @@ export function renderDingTalkCard(card: Card, template: DingTalkTemplate): Rend
   const body = dingTalkCardBody(card);
   const form = card.elements.find((e) => e.type === 'form');
   if (template === 'ai') {
-    // Forms reach this template already turned into a dialogue button (Bot.prepareCard); one
-    // rendered for a template that was then found missing is named, never silently dropped.
-    const missed = form ? `\n\n> 需要填写：${form.inputs.map((i) => i.label).join('、')}。这张卡片无法显示表单，请重新发起一次。` : '';
+    // Forms never reach this template: the degrade stage (src/bot/degrade.ts) turned them into dialogues.
     return {
-      params: { msgTitle: truncate(card.title, 100), msgContent: `${body}${missed}` || ' ', flowStatus: AI_FINISHED, sys_full_json_obj: aiButtonsParam(list) },
+      params: { msgTitle: truncate(card.title, 100), msgContent: body || ' ', flowStatus: AI_FINISHED, sys_full_json_obj: aiButtonsParam(list) },
       buttons,
     };
   }
   // Clients older than the form component show nothing where the form is: say why (the
-  // card also carries a "fill in by dialogue" button, see Bot.prepareCard).
+  // card also carries a "fill in by dialogue" button, see src/bot/degrade.ts).
   const formHint = form ? `${body ? '\n\n' : ''}> 看不到下面的表单时，可点“在对话中填写”，或把钉钉升级到电脑版 7.6.0、手机版 7.6.6 或更新版本。` : '';
   return {
     params: {

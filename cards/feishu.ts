@@ -122,6 +122,8 @@ function element(e: CardElement, limits: { md: number; text: number; rows: numbe
     case 'divider':
       return [{ tag: 'hr' }];
     case 'image':
+      // Bytes never reach a renderer: the degrade stage uploads them or leaves the picture out.
+      if (!('url' in e)) return [];
       // uploadImage returns an image_key ("img_…"); anything else can only be shown as a link.
       return e.url.startsWith('img_')
         ? [{ tag: 'img', img_key: e.url, alt: plain(truncate(e.alt, 100)) }]

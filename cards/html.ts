@@ -59,6 +59,8 @@ function element(e: CardElement): string {
     case 'divider':
       return '<hr>';
     case 'image':
+      // Bytes never reach a renderer: the degrade stage uploads them or leaves the picture out.
+      if (!('url' in e)) return '';
       return `<img src="${escapeHtml(e.url)}" alt="${escapeHtml(e.alt)}">`;
     case 'fields':
       return `<dl class="fields">${e.fields.map((f) => `<dt>${escapeHtml(f.label)}</dt><dd>${escapeHtml(f.value)}</dd>`).join('')}</dl>`;

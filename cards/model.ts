@@ -60,13 +60,35 @@ export type CardElement =
       value?: ActionValue;
       submitLabel: string;
       inputs: FormInput[];
-      /** The dialogue that asks the same questions step by step, for platforms without forms. */
-      dialogue?: string;
+      /**
+       * The feature's own dialogue asking the same questions, for platforms without forms: the
+       * degrade stage (src/bot/degrade.ts) starts it instead of sending the card. Without one,
+       * such platforms get the generic step-by-step form dialogue.
+       */
+      dialogue?: FormDialogue;
     }
-  | { type: 'image'; url: string; alt: string }
+  | ImageElement
   /** `hint: 'typed-buttons'`: the note listing typed twins, which a renderer whose buttons always work may leave out. */
   | { type: 'note'; text: string; hint?: 'typed-buttons' }
   | { type: 'divider' };
+
+/** A dialogue standing in for a form: its name, what it starts with, what a click on the card says. */
+export interface FormDialogue {
+  name: string;
+  initial?: Record<string, unknown>;
+  /** The toast of a click whose answer became this dialogue, e.g. “请在对话中逐项修改。”. */
+  notice?: string;
+}
+
+/**
+ * A picture (a chart). Card functions give its bytes; the degrade stage has the platform's
+ * adapter upload them and puts in `url` where the platform keeps it (a Feishu image_key, a
+ * DingTalk media id, a sandbox address). A renderer only ever sees the uploaded form.
+ * Bytes do not survive JSON: a card kept in the send ledger must not carry a picture yet.
+ */
+export type ImageElement =
+  | { type: 'image'; alt: string; file: { name: string; data: Buffer; mime: string } }
+  | { type: 'image'; url: string; alt: string };
 
 export interface Card {
   title: string;

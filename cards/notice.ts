@@ -153,12 +153,12 @@ export function ruleQuestionsCard(rule: number, questions: QuestionVersion[], sh
  * `进度 通报`: each notice's read rate. `full` (the discipline office) shows every count;
  * others see counts of one or two as "<3".
  */
-export function noticeRatesCard(title: string, rows: NoticeRate[], full: boolean, chartUrl?: string): Card {
+export function noticeRatesCard(title: string, rows: NoticeRate[], full: boolean, chart?: Buffer): Card {
   const total = rows.reduce((a, r) => a + r.total, 0);
   const read = rows.reduce((a, r) => a + r.read, 0);
   return card(title, [
     fields([['通报份数', rows.length], ['应阅人次', shownCount(total, full)], ['已阅人次', shownCount(read, full)], ['阅读率', shownRate(read, total, full)]]),
-    chartUrl !== undefined && image(chartUrl, '各通报阅读率柱状图（编号与下表序号对应）'),
+    chart !== undefined && image('notices.png', chart, '各通报阅读率柱状图（编号与下表序号对应）'),
     table(['序号', '编号', '标题', '应阅', '已阅', '阅读率'], rows.map((r, i) => [i + 1, r.id, truncate(r.title, 24), shownCount(r.total, full), shownCount(r.read, full), shownRate(r.read, r.total, full)])),
     note('查看某份通报各科室的阅读情况：进度 通报 编号；导出表格：导出 通报 [编号]。'),
   ]);

@@ -1,4 +1,5 @@
 import { card, fields, image, markdown, note, table } from './builders.js';
+import { renderBarChart } from './chart-png.js';
 import type { Card } from './model.js';
 import { monthLabel, slashMonthDayTimeLabel, type Month } from '../src/domain/calendar.js';
 import {
@@ -77,10 +78,10 @@ export function departmentPeopleCard(title: string, area: 'study' | 'exam', row:
   ]);
 }
 
-/** Every department's study or exam rate, `rows` already in display order; `chartUrl`: the uploaded bar chart. */
-export function departmentRatesCard(title: string, area: 'study' | 'exam', rows: RateRow[], chartUrl?: string): Card {
+/** Every department's study or exam rate, `rows` already in display order, with their bar chart. */
+export function departmentRatesCard(title: string, area: 'study' | 'exam', rows: RateRow[]): Card {
   return card(title, [
-    chartUrl !== undefined && image(chartUrl, '各科室完成率柱状图（编号与下表序号对应）'),
+    rows.length > 0 && image('progress.png', renderBarChart({ values: rows.map((r) => r.p ?? 0), target: 100 }), '各科室完成率柱状图（编号与下表序号对应）'),
     table(area === 'study' ? ['序号', '科室', '应学', '已学', '完成率'] : ['序号', '科室', '人数', '参加', '参加率', '通过率'], rows.map((r, i) => [i + 1, r.name, ...r.cells])),
     note('按完成率从低到高排列。查看某科室的人员：在命令后加科室名称。'),
   ]);

@@ -6,13 +6,8 @@ import type { Bot } from '../src/bot/bot.js';
 import { parseRef, stepOfState, type Step } from '../src/domain/declaration.js';
 import {
   approversFor,
-  canView,
-  claimDueDeadlines,
-  decide,
-  awaitingDecisionBy,
   NO_SUCH_DECLARATION,
   NotYoursToDecide,
-  pendingFor,
   type DeadlineClaim,
   type DecideResult,
   type Moved,
@@ -124,8 +119,8 @@ export async function deliverFollowUps(bot: Bot, staged: Staged): Promise<void> 
 
 async function staleReply(bot: Bot, r: Extract<DecideResult, { outcome: 'stale' }>, step: Step, actor: Staff) {
   // The decided card shows the content: only to someone who may see it.
-  if (!(await canView(bot.db, r.declaration, actor))) return { toast: NO_SUCH_DECLARATION };
-  const who = r.last?.actor ? await getStaff(bot.db, r.last.actor) : undefined;
+  if (!(await bot.repos.declarations.canView(r.declaration, actor))) return { toast: NO_SUCH_DECLARATION };
+  const who = r.last?.actor ? await bot.repos.staff.getStaff(r.last.actor) : undefined;
   if (!r.last || !who) return { toast: STALE_CARD_TOAST };
   const decision = r.last.to_state === 'rejected' ? ('reject' as const) : ('approve' as const);
   return {
@@ -142,7 +137,7 @@ async function decideByText(bot: Bot, ctx: CommandContext, decision: 'approve' |
   const example = decision === 'reject' ? '驳回 SB-12 金额与实际不符' : '同意 SB-12';
   const q = ctx.args[0] ? parseRef(ctx.args[0]) : undefined;
   if (!q || !('id' in q)) throw new UserError(`请写明申报编号，例如“${example}”。发送“待审批”查看等待您处理的申报。`);
-  const waiting = await awaitingDecisionBy(bot.db, ctx.staff, q.id);
+  const waiting = await bot.repos.declarations.awaitingDecisionBy(ctx.staff, q.id);
   // One answer for "no such", "not yours" and "already decided": existence itself is confidential.
   if (!waiting) throw new UserError(`SB-${q.id} 目前没有等待您处理的审批。发送“待审批”查看等待您处理的申报。`);
   const { d, step } = waiting;
@@ -164,7 +159,7 @@ async function applyDecision(
   reason: string | undefined,
 ): Promise<{ stale: Extract<DecideResult, { outcome: 'stale' }> } | { stale?: undefined; message: string; card?: Card }> {
   let follow: StagedMove = { staged: [] };
-  const r = await decide(bot.db, actor, ref, decision, {
+  const r = await bot.repos.declarations.decide(actor, ref, decision, {
     now: bot.now(),
     timeZone: bot.timeZone,
     ...(reason !== undefined ? { reason } : {}),
@@ -186,7 +181,7 @@ export function registerApprove(bot: Bot): void {
   bot.command(
     { names: ['待审批', 'pending', '审批'], usage: '待审批', summary: '列出等待您审批或确认收款的上缴申报', roles: [...approvers], group: '上缴申报', confidential: true },
     async (ctx) => {
-      const mine = await pendingFor(bot.db, ctx.staff);
+      const mine = await bot.repos.declarations.pendingFor(ctx.staff);
       if (mine.length === 0) return '目前没有等待您处理的上缴申报。';
       return pendingListCard(mine, ctx.now);
     },
@@ -245,7 +240,7 @@ export interface DeadlineRun {
 export async function runApprovalDeadlines(bot: Bot, now: Date = bot.now()): Promise<DeadlineRun> {
   const out: DeadlineRun = { reminded: [], escalated: [] };
   const staged: Staged = [];
-  const due = await claimDueDeadlines(bot.db, now, bot.deps.settings.declaration.reminderHours, async (tx, c) => {
+  const due = await bot.repos.declarations.claimDueDeadlines(now, bot.deps.settings.declaration.reminderHours, async (tx, c) => {
     // With the claim: a crash after it still reminds, a rerun after it sends nothing twice.
     staged.push(...(await outboundOf(bot).stage(tx, await deadlineFollowUp(tx, c))));
   });

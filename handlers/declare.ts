@@ -29,27 +29,11 @@ import {
   type Kind,
   type RawInput,
 } from '../src/domain/declaration.js';
-import { exportDeclarations } from '../src/domain/declaration/export.js';
 import { MAX_ATTACHMENT_BYTES, type Declaration } from '../src/domain/declaration/record.js';
 import {
-  addAttachments,
-  canView,
-  cancelDraft,
-  createDraft,
-  draftToAttach,
-  draftToEdit,
-  editDraft,
-  findOwnDeclaration,
   NO_SUCH_DECLARATION,
-  openAttachments,
-  ownDeclaration,
-  rejectedToAmend,
-  routeFor,
-  submitDraft,
 } from '../src/domain/declaration/workflow.js';
 import { FileTooLargeError, PlatformError, UserError } from '../src/errors.js';
-import { appendAudit } from '../src/store/audit.js';
-import { getDeclaration, getDeclarationByReceipt, listByDeclarant, listSubmitted, monthlyTotals, trailsOf } from '../src/store/declarations.js';
 import { PLATFORM_LABELS, type PlatformName } from '../src/platform/types.js';
 import { deliverFollowUps, stageFollowUps, type StagedMove } from './approve.js';
 
@@ -95,23 +79,20 @@ type Target = { id: string; v: number } | { amends: string } | Record<string, ne
 
 /** Saves validated content as a new draft, an edited draft, or an amendment of a rejected one. */
 async function saveDraft(bot: Bot, ctx: HandlerContext, target: Target, input: DeclarationInput): Promise<Declaration> {
-  if ('id' in target) return editDraft(bot.db, ctx.staff, target.id, target.v, input);
-  if ('amends' in target) return createDraft(bot.db, ctx.staff, input, { amends: target.amends });
-  return createDraft(bot.db, ctx.staff, input);
+  if ('id' in target) return bot.repos.declarations.editDraft(ctx.staff, target.id, target.v, input);
+  if ('amends' in target) return bot.repos.declarations.createDraft(ctx.staff, input, { amends: target.amends });
+  return bot.repos.declarations.createDraft(ctx.staff, input);
 }
 
 function validate(bot: Bot, raw: RawInput) {
   return validateDeclaration(raw, { maxAmountYuan: bot.deps.settings.declaration.maxAmountYuan, today: localDate(bot.now(), bot.timeZone) });
 }
 
-/** Opens the form, or the dialogue where the platform cannot show forms. */
-async function openForm(bot: Bot, ctx: HandlerContext, target: Target, current?: RawInput, title?: string): Promise<Card | undefined> {
-  if (bot.platform(ctx.platform)?.supportsForms) {
-    return declarationForm({ maxYuan: bot.deps.settings.declaration.maxAmountYuan, value: target as ActionValue, dialogue: DECLARE_DIALOGUE, ...(current ? { current } : {}), ...(title ? { title } : {}) });
-  }
+/** The form; where forms cannot be shown, the degrade stage asks the same fields in DECLARE_DIALOGUE instead. */
+function formCard(bot: Bot, target: Target, current?: RawInput, title?: string): Card {
   // The dialogue's answers are what completion sees, so the target rides along as a hidden answer.
-  await ctx.startDialogue(DECLARE_DIALOGUE, { ...(current ? { current } : {}), data: { __target: JSON.stringify(target) } });
-  return undefined;
+  const dialogue = { name: DECLARE_DIALOGUE, initial: { ...(current ? { current } : {}), data: { __target: JSON.stringify(target) } }, notice: '请在对话中逐项修改。' };
+  return declarationForm({ maxYuan: bot.deps.settings.declaration.maxAmountYuan, value: target as ActionValue, dialogue, ...(current ? { current } : {}), ...(title ? { title } : {}) });
 }
 
 // ---- the step-by-step dialogue -------------------------------------------------------------
@@ -161,10 +142,10 @@ function dialogueSteps(bot: Bot, initial: Record<string, unknown>): DialogueStep
 
 async function showDeclaration(bot: Bot, ctx: HandlerContext, refText: string): Promise<Card> {
   const q = parseRef(refText);
-  const d = q ? ('receiptNo' in q ? await getDeclarationByReceipt(bot.db, q.receiptNo) : await getDeclaration(bot.db, q.id)) : undefined;
+  const d = q ? ('receiptNo' in q ? await bot.repos.declarations.getDeclarationByReceipt(q.receiptNo) : await bot.repos.declarations.getDeclaration(q.id)) : undefined;
   // The same answer for "no such" and "not yours": existence itself is confidential.
-  if (!d || !(await canView(bot.db, d, ctx.staff))) throw new UserError(`${NO_SUCH_DECLARATION}申报仅限申报人、审批人和纪检监察室查看。`);
-  const trail = (await trailsOf(bot.db, [d.id])).get(d.id) ?? [];
+  if (!d || !(await bot.repos.declarations.canView(d, ctx.staff))) throw new UserError(`${NO_SUCH_DECLARATION}申报仅限申报人、审批人和纪检监察室查看。`);
+  const trail = (await bot.repos.declarations.trailsOf([d.id])).get(d.id) ?? [];
   return declarationDetailCard(d, trail, bot.timeZone);
 }
 
@@ -181,7 +162,7 @@ export function registerDeclare(bot: Bot): void {
     const d = await saveDraft(bot, ctx, target, v.value);
     // The declaration id and the action only: who filed is confidential, in logs too.
     bot.log.info({ declarationId: d.id, action: 'draft' }, 'declaration draft saved');
-    return { card: previewCard(d, await routeFor(bot.db, d), v.masking) };
+    return { card: previewCard(d, await bot.repos.declarations.routeFor(d), v.masking) };
   };
 
   bot.dialogue({
@@ -205,7 +186,7 @@ export function registerDeclare(bot: Bot): void {
     { names: ['上缴', '申报', 'declare'], usage: '上缴 [类别 金额 送礼人 日期 处理方式 说明]', summary: '红包、礼品等主动上缴申报（保密）；“申报 编号”查看一条申报', group: '上缴申报', confidential: true },
     async (ctx) => {
       if (ctx.args.length === 1 && parseRef(ctx.args[0])) return showDeclaration(bot, ctx, ctx.args[0]);
-      if (ctx.args.length === 0) return openForm(bot, ctx, {});
+      if (ctx.args.length === 0) return formCard(bot, {});
       const out = await draftCard(ctx, {}, parseOneLine(ctx.args));
       if ('errors' in out) return `申报内容有以下问题，请修改后重新发送：\n${out.errors}\n\n格式：${ONE_LINE_USAGE}\n也可以只发送“上缴”，按表单逐项填写。`;
       return out.card;
@@ -213,7 +194,7 @@ export function registerDeclare(bot: Bot): void {
   );
 
   bot.command({ names: ['我的申报', 'mydeclarations'], usage: '我的申报', summary: '查看自己的上缴申报及其进度', group: '上缴申报', confidential: true }, async (ctx) => {
-    const mine = await listByDeclarant(bot.db, ctx.staff.staffId);
+    const mine = await bot.repos.declarations.listByDeclarant(ctx.staff.staffId);
     if (mine.length === 0) return '您还没有上缴申报记录。需要申报时发送“上缴”。';
     return myDeclarationsCard(mine);
   });
@@ -221,7 +202,7 @@ export function registerDeclare(bot: Bot): void {
   bot.command(
     { names: ['申报列表', 'declarations'], usage: '申报列表', summary: '查看全部上缴申报（纪检监察室）', roles: ['discipline'], group: '上缴申报', confidential: true },
     async () => {
-      const all = await listSubmitted(bot.db, { limit: 50 });
+      const all = await bot.repos.declarations.listSubmitted({ limit: 50 });
       if (all.length === 0) return '目前还没有已提交的上缴申报。';
       return declarationListCard(all, bot.timeZone);
     },
@@ -230,12 +211,10 @@ export function registerDeclare(bot: Bot): void {
   bot.command(
     { names: ['导出申报', 'exportdeclarations'], usage: '导出申报', summary: '导出全部上缴申报及处理记录为 Excel（纪检监察室）', roles: ['discipline'], group: '上缴申报', confidential: true },
     async (ctx) => {
-      const { buffer, count } = await exportDeclarations(bot.db, bot.timeZone);
+      const { buffer, count } = await bot.repos.declarations.exportDeclarations(bot.timeZone);
       // Who took a copy of confidential records is itself on record.
-      await appendAudit(bot.db, { actor: ctx.staff.staffId, action: 'declaration.export', entityType: 'declaration_export', detail: { count } });
-      await ctx.replyFile(
-        { name: `上缴申报-${localDate(bot.now(), bot.timeZone)}.xlsx`, data: buffer, mime: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' },
-      );
+      await bot.repos.audit.appendAudit({ actor: ctx.staff.staffId, action: 'declaration.export', entityType: 'declaration_export', detail: { count } });
+      await ctx.replyFile(`上缴申报-${localDate(bot.now(), bot.timeZone)}.xlsx`, buffer);
       return `已导出 ${count} 条申报及其处理记录。文件含申报人信息，请妥善保管，勿外传。`;
     },
   );
@@ -243,7 +222,7 @@ export function registerDeclare(bot: Bot): void {
   bot.command(
     { names: ['申报统计', 'declarationstats'], usage: '申报统计', summary: '按月份和科室统计上缴申报件数和金额（不含姓名）', roles: ['leader', 'discipline'], group: '上缴申报' /* counts and sums only: may be shown in a group */ },
     async (ctx) => {
-      const rows = await monthlyTotals(bot.db);
+      const rows = await bot.repos.declarations.monthlyTotals();
       if (rows.length === 0) return '目前还没有已提交的上缴申报。';
       return declarationStatsCard(rows, { discipline: ctx.hasRole('discipline') });
     },
@@ -254,7 +233,7 @@ export function registerDeclare(bot: Bot): void {
     async (ctx) => {
       const target = ctx.value as Target;
       // A forged form is answered before its content is judged; saving checks again in its transaction.
-      if ('id' in target || 'amends' in target) await ownDeclaration(bot.db, ctx.staff, 'id' in target ? target.id : target.amends);
+      if ('id' in target || 'amends' in target) await bot.repos.declarations.ownDeclaration(ctx.staff, 'id' in target ? target.id : target.amends);
       const f = ctx.form ?? {};
       const out = await draftCard(ctx, target, { kind: f.kind, amount: f.amount, receivedOn: f.receivedOn, giver: f.giver, handling: f.handling, description: f.description });
       if ('errors' in out) return { toast: `请修改后再提交：\n${out.errors}`, fieldErrors: out.fields };
@@ -268,7 +247,7 @@ export function registerDeclare(bot: Bot): void {
     async (ctx) => {
       const { id, v } = ctx.value;
       let follow: StagedMove = { staged: [] };
-      const moved = await submitDraft(bot.db, ctx.staff, id, v, bot.now(), async (tx, m) => {
+      const moved = await bot.repos.declarations.submitDraft(ctx.staff, id, v, bot.now(), async (tx, m) => {
         follow = await stageFollowUps(bot, tx, m);
       });
       bot.log.info({ declarationId: id, action: 'submit', to: moved.to }, 'declaration submitted');
@@ -285,9 +264,8 @@ export function registerDeclare(bot: Bot): void {
     'decl.edit',
     async (ctx) => {
       const { id, v } = ctx.value;
-      const d = await draftToEdit(bot.db, ctx.staff, id, v);
-      const body = await openForm(bot, ctx, { id, v }, rawOf(d), `修改上缴申报 · SB-${id}`);
-      return body ? { card: body } : { toast: '请在对话中逐项修改。' };
+      const d = await bot.repos.declarations.draftToEdit(ctx.staff, id, v);
+      return { card: formCard(bot, { id, v }, rawOf(d), `修改上缴申报 · SB-${id}`) };
     },
     { schema: draftRef, confidential: true },
   );
@@ -305,7 +283,7 @@ export function registerDeclare(bot: Bot): void {
           if (files?.length) {
             const fetched = await fetchAttachments(bot, files);
             if (typeof fetched === 'string') return { ok: false, message: fetched };
-            const d = await addAttachments(bot.db, { staffId: String(initial.staffId) }, id, fetched, bot.now()).catch((e: unknown) => {
+            const d = await bot.repos.declarations.addAttachments({ staffId: String(initial.staffId) }, id, fetched, bot.now()).catch((e: unknown) => {
               if (e instanceof UserError) return e;
               throw e;
             });
@@ -318,10 +296,10 @@ export function registerDeclare(bot: Bot): void {
       },
     ],
     complete: async (ctx, data) => {
-      const d = await findOwnDeclaration(bot.db, ctx.staff, String(data.id ?? ''));
+      const d = await bot.repos.declarations.findOwnDeclaration(ctx.staff, String(data.id ?? ''));
       if (!d) return '找不到这份申报，请重新发送“上缴”。';
       if (d.state !== 'draft') return '这份申报已提交或已取消，不能再添加照片或文件。';
-      return previewCard(d, await routeFor(bot.db, d));
+      return previewCard(d, await bot.repos.declarations.routeFor(d));
     },
   });
 
@@ -329,7 +307,7 @@ export function registerDeclare(bot: Bot): void {
     'decl.attach',
     async (ctx) => {
       const { id, v } = ctx.value;
-      await draftToAttach(bot.db, ctx.staff, id, v);
+      await bot.repos.declarations.draftToAttach(ctx.staff, id, v);
       // Who and which draft ride in the dialogue: its steps see no handler context.
       await ctx.startDialogue(ATTACH_DIALOGUE, { id, staffId: ctx.staff.staffId, data: { id } });
       return { toast: '请在对话中发送照片或文件。' };
@@ -341,14 +319,12 @@ export function registerDeclare(bot: Bot): void {
     'decl.files',
     async (ctx) => {
       const { id } = ctx.value;
-      const d = await getDeclaration(bot.db, id);
-      if (!d || !(await canView(bot.db, d, ctx.staff))) throw new UserError(NO_SUCH_DECLARATION);
-      // Privately, on the platform clicked from; a group chat gets nothing.
-      const reach = ctx.conversation.type === 'direct' ? { platform: ctx.platform, conversation: ctx.conversation } : bot.reachFor(ctx.staff);
-      const platform = reach && bot.platform(reach.platform);
-      if (!reach || !platform) throw new UserError('无法私聊发送附件给您，请在与机器人的私聊中点击。');
-      const stored = await openAttachments(bot.db, ctx.staff, id);
-      for (const f of stored) await platform.sendFile({ conversation: reach.conversation }, { name: f.name, data: f.data, mime: f.mime });
+      const d = await bot.repos.declarations.getDeclaration(id);
+      if (!d || !(await bot.repos.declarations.canView(d, ctx.staff))) throw new UserError(NO_SUCH_DECLARATION);
+      // The action is confidential: clicked in a group, ctx already answers in the private chat.
+      const stored = await bot.repos.declarations.openAttachments(ctx.staff, id);
+      // Each file goes with the type it was received with: a photo's name (“图片”) has no extension.
+      for (const f of stored) await ctx.replyFile(f.name, f.data, f.mime);
       return { toast: `已把 ${stored.length} 个附件私聊发送给您。附件涉及保密信息，请勿转发。` };
     },
     { schema: idRef, confidential: true },
@@ -358,7 +334,7 @@ export function registerDeclare(bot: Bot): void {
     'decl.cancel',
     async (ctx) => {
       const { id, v } = ctx.value;
-      await cancelDraft(bot.db, ctx.staff, id, v, bot.now());
+      await bot.repos.declarations.cancelDraft(ctx.staff, id, v, bot.now());
       return { toast: '已取消。', card: cancelledCard(id) };
     },
     { schema: draftRef, confidential: true },
@@ -368,11 +344,9 @@ export function registerDeclare(bot: Bot): void {
     'decl.amend',
     async (ctx) => {
       const { id } = ctx.value;
-      const d = await rejectedToAmend(bot.db, ctx.staff, id);
-      const body = await openForm(bot, ctx, { amends: id }, rawOf(d), `修改后重新提交 · 原申报 SB-${id}`);
+      const d = await bot.repos.declarations.rejectedToAmend(ctx.staff, id);
       // A new message: the rejection card with its reason stays in the chat.
-      if (body) await ctx.reply(body);
-      return { toast: body ? '请在新卡片中修改后重新提交。' : '请在对话中逐项修改。' };
+      return { toast: '请在新卡片中修改后重新提交。', send: formCard(bot, { amends: id }, rawOf(d), `修改后重新提交 · 原申报 SB-${id}`) };
     },
     { schema: idRef, confidential: true },
   );

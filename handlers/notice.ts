@@ -53,7 +53,7 @@ import {
   type NoticeAudience,
 } from '../src/store/notices.js';
 import type { Staff } from '../src/store/staff.js';
-import { previewFields } from './push.js';
+import { previewFields } from '../cards/push.js';
 
 /**
  * 通报 with read receipts. The discipline office composes one (`发布通报`, a dialogue), checks
@@ -288,17 +288,12 @@ function createNoticeFeature(bot: Bot) {
     throw new UserError('抱歉，通报阅读情况仅限院领导、纪检监察室和科室负责人查看。');
   }
 
-  async function chartUrl(ctx: CommandContext, values: (number | null)[]): Promise<string | undefined> {
-    const platform = bot.platform(ctx.platform);
-    // A hidden rate has no honest bar: no chart rather than a misleading one.
-    if (!platform || values.length === 0 || values.some((v) => v === null)) return undefined;
-    try {
-      return await platform.uploadImage(renderBarChart({ values: values as number[], target: 100 }), 'notices.png');
-    } catch (e) {
-      bot.log.warn({ err: (e as Error).message }, 'notice chart upload failed');
-      return undefined;
-    }
+  /** A hidden rate has no honest bar: no chart rather than a misleading one. */
+  function chart(values: (number | null)[]): Buffer | undefined {
+    if (values.length === 0 || values.some((v) => v === null)) return undefined;
+    return renderBarChart({ values: values as number[], target: 100 });
   }
+
 
   async function publishedNotice(id: string): Promise<Notice> {
     const n = await getNotice(db, id);
@@ -320,7 +315,7 @@ function createNoticeFeature(bot: Bot) {
     const rows = await noticeRates(db, monthRange(month, bot.timeZone), scope.departmentId);
     const title = `通报阅读情况 · ${monthLabel(month)}${scope.departmentId !== undefined ? ` · ${ctx.staff.department}` : ''}`;
     if (rows.length === 0) return `${monthLabel(month)}没有发布通报。`;
-    return noticeRatesCard(title, rows, scope.full, await chartUrl(ctx, rows.map((r) => rateValue(r.read, r.total, scope.full))));
+    return noticeRatesCard(title, rows, scope.full, chart(rows.map((r) => rateValue(r.read, r.total, scope.full))));
   }
 
   /** `导出 通报 [编号 | 月份]`: the workbook; per-person receipts only for the discipline office. */
@@ -336,7 +331,7 @@ function createNoticeFeature(bot: Bot) {
       const month = a.month ?? monthOf(ctx.now, bot.timeZone);
       file = await noticeWorkbook({ ...base, month, rates: await noticeRates(db, monthRange(month, bot.timeZone), scope.departmentId) });
     }
-    await ctx.replyFile({ name: file.name, data: file.data, mime: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' });
+    await ctx.replyFile(file.name, file.data);
     bot.log.info({ area: 'notice', notice: a.id ?? null, month: a.month ? monthKey(a.month) : null }, 'notice progress exported');
     return `已生成 ${file.name}，请查收。`;
   }
@@ -439,7 +434,7 @@ export function registerNotice(bot: Bot, quiz: QuizService): void {
       const { notice } = await visibleNotice(ctx, ctx.value.n);
       const f = notice.fileId ? await noticeFile(db, notice.fileId) : undefined;
       if (!f) throw new UserError('这份通报没有附件。');
-      await ctx.replyFile({ name: f.name, data: f.data, mime: f.mime });
+      await ctx.replyFile(f.name, f.data, f.mime);
       return { toast: `已发送附件“${f.name}”。` };
     },
     { schema: ref, confidential: true },

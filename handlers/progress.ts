@@ -1,4 +1,3 @@
-import { renderBarChart } from '../cards/chart-png.js';
 import {
   byRate,
   declarationProgressCard,
@@ -20,25 +19,14 @@ import { tipoffProgressLine } from '../cards/tipoff.js';
 import { monthFigures } from '../src/store/tipoffs.js';
 import {
   AREA_ALIASES,
-  declarationsByDepartment,
-  examByDepartment,
-  examPeople,
   isEmpty,
-  overview,
-  ownDeclarationCounts,
-  reportsByDepartment,
-  studyByDepartment,
-  studyPeople,
   type Area,
-  type ProgressDeps,
   type Scope,
 } from '../src/domain/progress.js';
-import { progressWorkbook } from '../src/domain/progress-export.js';
 import { UserError } from '../src/errors.js';
 import { ledgerOverviewLine } from '../cards/rectification.js';
 import { ledgerScopeFor, ledgerTotals } from '../src/domain/rectification/progress.js';
 import { ledgerProgress } from './rectification.js';
-import { listDepartments } from '../src/store/staff.js';
 import { noticeExport, noticeOverviewLine, noticeProgress } from './notice.js';
 
 /**
@@ -62,7 +50,7 @@ async function parseRequest(bot: Bot, ctx: CommandContext): Promise<Request> {
   let area: Area | undefined;
   let month: Month | undefined;
   let department: { id: number; name: string } | undefined;
-  const depts = await listDepartments(bot.db);
+  const depts = await bot.repos.staff.listDepartments();
   for (const arg of ctx.args) {
     const a = AREA_ALIASES[arg.toLowerCase()];
     if (a && !area) {
@@ -96,45 +84,30 @@ function scopeFor(ctx: CommandContext, asked?: { id: number; name: string }): Sc
   throw new UserError(`抱歉，全院和科室进度仅限院领导、纪检监察室和科室负责人查看。${SELF_HINT}`);
 }
 
-/** The uploaded bar chart's URL, or nothing when the platform cannot take it. */
-async function chartUrl(bot: Bot, ctx: CommandContext, values: number[]): Promise<string | undefined> {
-  const platform = bot.platform(ctx.platform);
-  if (!platform || values.length === 0) return undefined;
-  try {
-    return await platform.uploadImage(renderBarChart({ values, target: 100 }), 'progress.png');
-  } catch (e) {
-    // The figures are in the table; a failed upload must not cost the user the answer.
-    bot.log.warn({ err: (e as Error).message }, 'progress chart upload failed');
-    return undefined;
-  }
-}
-
-async function detailCard(bot: Bot, ctx: CommandContext, deps: ProgressDeps, area: Area, month: Month, scope: Scope, department?: { id: number; name: string }): Promise<Card> {
+async function detailCard(bot: Bot, ctx: CommandContext, area: Area, month: Month, scope: Scope, department?: { id: number; name: string }): Promise<Card> {
   const title = detailTitle(area, month, department);
   const one = department ?? (scope.departmentId !== undefined ? { id: scope.departmentId, name: ctx.staff.department } : undefined);
   switch (area) {
     case 'study':
     case 'exam': {
-      const rows = area === 'study' ? studyRateRows(await studyByDepartment(deps, month, scope)) : examRateRows(await examByDepartment(deps, month, scope));
+      const rows = area === 'study' ? studyRateRows(await bot.repos.progress.studyByDepartment(month, scope)) : examRateRows(await bot.repos.progress.examByDepartment(month, scope));
       if (one) {
-        const people = area === 'study' ? await studyPeople(deps, month, one.id) : await examPeople(deps, month, one.id);
+        const people = area === 'study' ? await bot.repos.progress.studyPeople(month, one.id) : await bot.repos.progress.examPeople(month, one.id);
         return departmentPeopleCard(title, area, rows[0], people);
       }
       const sorted = byRate(rows);
-      return departmentRatesCard(title, area, sorted, await chartUrl(bot, ctx, sorted.map((r) => r.p ?? 0)));
+      return departmentRatesCard(title, area, sorted);
     }
     case 'report':
-      return reportProgressCard(title, await reportsByDepartment(deps, month, scope), deps.timeZone);
+      return reportProgressCard(title, await bot.repos.progress.reportsByDepartment(month, scope), bot.timeZone);
     case 'declaration':
-      return declarationProgressCard(title, await declarationsByDepartment(deps, month, scope));
+      return declarationProgressCard(title, await bot.repos.progress.declarationsByDepartment(month, scope));
     case 'ledger':
       return ledgerProgress(bot, ctx, { ...(one ? { departmentId: one.id, departmentName: one.name } : {}) });
   }
 }
 
 export function registerProgress(bot: Bot): void {
-  const deps = (): ProgressDeps => ({ db: bot.db, settings: bot.deps.settings, timeZone: bot.timeZone });
-
   bot.command(
     { names: ['进度', 'progress'], usage: '进度 [学习|考试|上报|上缴|问题清单] [月份] [科室] | 进度 通报 [编号|月份]', summary: '查看全院或本科室的学习、考试、上报、上缴、问题清单进度和通报阅读率', roles: ['leader', 'discipline', 'dept_head'], group: '进度与导出',
       // A department's detail lists each person (工号, 姓名, 状态), and 上报 names who submitted.
@@ -144,7 +117,7 @@ export function registerProgress(bot: Bot): void {
       const req = await parseRequest(bot, ctx);
       const scope = scopeFor(ctx, req.department);
       if (!req.area) {
-        const [o, prev] = await Promise.all([overview(deps(), req.month, scope), overview(deps(), addMonths(req.month, -1), scope)]);
+        const [o, prev] = await Promise.all([bot.repos.progress.overview(req.month, scope), bot.repos.progress.overview(addMonths(req.month, -1), scope)]);
         const where = scope.departmentId !== undefined ? (req.department?.name ?? ctx.staff.department) : '全院';
         const notices = await noticeOverviewLine(bot, req.month, scope.departmentId, ctx.hasRole('discipline'));
         const ledger = await ledgerTotals(bot.db, localDate(ctx.now, bot.timeZone), scope);
@@ -157,7 +130,7 @@ export function registerProgress(bot: Bot): void {
         const card = overviewCard(where, req.month, o, prev, extra);
         return tipoffs.received ? { ...card, elements: [...card.elements, { type: 'text', text: tipoffProgressLine(tipoffs) }] } : card;
       }
-      return detailCard(bot, ctx, deps(), req.area, req.month, scope, req.department);
+      return detailCard(bot, ctx, req.area, req.month, scope, req.department);
     },
   );
 
@@ -165,10 +138,9 @@ export function registerProgress(bot: Bot): void {
     { names: ['我的进度', 'myprogress'], usage: '我的进度', summary: '查看自己本月的学习、考试和申报情况', group: '进度与导出', confidential: true },
     async (ctx) => {
       const month = monthOf(ctx.now, bot.timeZone);
-      const d = deps();
-      const [study] = (await studyPeople(d, month, ctx.staff.departmentId)).filter((p) => p.staffId === ctx.staff.staffId);
-      const [exam] = (await examPeople(d, month, ctx.staff.departmentId)).filter((p) => p.staffId === ctx.staff.staffId);
-      return myProgressCard(month, study, exam, await ownDeclarationCounts(bot.db, ctx.staff.staffId));
+      const [study] = (await bot.repos.progress.studyPeople(month, ctx.staff.departmentId)).filter((p) => p.staffId === ctx.staff.staffId);
+      const [exam] = (await bot.repos.progress.examPeople(month, ctx.staff.departmentId)).filter((p) => p.staffId === ctx.staff.staffId);
+      return myProgressCard(month, study, exam, await bot.repos.progress.ownDeclarationCounts(ctx.staff.staffId));
     },
   );
 
@@ -179,8 +151,8 @@ export function registerProgress(bot: Bot): void {
       const req = await parseRequest(bot, ctx);
       if (!req.area) throw new UserError('请说明要导出哪一项，例如“导出 学习 2026-11”（可选：学习、考试、上报、上缴、问题清单）。');
       const scope = scopeFor(ctx, req.department);
-      const file = await progressWorkbook(deps(), req.area, req.month, scope, ctx.now, ledgerScopeFor(ctx.staff));
-      await ctx.replyFile({ name: file.name, data: file.data, mime: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' });
+      const file = await bot.repos.progress.progressWorkbook(req.area, req.month, scope, ctx.now, ledgerScopeFor(ctx.staff));
+      await ctx.replyFile(file.name, file.data);
       bot.log.info({ area: req.area, month: monthKey(req.month), staffId: ctx.staff.staffId }, 'progress exported');
       return `已生成 ${file.name}，请查收。`;
     },

@@ -22,9 +22,10 @@ import { chineseDay, dayOf, examWindow, reminderDays, type Exam } from '../src/d
 import { daysBetween } from '../src/domain/calendar.js';
 import { OPTION_LETTERS } from '../src/domain/quiz/question.js';
 import { QuizService, type AttemptView, type StepResult } from '../src/domain/quiz/service.js';
-import { getStaff, type Staff } from '../src/store/staff.js';
+import { type Staff } from '../src/store/staff.js';
 import type { CampaignResult } from '../scheduler/outbound.js';
-import { addPushTarget, previewFields, resultCard } from './push.js';
+import { previewFields, resultCard } from '../cards/push.js';
+import { addPushTarget } from './push.js';
 
 /**
  * 以考促学 in chat. `考试` starts a quiz; each question is a card (cards/quiz.ts) and every
@@ -41,7 +42,7 @@ const pageSchema = z.object({ p: z.coerce.number().int().min(0).max(1000) });
 
 // ---- handlers -----------------------------------------------------------------------------
 
-export function registerQuiz(bot: Bot, service = new QuizService(bot.db, bot.deps.settings.quiz, { timeZone: bot.timeZone })): QuizService {
+export function registerQuiz(bot: Bot, service: QuizService = bot.repos.quizService): QuizService {
   const finalCard = async (view: AttemptView) => scoreCard(view, view.attempt.passed ? undefined : await service.attemptsLeft(view));
 
   bot.command(
@@ -174,7 +175,7 @@ export function registerQuiz(bot: Bot, service = new QuizService(bot.db, bot.dep
     // a click on an old card would close them too, but nobody may click again.
     scheduler.interval('quiz.expire', 60_000, async ({ now }) => {
       for (const view of await service.expireDue(now)) {
-        const staff = await getStaff(bot.db, view.attempt.staffId);
+        const staff = await bot.repos.staff.getStaff(view.attempt.staffId);
         if (!staff?.active) continue;
         await bot.sendToStaff(staff, await finalCard(view), `quiz-expired-${view.attempt.id}`).catch((err: unknown) => bot.log.warn({ err, attemptId: view.attempt.id }, 'expired quiz score card not sent'));
       }

@@ -298,7 +298,7 @@ function registerEvidence(bot: Bot, db: Db): void {
     async (ctx) => {
       const files = await openEvidence(db, ctx.staff, ctx.value.id);
       // Confidential: clicked in a group, these go to the clicker's private chat.
-      for (const f of files) await ctx.replyFile({ name: f.name, data: f.data, mime: f.mime });
+      for (const f of files) await ctx.replyFile(f.name, f.data, f.mime);
       return { toast: `已把 ${files.length} 个佐证文件发送给您。` };
     },
     { schema: z.object({ id: z.string().regex(/^\d{1,18}$/) }), confidential: true },
@@ -531,15 +531,7 @@ export function registerRectification(bot: Bot): void {
 export async function ledgerProgress(bot: Bot, ctx: CommandContext, scope: LedgerScope): Promise<Card> {
   const rows = await ledgerByDepartment(bot.db, localDate(ctx.now, bot.timeZone), scope.departmentId);
   const sorted = [...rows].sort((a, b) => a.closed / a.found - b.closed / b.found || a.department.localeCompare(b.department, 'zh'));
-  let chartUrl: string | undefined;
-  const platform = bot.platform(ctx.platform);
-  if (platform && sorted.length > 0) {
-    try {
-      chartUrl = await platform.uploadImage(renderBarChart({ values: sorted.map((r) => (100 * r.closed) / r.found), target: 100 }), 'ledger.png');
-    } catch (e) {
-      bot.log.warn({ err: (e as Error).message }, 'ledger chart upload failed');
-    }
-  }
+  const chart = sorted.length > 0 ? renderBarChart({ values: sorted.map((r) => (100 * r.closed) / r.found), target: 100 }) : undefined;
   const where = scope.departmentName ?? '全院';
-  return ledgerProgressCard(`问题清单进度 · ${where} · 截至 ${localDate(ctx.now, bot.timeZone)}`, sorted, { leaderView: ledgerScopeFor(ctx.staff).leaderView, ...(chartUrl !== undefined ? { chartUrl } : {}) });
+  return ledgerProgressCard(`问题清单进度 · ${where} · 截至 ${localDate(ctx.now, bot.timeZone)}`, sorted, { leaderView: ledgerScopeFor(ctx.staff).leaderView, ...(chart !== undefined ? { chart } : {}) });
 }

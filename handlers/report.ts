@@ -18,21 +18,16 @@ import type { CampaignResult, Preview, Staged } from '../scheduler/outbound.js';
 import type { Bot } from '../src/bot/bot.js';
 import { addMonths, daysBetween, localDate, MONTH_KEY, monthFromKey, monthKey, monthOf, type Month } from '../src/domain/calendar.js';
 import {
-  currentSubmission,
   deadlineOf,
   draftFromForm,
   mayReportFor,
-  missingDepartments,
-  ownersOf,
   reportSteps,
-  requiredDepartments,
-  submitReport,
   type Department,
   reportDraftSchema,
   type Submission,
 } from '../src/domain/report.js';
 import { UserError } from '../src/errors.js';
-import { listActiveStaff, type Staff } from '../src/store/staff.js';
+import { type Staff } from '../src/store/staff.js';
 
 /**
  * The 20th-of-month report: `上报` (or the button on a reminder) opens a form — progress
@@ -61,7 +56,7 @@ async function reportFormCard(bot: Bot, staff: Staff, month: Month, now: Date): 
   const timeZone = tz(bot);
   const key = monthKey(month);
   const deadline = deadlineOf(month, settings.report, timeZone);
-  const prev = await currentSubmission(bot.db, key, staff.departmentId);
+  const prev = await bot.repos.report.currentSubmission(key, staff.departmentId);
   return formCard({
     month: key,
     department: { id: staff.departmentId, name: staff.department },
@@ -90,7 +85,7 @@ function checkReportMonth(bot: Bot, month: string, now: Date): void {
 
 async function reporterFor(bot: Bot, staff: Staff): Promise<Department> {
   if (!mayReportFor(staff)) throw new UserError('“上报”用于科室负责人或报告联络员报送本科室的月度专项整治进展。您目前不是报告联络员，如有需要请联系管理员。');
-  const required = await requiredDepartments(bot.db, bot.deps.settings.report);
+  const required = await bot.repos.report.requiredDepartments(bot.deps.settings.report);
   const dept = required.find((d) => d.id === staff.departmentId);
   if (!dept) throw new UserError(`${staff.department}不在需要按月报送的重点责任科室名单中，无需上报。`);
   return dept;
@@ -100,9 +95,9 @@ async function reporterFor(bot: Bot, staff: Staff): Promise<Department> {
 
 /** Owners of every department that has not reported for the month. */
 export async function reminderRecipients(bot: Bot, month: string): Promise<{ staff: Staff; department: Department }[]> {
-  const missing = await missingDepartments(bot.db, bot.deps.settings.report, month);
+  const missing = await bot.repos.report.missingDepartments(bot.deps.settings.report, month);
   const out: { staff: Staff; department: Department }[] = [];
-  for (const d of missing) for (const s of await ownersOf(bot.db, d.id)) out.push({ staff: s, department: d });
+  for (const d of missing) for (const s of await bot.repos.report.ownersOf(d.id)) out.push({ staff: s, department: d });
   return out;
 }
 
@@ -135,13 +130,13 @@ export async function previewReportReminder(bot: Bot, now: Date): Promise<Previe
 export async function escalateReports(bot: Bot, month: Month, today: string): Promise<CampaignResult | undefined> {
   const key = monthKey(month);
   const { settings } = bot.deps;
-  const missing = await missingDepartments(bot.db, settings.report, key);
+  const missing = await bot.repos.report.missingDepartments(settings.report, key);
   if (missing.length === 0) return undefined;
   const deadline = deadlineOf(month, settings.report, tz(bot)).date;
   const rows: { department: string; owners: string[] }[] = [];
-  for (const d of missing) rows.push({ department: d.name, owners: (await ownersOf(bot.db, d.id)).map((s) => s.name) });
-  const required = await requiredDepartments(bot.db, settings.report);
-  const staff = await listActiveStaff(bot.db);
+  for (const d of missing) rows.push({ department: d.name, owners: (await bot.repos.report.ownersOf(d.id)).map((s) => s.name) });
+  const required = await bot.repos.report.requiredDepartments(settings.report);
+  const staff = await bot.repos.staff.listActiveStaff();
   const recipients = staff.filter((s) => settings.report.escalateTo.some((r) => s.roles.includes(r)));
   const body = reportOverdueCard(key, { today, deadline, required: required.length, missing: rows });
   return scheduling(bot).outbound.createCampaign({
@@ -234,7 +229,7 @@ export function registerReport(bot: Bot): void {
       const confirmed = (submission: Submission, replaced: boolean): Card => reportSubmittedCard(dept.name, draft.month, submission, replaced, timeZone);
       let staged: Staged = [];
       // Keyed by the confirmation: clicked again, or redelivered after a crash, it finds its version.
-      const { submission, replaced } = await submitReport(bot.db, draft, ctx.staff, ctx.now, bot.deps.settings.report, timeZone, {
+      const { submission, replaced } = await bot.repos.report.submitReport(draft, ctx.staff, ctx.now, bot.deps.settings.report, timeZone, {
         draftId,
         followUps: async (tx, r) => {
           // The confirmed card, written over the one clicked, with the submission: a crash

@@ -14,22 +14,15 @@ import type { CampaignResult, Preview } from '../scheduler/outbound.js';
 import type { Bot } from '../src/bot/bot.js';
 import { addMonths, dayOfMonth, MONTH_KEY, monthKey, monthOf, monthTitle, zonedTime, type Month } from '../src/domain/calendar.js';
 import {
-  audienceOf,
-  completedIds,
-  completionOf,
   dateLabel,
   inAudience,
   localDate,
   localTime,
   monthFromKey,
-  progressByDepartment,
-  recordCompletion,
-  resolvePlan,
   studySteps,
   type StudyPlan,
 } from '../src/domain/study.js';
 import { UserError } from '../src/errors.js';
-import { listActiveStaff } from '../src/store/staff.js';
 
 /**
  * Monthly study tasks: the push with a "我已学习" button, `学习` to see the task and one's
@@ -49,15 +42,15 @@ export const studyKeys = {
 // ---- campaigns -------------------------------------------------------------------------
 
 export async function studyPlanFor(bot: Bot, month: Month): Promise<StudyPlan> {
-  return resolvePlan(bot.db, bot.deps.settings.study, month);
+  return bot.repos.study.resolvePlan(bot.deps.settings.study, month);
 }
 
 /** The month's push (idempotent: a second call reaches only staff added since). */
 export async function pushStudy(bot: Bot, month: Month, createdBy = 'scheduler'): Promise<CampaignResult> {
   const { outbound, timeZone } = scheduling(bot);
   const plan = await studyPlanFor(bot, month);
-  const done = await completedIds(bot.db, plan.month);
-  const recipients = (await audienceOf(bot.db, plan)).filter((s) => !done.has(s.staffId));
+  const done = await bot.repos.study.completedIds(plan.month);
+  const recipients = (await bot.repos.study.audienceOf(plan)).filter((s) => !done.has(s.staffId));
   const today = localDate(bot.now(), timeZone);
   return outbound.createCampaign({
     key: studyKeys.push(plan.month),
@@ -72,15 +65,15 @@ export async function pushStudy(bot: Bot, month: Month, createdBy = 'scheduler')
 export async function previewStudy(bot: Bot, month: Month): Promise<Preview & { alreadyDone: number; plan: StudyPlan; alreadySent: number }> {
   const { outbound } = scheduling(bot);
   const plan = await studyPlanFor(bot, month);
-  const done = await completedIds(bot.db, plan.month);
-  const people = await audienceOf(bot.db, plan);
+  const done = await bot.repos.study.completedIds(plan.month);
+  const people = await bot.repos.study.audienceOf(plan);
   const status = await outbound.status(studyKeys.push(plan.month));
   return { ...outbound.preview(people.filter((s) => !done.has(s.staffId))), alreadyDone: people.length - people.filter((s) => !done.has(s.staffId)).length, plan, alreadySent: status?.total ?? 0 };
 }
 
 export async function remindStudy(bot: Bot, plan: StudyPlan, daysLeft: number, today: string): Promise<CampaignResult> {
-  const done = await completedIds(bot.db, plan.month);
-  const recipients = (await audienceOf(bot.db, plan)).filter((s) => !done.has(s.staffId));
+  const done = await bot.repos.study.completedIds(plan.month);
+  const recipients = (await bot.repos.study.audienceOf(plan)).filter((s) => !done.has(s.staffId));
   return scheduling(bot).outbound.createCampaign({
     key: studyKeys.remind(plan.month, daysLeft),
     kind: 'study.remind',
@@ -92,9 +85,9 @@ export async function remindStudy(bot: Bot, plan: StudyPlan, daysLeft: number, t
 
 /** After the due date: each department head gets their own list, leadership the summary. */
 export async function escalateStudy(bot: Bot, plan: StudyPlan, today: string): Promise<CampaignResult> {
-  const progress = await progressByDepartment(bot.db, plan);
+  const progress = await bot.repos.study.progressByDepartment(plan);
   const byDept = new Map(progress.map((p) => [p.departmentId, p]));
-  const staff = await listActiveStaff(bot.db);
+  const staff = await bot.repos.staff.listActiveStaff();
   const heads = staff.filter((s) => s.roles.includes('dept_head') && (byDept.get(s.departmentId)?.missing.length ?? 0) > 0);
   const leaders = staff.filter((s) => s.roles.includes('leader'));
   const summary = studyLeaderSummaryCard(plan, progress, today);
@@ -164,9 +157,9 @@ export function registerStudy(bot: Bot): void {
       if (arg && !DONE_WORDS.has(arg)) return `没有看懂“${ctx.rest}”。发送“学习”查看本月任务，学完后发送“学习 完成”确认。`;
       if (arg) {
         // The button's twin, for clients where card clicks do not arrive.
-        return studyCompletedText(await recordCompletion(bot.db, plan.month, ctx.staff.staffId), plan.month, timeZone);
+        return studyCompletedText(await bot.repos.study.recordCompletion(plan.month, ctx.staff.staffId), plan.month, timeZone);
       }
-      const doneAt = await completionOf(bot.db, plan.month, ctx.staff.staffId);
+      const doneAt = await bot.repos.study.completionOf(plan.month, ctx.staff.staffId);
       return studyTaskCard(plan, { ...(doneAt ? { doneAt } : {}), timeZone });
     },
   );
@@ -184,7 +177,7 @@ export function registerStudy(bot: Bot): void {
       if (month < current && localDate(ctx.now, timeZone) > plan.dueOn) {
         throw new UserError(`${monthTitle(month)}的学习任务已于${dateLabel(plan.dueOn)}截止，不能再确认。发送“学习”可查看本月的任务。`);
       }
-      const r = await recordCompletion(bot.db, month, ctx.staff.staffId);
+      const r = await bot.repos.study.recordCompletion(month, ctx.staff.staffId);
       return {
         toast: studyCompletedText(r, month, timeZone),
         card: studyTaskCard(plan, { doneAt: r.at, timeZone }),

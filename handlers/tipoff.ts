@@ -294,7 +294,7 @@ export function registerTipoff(bot: Bot): void {
     async (ctx) => {
       const { buffer, count } = await exportTipoffs(db, bot.now(), bot.timeZone);
       await recordExport(db, ctx.staff, count);
-      await ctx.replyFile({ name: `线索台账-${today()}.xlsx`, data: buffer, mime: XLSX });
+      await ctx.replyFile(`线索台账-${today()}.xlsx`, buffer, XLSX);
       return `已导出 ${count} 条线索及处理记录（不含举报人身份）。文件涉及保密信息，请妥善保管，勿外传。`;
     },
   );

@@ -43,3 +43,14 @@ export class PlatformError extends Error {
     this.name = 'PlatformError';
   }
 }
+
+/**
+ * Thrown by an adapter whose capabilities changed while it sent a card fitted to the old ones
+ * (a DingTalk template refused: no more forms in the card). The sender fits the card again
+ * in the degrade stage and sends once more; nothing was delivered.
+ */
+export class CapabilitiesChanged extends Error {
+  constructor(readonly platform: string) {
+    super(`${platform} capabilities changed while sending a card`);
+  }
+}

@@ -79,15 +79,16 @@ describe('issue 14: declaration cards without a bot', () => {
   });
 
   it('14.2 the form carries its target and names the dialogue that asks the same fields', () => {
-    const f = declarationForm({ maxYuan: 50000, value: { id: '12', v: 3 }, dialogue: 'declare', current: { kind: 'gift', amount: '80.00' }, title: '修改上缴申报 · SB-12' });
+    const dialogue = { name: 'declare', initial: { data: { __target: '{"id":"12","v":3}' } }, notice: '请在对话中逐项修改。' };
+    const f = declarationForm({ maxYuan: 50000, value: { id: '12', v: 3 }, dialogue, current: { kind: 'gift', amount: '80.00' }, title: '修改上缴申报 · SB-12' });
     expect(f.title).toBe('修改上缴申报 · SB-12');
     const formEl = f.elements.find((e) => e.type === 'form');
-    expect(formEl).toMatchObject({ type: 'form', actionId: 'decl.form', value: { id: '12', v: 3 }, dialogue: 'declare', submitLabel: '下一步：核对' });
+    expect(formEl).toMatchObject({ type: 'form', actionId: 'decl.form', value: { id: '12', v: 3 }, dialogue, submitLabel: '下一步：核对' });
     if (formEl?.type !== 'form') throw new Error('no form');
     expect(formEl.inputs.map((i) => i.name)).toEqual(['kind', 'amount', 'receivedOn', 'giver', 'handling', 'description']);
     expect(formEl.inputs.find((i) => i.name === 'kind')).toMatchObject({ initial: 'gift' });
     expect(formEl.inputs.find((i) => i.name === 'amount')).toMatchObject({ max: 50000, initial: '80.00' });
-    expect(declarationForm({ maxYuan: 1, value: {}, dialogue: 'declare' }).title).toBe('红包/礼品 主动上缴申报');
+    expect(declarationForm({ maxYuan: 1, value: {}, dialogue: { name: 'declare' } }).title).toBe('红包/礼品 主动上缴申报');
   });
 
   it('14.2 the preview states the route it was given and offers confirm, edit, attach and cancel for this version', () => {

@@ -91,7 +91,7 @@ describe('通报 cards', () => {
     const office = noticeDepartmentsCard(notice(), rows, true, [{ staffId: 'S0017', name: '潘思远', department: '儿科', readAt: null, via: null }]);
     expect(elementsOf(office, 'table')[0].rows[0]).toEqual(['儿科', '6', '2', '4', '33.3%']);
     expect(elementsOf(office, 'table')[1].rows).toEqual([['S0017', '潘思远', '儿科']]);
-    const rates = noticeRatesCard('通报阅读情况', [{ id: '7', title: 't', kind: 'general', publishedAt: new Date(), total: 10, read: 9 }], false, 'img');
+    const rates = noticeRatesCard('通报阅读情况', [{ id: '7', title: 't', kind: 'general', publishedAt: new Date(), total: 10, read: 9 }], false, Buffer.from('png'));
     expect(elementsOf(rates, 'table')[0].rows[0].slice(3)).toEqual(['10', '9', '—']);
     expect(elementsOf(rates, 'image')).toHaveLength(1);
   });

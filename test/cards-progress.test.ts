@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { chartWidth } from '../cards/chart-png.js';
 import {
   byRate,
   declarationProgressCard,
@@ -35,17 +36,21 @@ describe('cards/progress', () => {
     expect(detailTitle('declaration', month)).toBe('上缴进度 · 2026年12月');
   });
 
-  it('14.2 study and exam rates per department, lowest first, with the chart when uploaded', () => {
+  it('14.2 study and exam rates per department, lowest first, with their chart as PNG bytes (no platform key)', () => {
     const rows = byRate(studyRateRows([
       { departmentId: 1, department: '心内科', figures: { audience: 4, done: 4 } },
       { departmentId: 2, department: '药剂科', figures: { audience: 4, done: 1 } },
       { departmentId: 3, department: '后勤科', figures: { audience: 0, done: 0 } },
     ]));
     expect(rows.map((r) => [r.name, r.p])).toEqual([['药剂科', 25], ['心内科', 100], ['后勤科', null]]);
-    const c = departmentRatesCard('学习进度 · 2026年12月', 'study', rows, 'https://img/1.png');
-    expect(elementsOf(c, 'image')).toEqual([{ type: 'image', url: 'https://img/1.png', alt: '各科室完成率柱状图（编号与下表序号对应）' }]);
+    const c = departmentRatesCard('学习进度 · 2026年12月', 'study', rows);
+    const [chart] = elementsOf(c, 'image');
+    expect(chart).toMatchObject({ type: 'image', alt: '各科室完成率柱状图（编号与下表序号对应）', file: { name: 'progress.png', mime: 'image/png' } });
+    if (!('file' in chart)) throw new Error('the card holds an uploaded key');
+    expect(chart.file.data.subarray(1, 4).toString('ascii')).toBe('PNG');
+    expect(chart.file.data.readUInt32BE(16)).toBe(chartWidth(3));
     expect(elementsOf(c, 'table')[0]).toEqual({ type: 'table', columns: ['序号', '科室', '应学', '已学', '完成率'], rows: [['1', '药剂科', '4', '1', '25.0%'], ['2', '心内科', '4', '4', '100.0%'], ['3', '后勤科', '0', '0', '—']] });
-    expect(elementsOf(departmentRatesCard('t', 'study', rows), 'image')).toHaveLength(0);
+    expect(elementsOf(departmentRatesCard('t', 'study', []), 'image')).toHaveLength(0);
     const exam = examRateRows([{ departmentId: 1, department: '心内科', figures: { staff: 4, took: 2, passed: 1 } }]);
     expect(elementsOf(departmentRatesCard('t', 'exam', exam), 'table')[0].columns).toEqual(['序号', '科室', '人数', '参加', '参加率', '通过率']);
     const people = departmentPeopleCard('t', 'exam', exam[0], [{ staffId: 'E1', name: '张三', status: '已通过', detail: '80 分' }]);

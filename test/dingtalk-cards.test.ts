@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { actions, button, card, divider, fields, form, image, link, markdown, note, table, text } from '../cards/builders.js';
+import { actions, button, card, divider, fields, form, link, markdown, note, table, text } from '../cards/builders.js';
 import { renderDingTalkCard } from '../cards/dingtalk.js';
 import { renderDingTalkMarkdown, sendMessageLink } from '../cards/dingtalk-markdown.js';
 import type { Card } from '../cards/model.js';
@@ -12,7 +12,8 @@ const sample = card(
     fields({ '申报人': '林雨桐', '科室': '心血管*内科' }),
     table(['科室', '完成率'], [['心内科', '100%']]),
     actions(button('同意', 'approve', { id: 'D-1', v: 2 }, { style: 'primary' }), button('退回', 'reject', { id: 'D-1' }, { style: 'danger' }), link('查看制度', 'https://example.org/rules')),
-    image('@lAfakeMedia', '图'),
+    // What the degrade stage hands a renderer: the picture already uploaded.
+    { type: 'image', url: '@lAfakeMedia', alt: '图' },
     note('仅纪检监察室可见'),
     divider(),
     form('decl.reject', [
@@ -41,8 +42,9 @@ describe('DingTalk card-instance renderer', () => {
     // What a token means stays with the bot: no action value goes into the card.
     expect(r.buttons).toEqual({ b1: { actionId: 'approve', value: { id: 'D-1', v: 2 } }, b2: { actionId: 'reject', value: { id: 'D-1' } } });
     expect(JSON.stringify(r.params)).not.toContain('approve');
-    // A form that reaches this template anyway is named, not dropped.
-    expect(r.params.msgContent).toContain('需要填写：驳回理由');
+    // The renderer decides nothing about forms: the degrade stage never sends one to this
+    // template (test/degrade.test.ts, through DingTalk's card tiers).
+    expect(r.params.msgContent).not.toContain('需要填写');
   });
 
   it('2 fills the hospital template with the form as the 表单 component', () => {

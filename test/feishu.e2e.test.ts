@@ -289,14 +289,14 @@ describe('Feishu adapter through the real SDK against the fake Feishu', () => {
   });
 
   it('uploads images and files and sends the file as a message', async () => {
-    const key = await feishu.uploadImage(Buffer.from('\x89PNG fake image bytes'), 'chart.png');
+    const key = await feishu.uploadImage({ name: 'chart.png', data: Buffer.from('\x89PNG fake image bytes'), mime: 'image/png' });
     expect(key).toMatch(/^img_v3_/);
     const sent = await feishu.sendFile({ conversation: { type: 'direct', platformUserId: S0002 } }, { name: '学习进度.xlsx', data: Buffer.from('PK fake xlsx'), mime: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' });
     const msg = fake.messages.get(sent.messageId)!;
     expect(msg.msg_type).toBe('file');
     const fileKey = (JSON.parse(msg.content) as { file_key: string }).file_key;
     expect(fake.files.get(fileKey)).toMatchObject({ name: '学习进度.xlsx', type: 'xls' });
-    const empty = await feishu.uploadImage(Buffer.alloc(0), 'empty.png').catch((e: unknown) => e);
+    const empty = await feishu.uploadImage({ name: 'empty.png', data: Buffer.alloc(0), mime: 'image/png' }).catch((e: unknown) => e);
     expect(empty).toMatchObject({ code: 234010, retryable: false });
   });
 

@@ -4,16 +4,19 @@ import { ZodError, type ZodType, type z } from 'zod';
 import type { Card, FormInput } from '../../cards/model.js';
 import { isCard } from '../../cards/model.js';
 import type { Settings } from '../config.js';
-import { FormError, PlatformError, UserError } from '../errors.js';
+import { CapabilitiesChanged, FormError, PlatformError, UserError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { ROLE_NAMES, type Role } from '../domain/roles.js';
 import type { Db } from '../store/db.js';
+import { createRepositories, type Repositories } from '../store/repositories.js';
 import { findStaffByPlatformId, getStaff, type Staff } from '../store/staff.js';
 import type { ActionResult, CardAction, ChatPlatform, Conversation, EventSink, IncomingMessage, PlatformName, SentMessage } from '../platform/types.js';
 import { closest, parseCommand } from './command-parser.js';
 import type { ActionContext, ActionReply, CommandContext, CommandReply, HandlerContext } from './context.js';
 import { CANCEL_WORDS, firstOpenStep, type DialogueSpec, type DialogueState } from './dialogue.js';
+import { capabilitiesOf, dialogueInstead, fitCard, FORM_BY_DIALOGUE, FORM_FILL } from './degrade.js';
 import { stepsFromForm } from './form-dialogue.js';
+import { mimeOf } from '../platform/mime.js';
 import { cleanAction, cleanMessage, noticeOnFirstReply, noticeOnResult } from './incoming-text.js';
 import { Dedupe } from './state/dedupe.js';
 import { DialogueStore, UNREADABLE } from './state/dialogues.js';
@@ -100,6 +103,8 @@ export class Bot implements EventSink {
   readonly metrics: Metrics;
   readonly timeZone: string;
   readonly typedButtons: TypedButtons;
+  /** What handlers reach the database through (src/store/repositories.ts). */
+  readonly repos: Repositories;
   private accepting = true;
 
   constructor(readonly deps: BotDeps) {
@@ -112,6 +117,7 @@ export class Bot implements EventSink {
     this.userLock = new UserLock(this.state);
     this.now = deps.now ?? (() => new Date());
     this.typedButtons = new TypedButtons(this.state);
+    this.repos = createRepositories(deps.db, { settings: deps.settings, timeZone: this.timeZone });
     this.registerFormDialogue();
     this.registerTypedClicks();
   }
@@ -388,9 +394,9 @@ export class Bot implements EventSink {
     const ctx = privately ? this.privateContext(base, action.platformUserId) : base;
     const timer = this.metrics.handlerSeconds.startTimer({ kind: 'action', name: action.actionId });
     try {
-      const out = await entry.handler({ ...ctx, messageId: action.messageId, actionId: action.actionId, value, form: action.form });
+      const out = await this.settleAction(ctx, await entry.handler({ ...ctx, messageId: action.messageId, actionId: action.actionId, value, form: action.form }));
       timer({ outcome: 'ok' });
-      const shown = noticeOnResult(out ?? {}, notice);
+      const shown = noticeOnResult(out, notice);
       if (!privately) return shown;
       // The group's card stays as it was; what the click shows goes to the clicker alone (a
       // toast too: typed clicks turn it into a group message).
@@ -476,7 +482,7 @@ export class Bot implements EventSink {
     if (out) await ctx.reply(out);
   }
 
-  async startDialogue(ctx: HandlerContext, name: string, initial: Record<string, unknown> = {}, confidential = false): Promise<void> {
+  async startDialogue(ctx: HandlerContext, name: string, initial: Record<string, unknown> = {}, confidential = false): Promise<SentMessage | void> {
     const spec = this.dialogues.get(name);
     if (!spec) throw new Error(`unknown dialogue ${name}`);
     const steps = spec.steps(initial);
@@ -488,7 +494,7 @@ export class Bot implements EventSink {
       return;
     }
     await this.dialogueStore.set(ctx.staff.staffId, { name, version: spec.version ?? 1, step: first, data, initial, ...(confidential ? { confidential } : {}) });
-    await ctx.reply(`${steps[first].prompt(data)}\n（逐项填写，随时回复“取消”可结束）`);
+    return ctx.reply(`${steps[first].prompt(data)}\n（逐项填写，随时回复“取消”可结束）`);
   }
 
   /** Runs an action for the sender of a message, as if they had clicked (typed buttons, form dialogues). */
@@ -538,7 +544,7 @@ export class Bot implements EventSink {
         else if (result.toast) await ctx.reply(result.toast);
       },
     });
-    this.action('form.fill', async (ctx) => {
+    this.action(FORM_FILL, async (ctx) => {
       const spec = await this.forms.get(String(ctx.value.f ?? ''));
       if (!spec) return { toast: '这张表单已过期，请重新发起。' };
       // The form's own action decides: a confidential form is filled in privately.
@@ -548,7 +554,7 @@ export class Bot implements EventSink {
         inputs: spec.inputs,
         data: { __actionId: spec.actionId, __value: spec.value ?? {} },
       }, confidential);
-      return { toast: privately ? '这张表单涉及保密信息，请在与清廉助手的单聊中逐项填写。' : '请在对话中逐项填写。' };
+      return { toast: privately ? '这张表单涉及保密信息，请在与清廉助手的单聊中逐项填写。' : FORM_BY_DIALOGUE };
     });
   }
 
@@ -565,7 +571,13 @@ export class Bot implements EventSink {
     const platform = this.requirePlatform(platformName);
     const target = { conversation, ...(idempotencyKey ? { idempotencyKey } : {}) };
     if (!isCard(content)) return platform.sendText(target, content);
-    return platform.sendCard(target, await this.prepareCard(platform, content));
+    try {
+      return await platform.sendCard(target, await this.prepareCard(platform, content));
+    } catch (e) {
+      // Capabilities move one way (down), so fitting once more is enough.
+      if (!(e instanceof CapabilitiesChanged)) throw e;
+      return platform.sendCard(target, await this.prepareCard(platform, content));
+    }
   }
 
   /**
@@ -594,33 +606,45 @@ export class Bot implements EventSink {
     await platform.updateCard(messageId, await this.prepareCard(platform, card));
   }
 
-  /**
-   * Fits a card to the platform: forms become a "fill in step by step" button where inputs
-   * cannot be shown, and buttons get their typed twin where clicks may not arrive.
-   */
-  async prepareCard(platform: ChatPlatform, card: Card): Promise<Card> {
-    const fitted = await this.degradeForms(platform, card);
-    return platform.typedButtons ? this.typedButtons.annotate(fitted) : fitted;
+  /** The card as the platform can show it: decided in the degrade stage (src/bot/degrade.ts), nowhere else. */
+  prepareCard(platform: ChatPlatform, card: Card): Promise<Card> {
+    return fitCard(platform, card, { forms: this.forms, typedButtons: this.typedButtons, log: this.log });
   }
 
-  private async degradeForms(platform: ChatPlatform, card: Card): Promise<Card> {
-    if ((platform.supportsForms && !platform.formDialogueTwin) || !card.elements.some((e) => e.type === 'form')) return card;
-    const elements = [];
-    for (const e of card.elements) {
-      if (e.type !== 'form') {
-        elements.push(e);
-        continue;
+  /**
+   * A reply from a handler: a card whose form has the feature's own dialogue, where forms
+   * cannot be shown, starts that dialogue instead (see dialogueInstead).
+   */
+  private async replyAs(ctx: HandlerContext, content: Card | string): Promise<SentMessage> {
+    const platform = this.requirePlatform(ctx.platform);
+    if (!isCard(content)) return platform.sendText({ conversation: ctx.conversation }, content);
+    for (let again = false; ; again = true) {
+      const instead = dialogueInstead(capabilitiesOf(platform), content);
+      if (instead) return (await ctx.startDialogue(instead.name, instead.initial)) ?? { messageId: '' };
+      try {
+        return await platform.sendCard({ conversation: ctx.conversation }, await this.prepareCard(platform, content));
+      } catch (e) {
+        // Capabilities move one way (down), so deciding once more is enough.
+        if (!(e instanceof CapabilitiesChanged) || again) throw e;
       }
-      const id = await this.forms.put({ actionId: e.actionId, ...(e.value ? { value: e.value } : {}), inputs: e.inputs });
-      if (platform.supportsForms) {
-        // The form stays; clients too old to show it get the same questions by dialogue.
-        elements.push(e, { type: 'actions' as const, buttons: [{ kind: 'button' as const, label: '看不到表单？在对话中填写', actionId: 'form.fill', value: { f: id } }] });
-        continue;
-      }
-      elements.push({ type: 'note' as const, text: `需要填写：${e.inputs.map((i) => i.label).join('、')}` });
-      elements.push({ type: 'actions' as const, buttons: [{ kind: 'button' as const, label: `逐项填写并${e.submitLabel}`, actionId: 'form.fill', value: { f: id }, style: 'primary' as const }] });
     }
-    return { ...card, elements };
+  }
+
+  /** An action's answer fitted to where it was clicked: a form card may become a dialogue, a card to send goes out. */
+  private async settleAction(ctx: HandlerContext, out: ActionReply): Promise<ActionResult> {
+    if (!out) return {};
+    const { send, ...result } = out;
+    const caps = capabilitiesOf(this.requirePlatform(ctx.platform));
+    const cardInstead = result.card && dialogueInstead(caps, result.card);
+    const instead = cardInstead || (send && dialogueInstead(caps, send));
+    if (!instead) {
+      if (send) await ctx.reply(send);
+      return result;
+    }
+    await ctx.startDialogue(instead.name, instead.initial);
+    // What the click says follows what happened: the questions come in the chat.
+    const { card: _form, ...rest } = result;
+    return { ...(cardInstead ? rest : result), toast: instead.notice ?? FORM_BY_DIALOGUE };
   }
 
   private baseContext(staff: Staff, platform: PlatformName, conversation: Conversation, eventId: string, confidential = false): HandlerContext {
@@ -630,8 +654,8 @@ export class Bot implements EventSink {
       conversation,
       eventId,
       now: this.now(),
-      reply: (content) => this.send(platform, conversation, content),
-      replyFile: (file) => this.requirePlatform(platform).sendFile({ conversation }, file),
+      reply: (content) => this.replyAs(ctx, content),
+      replyFile: (name, data, mime) => this.requirePlatform(platform).sendFile({ conversation }, { name, data, mime: mime ?? mimeOf(name) }),
       hasRole: (...roles) => roles.some((r) => staff.roles.includes(r)),
       startDialogue: (name, initial) => this.startDialogue(ctx, name, initial, confidential),
     };

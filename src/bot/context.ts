@@ -12,10 +12,14 @@ export interface HandlerContext {
   eventId: string;
   now: Date;
   reply(content: Card | string): Promise<SentMessage>;
-  /** Sends a file where `reply` sends: privately when the command is confidential and asked in a group. */
-  replyFile(file: { name: string; data: Buffer; mime: string }): Promise<SentMessage>;
+  /**
+   * Sends a file where `reply` sends: privately when the command is confidential and asked in
+   * a group. Its MIME type follows from the name unless the file brought its own (an upload).
+   */
+  replyFile(name: string, data: Buffer, mime?: string): Promise<SentMessage>;
   hasRole(...roles: Role[]): boolean;
-  startDialogue(name: string, initial?: Record<string, unknown>): Promise<void>;
+  /** Starts a dialogue; the message asking its first question, if it asked one. */
+  startDialogue(name: string, initial?: Record<string, unknown>): Promise<SentMessage | void>;
 }
 
 export interface CommandContext extends HandlerContext {
@@ -33,6 +37,9 @@ export interface ActionContext<V = Record<string, unknown>> extends HandlerConte
   form?: Record<string, string>;
 }
 
-/** A handler may answer with a card or text; for actions, a toast and the card's new body. */
+/**
+ * A handler may answer with a card or text; for actions, a toast, the clicked card's new body,
+ * and `send`: a card sent as a new message, the clicked card left as it is.
+ */
 export type CommandReply = Card | string | void;
-export type ActionReply = { toast?: string; card?: Card; fieldErrors?: Record<string, string> } | void;
+export type ActionReply = { toast?: string; card?: Card; send?: Card; fieldErrors?: Record<string, string> } | void;

@@ -96,8 +96,8 @@ export interface ChatPlatform {
    * FileTooLargeError beyond `maxBytes`, PlatformError when the platform cannot give it.
    */
   downloadFile(ref: string, maxBytes: number): Promise<{ data: Buffer; mime: string }>;
-  /** Uploads an image for use in cards; returns a URL/key the renderer puts in an image element. */
-  uploadImage(data: Buffer, name: string): Promise<string>;
+  /** Uploads a card's picture (for the degrade stage); returns the URL/key its renderer puts in the image element. */
+  uploadImage(image: { name: string; data: Buffer; mime: string }): Promise<string>;
   /** Whether its cards can carry form inputs; if not, forms degrade into dialogues. */
   readonly supportsForms: boolean;
   /** With forms: some of its clients may not show them, so each form also gets a "fill in by dialogue" button. */

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { Card } from '../../../cards/model.js';
 import { PUBLIC_AI_CARD_TEMPLATE, renderDingTalkCard, restoredPrivateParams } from '../../../cards/dingtalk.js';
 import { renderDingTalkMarkdown } from '../../../cards/dingtalk-markdown.js';
-import { FileTooLargeError, PlatformError } from '../../errors.js';
+import { CapabilitiesChanged, FileTooLargeError, PlatformError } from '../../errors.js';
 import { readLimited } from '../download.js';
 import type { Logger } from '../../logger.js';
 import type { CardAction, ChatPlatform, Conversation, EventSink, IncomingMessage, PlatformHealth, SendTarget, SentMessage } from '../types.js';
@@ -321,6 +321,7 @@ export class DingTalkPlatform implements ChatPlatform {
    * moves the tier down and the same card goes again the next way, so nothing is lost.
    */
   async sendCard(target: SendTarget, card: Card): Promise<SentMessage> {
+    const formsBefore = this.supportsForms;
     for (;;) {
       const tier = this.tiers.current();
       if (tier === 'markdown') return this.sendCardAsMarkdown(target, card);
@@ -331,6 +332,8 @@ export class DingTalkPlatform implements ChatPlatform {
         const refusal = CardTiers.refusalOf(e, templateId);
         if (!refusal) throw e;
         this.tiers.refuse(refusal);
+        // The card was fitted for forms in the card: the degrade stage must fit it again.
+        if (formsBefore && !this.supportsForms && card.elements.some((x) => x.type === 'form')) throw new CapabilitiesChanged('dingtalk');
       }
     }
   }
@@ -429,7 +432,7 @@ export class DingTalkPlatform implements ChatPlatform {
     return { data, mime: r.headers.get('content-type')?.split(';')[0] || 'application/octet-stream' };
   }
 
-  async uploadImage(data: Buffer, name: string): Promise<string> {
-    return this.uploadMedia('image', data, name, name.endsWith('.jpg') || name.endsWith('.jpeg') ? 'image/jpeg' : 'image/png');
+  async uploadImage(image: { name: string; data: Buffer; mime: string }): Promise<string> {
+    return this.uploadMedia('image', image.data, image.name, image.mime);
   }
 }

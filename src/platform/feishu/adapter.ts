@@ -243,7 +243,7 @@ export class FeishuPlatform implements ChatPlatform {
     return { data: r.data, mime: r.mime };
   }
 
-  async uploadImage(data: Buffer, _name: string): Promise<string> {
-    return this.api.uploadImage(data);
+  async uploadImage(image: { name: string; data: Buffer; mime: string }): Promise<string> {
+    return this.api.uploadImage(image.data);
   }
 }

@@ -171,9 +171,9 @@ export class SandboxPlatform implements ChatPlatform {
     return { messageId: m.id };
   }
 
-  async uploadImage(data: Buffer, name: string): Promise<string> {
-    const id = await this.keepFile({ name, mime: 'image/png', data });
-    return this.fileUrl(id, name);
+  async uploadImage(image: { name: string; data: Buffer; mime: string }): Promise<string> {
+    const id = await this.keepFile(image);
+    return this.fileUrl(id, image.name);
   }
 
   async downloadFile(ref: string, maxBytes: number): Promise<{ data: Buffer; mime: string }> {

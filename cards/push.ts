@@ -1,0 +1,47 @@
+import type { CampaignResult, Preview } from '../scheduler/outbound.js';
+import { monthLabel, type Month } from '../src/domain/calendar.js';
+import { PLATFORM_LABELS, type PlatformName } from '../src/platform/types.js';
+import { card, fields, note } from './builders.js';
+import type { Card } from './model.js';
+
+/** What an administrator sees after `推送 …` and `预览 …`: counts only, never names. */
+
+export function previewFields(p: Preview): [string, string | number][] {
+  return [
+    ['收件人数', p.total],
+    ...Object.entries(p.byPlatform).map(([k, v]) => [`经${PLATFORM_LABELS[k as PlatformName]}`, v] as [string, number]),
+    ['无法送达（未绑定可用账号）', p.unreachable],
+  ];
+}
+
+export function resultCard(title: string, r: CampaignResult): Card {
+  return card(title, [
+    fields([
+      ['本次新发出', r.added - r.unreachable],
+      ['无法送达（未绑定可用账号）', r.unreachable],
+    ]),
+    note(r.created ? '推送已进入发送队列，会按平台限速逐一发出；未送达的人员会汇总发给管理员。' : '这项推送此前已经发起过，已收到的人员不会再收到一次；本次只补发给新增的人员。'),
+  ], 'green');
+}
+
+export const studyPushedCard = (month: Month, r: CampaignResult): Card => resultCard(`已推送${monthLabel(month)}学习任务`, r);
+
+export function studyPushPreviewCard(month: Month, p: Preview & { topic: string; alreadyDone: number; alreadySent: number }): Card {
+  return card(`预览：${monthLabel(month)}学习任务（不会发送）`, [
+    fields([['学习主题', p.topic], ...previewFields(p), ['已完成学习（不再推送）', p.alreadyDone], ['此前已推送', p.alreadySent]]),
+    note('发送“推送 学习”即按此名单推送；此前已收到的人员不会重复收到。'),
+  ]);
+}
+
+export const reportRemindedCard = (r: CampaignResult): Card => resultCard('已推送本月报告提醒', r);
+
+export function reportReminderPreviewCard(p: Preview & { departments: string[] }): Card {
+  return card('预览：本月报告提醒（不会发送）', [
+    fields([...previewFields(p), ['未报送科室', p.departments.join('、') || '无，全部已报送']]),
+    note('发送“推送 报告提醒”即提醒这些科室的报告联络员。'),
+  ]);
+}
+
+/** The answer to 推送/预览 without a known target: what can be pushed here. */
+export const pushTargetsText = (labels: string[]): string =>
+  `请指定要推送的内容：${labels.join('、')}。例如“推送 学习 2026-11”，或先用“预览 学习”查看会发给多少人。`;
