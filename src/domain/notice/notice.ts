@@ -1,4 +1,5 @@
 import { NINE_RULES } from '../quiz/rules.js';
+import { SMALL_COUNT_LABEL, smallCount } from '../small-counts.js';
 
 /**
  * The rules of a 通报 that are not storage: what a kind answer means, how long the parts may
@@ -39,14 +40,14 @@ export const noticeNumber = (id: string): string => `TB-${id}`;
  * in a small department they would say who has not read.
  */
 export function shownCount(n: number, full: boolean): string {
-  return !full && n > 0 && n < 3 ? '<3' : String(n);
+  return full ? String(n) : smallCount(n);
 }
 
 /** The read rate, or "—" where it would give away a count shown as "<3". */
 export function shownRate(read: number, total: number, full: boolean): string {
   if (total === 0) return '—';
   const unread = total - read;
-  if (!full && ((read > 0 && read < 3) || (unread > 0 && unread < 3))) return '—';
+  if (!full && (smallCount(read) === SMALL_COUNT_LABEL || smallCount(unread) === SMALL_COUNT_LABEL)) return '—';
   return `${((100 * read) / total).toFixed(1)}%`;
 }
 
