@@ -17,7 +17,8 @@ import type { Queryable } from '../src/store/db.js';
 import type { PlatformName } from '../src/platform/types.js';
 import { UserError } from '../src/errors.js';
 import type { CommandContext } from '../src/bot/context.js';
-import { cardsFor, getDeclaration, recordCard } from '../src/store/declarations.js';
+import { cardsFor, getDeclaration, lockDeclaration, recordCard } from '../src/store/declarations.js';
+import { auditTrail } from '../src/store/audit.js';
 import type { Declaration } from '../src/domain/declaration/record.js';
 import { getStaff, listActiveStaff, type Staff } from '../src/store/staff.js';
 
@@ -63,11 +64,32 @@ async function stageApprovalCards(bot: Bot, tx: Queryable, d: Declaration): Prom
 
 const APPROVAL_CARD_KIND = 'decl.approval';
 
-/** Where each approval card went, so the decided step's cards can be updated in place later. */
-const recordSentCard: SentHook = async (tx, row, messageId) => {
-  const meta = row.meta as { declarationId: string; state: Declaration['state']; version: number };
-  await recordCard(tx, { declarationId: meta.declarationId, state: meta.state, version: meta.version, staffId: row.staff_id, platform: row.platform ?? '', messageId });
-};
+/**
+ * Where each approval card went, so the decided step's cards can be updated in place later.
+ * A card still on its way when someone else decided (three discipline members, one quick
+ * click) is written over at once with the decision, so nobody is left holding live buttons.
+ */
+function recordSentCard(bot: Bot): SentHook {
+  return async (tx, row, messageId) => {
+    const meta = row.meta as { declarationId: string; state: Declaration['state']; version: number };
+    const now = await lockDeclaration(tx, meta.declarationId);
+    await recordCard(tx, { declarationId: meta.declarationId, state: meta.state, version: meta.version, staffId: row.staff_id, platform: row.platform ?? '', messageId });
+    const step = stepOfState(meta.state);
+    if (!now || now.version === meta.version || !step) return;
+    const last = [...(await auditTrail(tx, 'declaration', meta.declarationId))].reverse().find((r) => r.from_state === meta.state && r.actor);
+    const who = last?.actor ? await getStaff(tx, last.actor) : undefined;
+    const d = await getDeclaration(tx, meta.declarationId);
+    if (!last || !who || !d) return;
+    const decision = last.to_state === 'rejected' ? ('reject' as const) : ('approve' as const);
+    const card = decidedCard(d, step, { decision, actorName: who.name, at: last.at, reason: last.reason, timeZone: bot.timeZone });
+    return outboundOf(bot).stage(tx, {
+      key: `decl.${d.id}.v${meta.version}.decided-late.${row.staff_id}`,
+      kind: 'decl.decided',
+      title: '上缴申报审批卡片更新',
+      updates: [{ staffId: row.staff_id, platform: (row.platform ?? '') as PlatformName, messageId, card }],
+    });
+  };
+}
 
 export interface StagedMove {
   staged: Staged;
@@ -197,7 +219,7 @@ export function registerApprove(bot: Bot): void {
 
   if (hasScheduling(bot)) {
     const { scheduler, outbound } = scheduling(bot);
-    outbound.onSent(APPROVAL_CARD_KIND, recordSentCard);
+    outbound.onSent(APPROVAL_CARD_KIND, recordSentCard(bot));
     // Hourly in the daytime: reminders reach approvers at work, within an hour of the deadline;
     // each reminder is claimed once in the database, so a rerun sends nothing twice.
     scheduler.every('declaration.deadlines', '5 8-21 * * *', async ({ now }) => {

@@ -124,8 +124,11 @@ export interface FollowUp {
 /** Ledger rows staged by Outbound.stage, to hand to deliver() once their transaction commits. */
 export type Staged = { key: string; platform: PlatformName | null }[];
 
-/** Runs in the transaction that marks a row sent; its failure leaves the row to be sent (idempotently) again. */
-export type SentHook = (tx: Queryable, row: LedgerRow, messageId: string) => Promise<void>;
+/**
+ * Runs in the transaction that marks a row sent; its failure leaves the row to be sent
+ * (idempotently) again. What it stages is delivered once that transaction commits.
+ */
+export type SentHook = (tx: Queryable, row: LedgerRow, messageId: string) => Promise<Staged | void>;
 
 export const CAMPAIGN_KEY = /^[A-Za-z0-9_.-]{1,120}$/;
 export const FAILURE_SUMMARY_KIND = 'outbound.failures';
@@ -373,10 +376,11 @@ export class Outbound {
     const hook = this.hooks.get(row.kind);
     if (hook) {
       // With the row: a crash between them resends (the platform drops the repeat) and hooks again.
-      await this.db.transaction(async (tx) => {
+      const staged = await this.db.transaction(async (tx) => {
         await markSent(tx, key, messageId);
-        await hook(tx, row, messageId);
+        return (await hook(tx, row, messageId)) ?? [];
       });
+      if (staged.length) await this.deliver(staged);
     } else {
       await markSent(this.db, key, messageId);
     }

@@ -74,6 +74,9 @@ describe('DingTalk flows by click (public template)', () => {
   });
 
   it('3 takes a declaration through head, discipline (two members at once, one decision) and finance by clicks', async () => {
+    // S0040's card is still on its way when the others decide: it must arrive decided, not live.
+    const toS0040 = (b: unknown) => JSON.stringify(b).includes(`IM_ROBOT.${U.S0040}`) && JSON.stringify(b).includes('待审核');
+    h.fake.slowWhen('/v1.0/card/instances/createAndDeliver', toS0040, 1500);
     h.fake.userSays({ staffId: U.S0001, text: '上缴 礼金 500 患者家属 2026-11-20 存入住院账户 出院时家属塞在病历夹里' });
     const preview = await waitFor('preview', () => newestCard(h.fake, U.S0001, '请核对'));
     const id = /SB-(\d+)/.exec(preview.title)![1]!;

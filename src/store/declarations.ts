@@ -73,6 +73,15 @@ export async function getDeclaration(q: Queryable, id: string): Promise<Declarat
   return r.rows[0] ? toDeclaration(r.rows[0]) : undefined;
 }
 
+/**
+ * Locks the declaration's row for the rest of the transaction and says where it stands: a
+ * decision (a guarded UPDATE of the same row) either commits before this or waits for it.
+ */
+export async function lockDeclaration(q: Queryable, id: string): Promise<{ state: State; version: number } | undefined> {
+  const r = await q.query<{ state: State; version: number }>('SELECT state, version FROM declarations WHERE id = $1 FOR UPDATE', [id]);
+  return r.rows[0];
+}
+
 export async function getDeclarationByReceipt(q: Queryable, receiptNo: string): Promise<Declaration | undefined> {
   const r = await q.query<Row>(`SELECT ${COLUMNS} FROM ${FROM} WHERE d.receipt_no = $1`, [receiptNo]);
   return r.rows[0] ? toDeclaration(r.rows[0]) : undefined;

@@ -191,6 +191,7 @@ export class FakeDingTalk {
   private ignoreAckCount = 0;
   private faults: Fault[] = [];
   private delays = new Map<string, number>();
+  private bodyDelays: { path: string; match: (body: unknown) => boolean; ms: number }[] = [];
 
   constructor(opts: FakeOptions) {
     this.opts = {
@@ -252,6 +253,10 @@ export class FakeDingTalk {
   /** Calls to `path` are answered only after `ms`. */
   slow(path: string, ms: number): void {
     this.delays.set(path, ms);
+  }
+  /** Calls to `path` whose JSON body matches are answered only after `ms` (one recipient's card held up, say). */
+  slowWhen(path: string, match: (body: unknown) => boolean, ms: number): void {
+    this.bodyDelays.push({ path, match, ms });
   }
   /** Every access token issued so far stops being valid (as at the end of its 2 hours). */
   expireTokens(): void {
@@ -597,6 +602,8 @@ export class FakeDingTalk {
         }
       }
       rec.body = body instanceof FormData ? '[multipart]' : body;
+      const held = this.bodyDelays.find((d) => d.path === u.pathname && d.match(body));
+      if (held) await new Promise((r) => setTimeout(r, held.ms));
       const fault = this.faults.find((f) => f.path === u.pathname && f.times > 0);
       if (fault) {
         fault.times -= 1;
