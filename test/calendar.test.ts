@@ -25,6 +25,7 @@ import {
 } from '../src/domain/calendar.js';
 import type { FormInput } from '../cards/model.js';
 import { parseDateAnswer, stepsFromForm } from '../src/bot/form-dialogue.js';
+import { checkDate } from '../src/domain/declaration.js';
 import { examSchema } from '../src/config.js';
 import { closesAt } from '../src/domain/quiz/exams.js';
 import { deadlineOf } from '../src/domain/report.js';
@@ -163,6 +164,19 @@ describe('14.5 one calendar: typed days', () => {
     expect(parseTypedDay('11月20日')).toEqual({ ok: false, reason: 'format' });
   });
 
+  it('16 reads a day without its year, as people write it, near today', () => {
+    const today = '2026-12-02';
+    for (const t of ['11月20日', '11月20号', '11月20', '11-20', '11/20', ' 11 月 20 日 ']) expect(parseTypedDay(t, { today })).toEqual({ ok: true, day: '2026-11-20', year: 2026 });
+    // A received day is never in the future: 12月28日 written on 1月3日 is last year's.
+    expect(parseTypedDay('12月28日', { today: '2027-01-03', past: true })).toEqual({ ok: true, day: '2026-12-28', year: 2026 });
+    expect(parseTypedDay('12月28日', { today: '2027-01-03' })).toEqual({ ok: true, day: '2027-12-28', year: 2027 });
+    expect(parseTypedDay('2月29日', { today: '2029-03-01', past: true })).toEqual({ ok: true, day: '2028-02-29', year: 2028 });
+    expect(parseTypedDay('2月30日', { today })).toEqual({ ok: false, reason: 'invalid' });
+    expect(parseTypedDay('20日', { today })).toEqual({ ok: false, reason: 'format' });
+    expect(checkDate('11月20日', today)).toEqual({ ok: true, value: '2026-11-20' });
+    expect(parseDateAnswer('11月20日', new Date('2026-12-02T02:00:00Z'), 'Asia/Shanghai')).toEqual({ ok: true, value: '2026-11-20' });
+  });
+
   it('14.5 今天, 昨天 and 前天 count back whole days from the zoned today', () => {
     expect(relativeDay('今天', '2026-03-01')).toBe('2026-03-01');
     expect(relativeDay('昨天', '2026-03-01')).toBe('2026-02-28');
@@ -199,6 +213,6 @@ describe('14.5 parseDateAnswer reads 今天 and 昨天 in the bot zone', () => {
   it('14.5 typed dates and their messages are unchanged', () => {
     expect(parseDateAnswer('2026年11月20日', earlyMorning, SH)).toEqual({ ok: true, value: '2026-11-20' });
     expect(parseDateAnswer('2026-02-30', earlyMorning, SH)).toEqual({ ok: false, message: '2026-02-30 不是一个有效的日期，请检查月份和日期。' });
-    expect(parseDateAnswer('前天', earlyMorning, SH)).toEqual({ ok: false, message: '请按 年-月-日 的格式填写日期，例如 2026-11-20（也可以回复“今天”或“昨天”）。' });
+    expect(parseDateAnswer('前天', earlyMorning, SH)).toEqual({ ok: false, message: '请按 年-月-日 的格式填写日期，例如 2026-11-20 或 11月20日（也可以回复“今天”或“昨天”）。' });
   });
 });

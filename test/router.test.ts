@@ -45,6 +45,13 @@ describe('command parsing', () => {
     expect(parseCommand('/HELP')).toMatchObject({ word: 'help', args: [] });
     expect(parseCommand('  @_user_1  ')).toBeUndefined();
   });
+  it('16 takes a sentence’s closing mark off the words, not off the text as typed', () => {
+    expect(parseCommand('帮助。')).toEqual({ word: '帮助', args: [], rest: '' });
+    expect(parseCommand('帮助？！')).toMatchObject({ word: '帮助' });
+    expect(parseCommand('进度 学习。')).toEqual({ word: '进度', args: ['学习'], rest: '学习。' });
+    expect(parseCommand('驳回 SB-12 金额不对。')).toEqual({ word: '驳回', args: ['SB-12', '金额不对'], rest: 'SB-12 金额不对。' });
+    expect(parseCommand('。')).toMatchObject({ word: '。' });
+  });
   it('suggests a close command and nothing for a far one', () => {
     expect(closest('hlep', ['帮助', 'help'])).toBe('help');
     expect(closest('考式', ['考试', '学习'])).toBe('考试');
@@ -102,6 +109,8 @@ describe('the router on real Redis and a database', () => {
     await bot.onMessage(msg('S0001', '@清廉助手 回声 一 二'));
     await bot.onMessage(msg('S0001', 'ECHO a'));
     expect(p.to('S0001').slice(-2)).toEqual(['回声|一,二|一 二', 'echo|a|a']);
+    await bot.onMessage(msg('S0001', '回声。'));
+    expect(p.to('S0001').at(-1)).toBe('回声||');
   });
 
   it('ignores group messages that do not mention the bot', async () => {

@@ -28,7 +28,15 @@ export function parseCommand(text: string): ParsedCommand | undefined {
   const m = /^(\S+)(?:\s+(.*))?$/.exec(clean);
   if (!m) return undefined;
   const rest = (m[2] ?? '').trim();
-  return { word: m[1].toLowerCase(), args: rest ? rest.split(' ') : [], rest };
+  // `帮助。`, `进度 学习？`, `同意 SB-12！`: a sentence's closing mark is not part of a word.
+  // `rest` keeps it, since free text (a reason, a description) is stored as typed.
+  return { word: unpunctuated(m[1]).toLowerCase(), args: rest ? rest.split(' ').map(unpunctuated) : [], rest };
+}
+
+const TRAILING_MARKS = /[。．.！!？?，,、；;：:~～…]+$/u;
+
+function unpunctuated(word: string): string {
+  return word.replace(TRAILING_MARKS, '') || word;
 }
 
 /** Levenshtein distance; commands are short, so the quadratic table is fine. */

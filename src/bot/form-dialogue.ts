@@ -12,11 +12,12 @@ export const SKIP_WORDS = new Set(['跳过', '无', 'skip']);
 /** A typed date; 今天 and 昨天 are days in the bot's zone, not the server's or UTC. */
 export function parseDateAnswer(text: string, now: Date, timeZone: string = DEFAULT_TIME_ZONE): StepResult<string> {
   const t = text.trim();
-  const relative = relativeDay(t, localDate(now, timeZone), ['今天', '昨天']);
+  const today = localDate(now, timeZone);
+  const relative = relativeDay(t, today, ['今天', '昨天']);
   if (relative) return { ok: true, value: relative };
-  const typed = parseTypedDay(t);
+  const typed = parseTypedDay(t, { today });
   if (typed.ok) return { ok: true, value: typed.day };
-  if (typed.reason === 'format') return { ok: false, message: '请按 年-月-日 的格式填写日期，例如 2026-11-20（也可以回复“今天”或“昨天”）。' };
+  if (typed.reason === 'format') return { ok: false, message: '请按 年-月-日 的格式填写日期，例如 2026-11-20 或 11月20日（也可以回复“今天”或“昨天”）。' };
   return { ok: false, message: `${t} 不是一个有效的日期，请检查月份和日期。` };
 }
 

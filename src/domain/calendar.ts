@@ -126,12 +126,31 @@ export function relativeDay(word: string, today: string, accepted: readonly stri
 
 export type TypedDay = { ok: true; day: string; year: number } | { ok: false; reason: 'format' | 'invalid' };
 
-/** "2026-11-20", "2026/11/20", "2026.11.20", "2026年11月20日". */
-export function parseTypedDay(text: string): TypedDay {
-  const m = /^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$/.exec(text);
-  if (!m) return { ok: false, reason: 'format' };
-  const year = Number(m[1]);
-  const day = calendarDay(year, Number(m[2]), Number(m[3]));
+/**
+ * "2026-11-20", "2026/11/20", "2026.11.20", "2026年11月20日", and with `today` also a day
+ * without its year ("11月20日", "11-20", "11/20"), as people write it in chat: the day of
+ * today's year, or with `past` the latest such day not after today (a gift received on
+ * 12月28日, declared on 1月3日, was received last year).
+ */
+export function parseTypedDay(text: string, near?: { today: string; past?: boolean }): TypedDay {
+  const t = text.trim().replace(/\s+/g, '');
+  const m = /^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$/.exec(t);
+  if (m) {
+    const year = Number(m[1]);
+    const day = calendarDay(year, Number(m[2]), Number(m[3]));
+    return day ? { ok: true, day, year } : { ok: false, reason: 'invalid' };
+  }
+  const short = near ? /^(\d{1,2})(?:月(\d{1,2})[日号]?|[-/.](\d{1,2}))$/.exec(t) : null;
+  if (!short || !near) return { ok: false, reason: 'format' };
+  const month = Number(short[1]);
+  const date = Number(short[2] ?? short[3]);
+  let year = Number(near.today.slice(0, 4));
+  let day = calendarDay(year, month, date);
+  // 2月29日 outside a leap year is still a real day of the year before, when that one is meant.
+  if (near.past && (!day || day > near.today)) {
+    year -= 1;
+    day = calendarDay(year, month, date);
+  }
   return day ? { ok: true, day, year } : { ok: false, reason: 'invalid' };
 }
 

@@ -143,8 +143,8 @@ export function checkAmount(raw: string | undefined, maxYuan: number, kind?: Kin
 export function checkDate(raw: string | undefined, today: string): Check<string> {
   const t0 = (raw ?? '').trim();
   if (!t0) return { ok: false, message: '请填写收到日期，格式 年-月-日，例如 2026-11-20。' };
-  const typed = parseTypedDay(relativeDay(t0, today) ?? t0);
-  if (!typed.ok && typed.reason === 'format') return { ok: false, message: `收到日期“${t0}”格式不对，请按 年-月-日 填写，例如 2026-11-20（也可以填“今天”或“昨天”）。` };
+  const typed = parseTypedDay(relativeDay(t0, today) ?? t0, { today, past: true });
+  if (!typed.ok && typed.reason === 'format') return { ok: false, message: `收到日期“${t0}”格式不对，请按 年-月-日 填写，例如 2026-11-20 或 11月20日（也可以填“今天”或“昨天”）。` };
   if (!typed.ok) return { ok: false, message: `收到日期“${t0}”不是一个有效的日期，请检查月份和日期。` };
   const { day: iso, year: y } = typed;
   if (iso > today) return { ok: false, message: `收到日期不能晚于今天（${today}），请填写实际收到的日期。` };
