@@ -130,6 +130,19 @@ describe('the router on real Redis and a database', () => {
     ]);
   });
 
+  it('16 answers small talk like a person, and quotes only the start of a long unknown message', async () => {
+    await bot.onMessage(msg('S0001', '你好。'));
+    expect(p.to('S0001').at(-1)).toMatch(/^.+，您好！我是清廉助手，一直在线。发送“我的进度”/);
+    await bot.onMessage(msg('S0001', '谢谢您！'));
+    expect(p.to('S0001').at(-1)).toMatch(/^不客气，.+！/);
+    await bot.onMessage(msg('S0001', '@清廉助手 在吗？'));
+    expect(p.to('S0001').at(-1)).toContain('您好！');
+    const paste = '廉'.repeat(4000);
+    await bot.onMessage(msg('S0001', paste));
+    const answer = p.to('S0001').at(-1)!;
+    expect(answer).toBe(`没有“${'廉'.repeat(12)}…”这个命令。发送“帮助”可查看您可以使用的全部命令。`);
+  });
+
   it('refuses a command the role does not allow, politely', async () => {
     await bot.onMessage(msg('S0001', '管理'));
     expect(p.to('S0001').at(-1)).toBe('抱歉，“管理”仅限管理员使用。发送“帮助”查看您可以使用的命令。');

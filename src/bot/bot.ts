@@ -11,6 +11,7 @@ import type { Db } from '../store/db.js';
 import { createRepositories, type Repositories } from '../store/repositories.js';
 import { findStaffByPlatformId, getStaff, type Staff } from '../store/staff.js';
 import type { ActionResult, CardAction, ChatPlatform, Conversation, EventSink, IncomingMessage, PlatformName, SentMessage } from '../platform/types.js';
+import { smallTalkReply, quoteTyped } from './small-talk.js';
 import { closest, parseCommand } from './command-parser.js';
 import type { ActionContext, ActionReply, CommandContext, CommandReply, HandlerContext } from './context.js';
 import { CANCEL_WORDS, firstOpenStep, type DialogueSpec, type DialogueState } from './dialogue.js';
@@ -335,7 +336,7 @@ export class Bot implements EventSink {
       }
       const entry = this.byName.get(parsed.word);
       if (!entry) {
-        await ctx.reply(this.unknownCommandText(parsed.word, staff));
+        await ctx.reply(smallTalkReply(msg.text, staff) ?? this.unknownCommandText(parsed.word, staff));
         return;
       }
       if (entry.spec.roles && !entry.spec.roles.some((r) => staff.roles.includes(r))) {
@@ -425,7 +426,9 @@ export class Bot implements EventSink {
   private unknownCommandText(word: string, staff: Staff): string {
     const names = this.commandsFor(staff).flatMap((s) => s.names);
     const guess = closest(word, names);
-    return guess ? `没有“${word}”这个命令。您是想发送“${guess}”吗？发送“帮助”可查看全部命令。` : `没有“${word}”这个命令。发送“帮助”可查看您可以使用的全部命令。`;
+    // A long paste is quoted by its start only: the answer is about the command, not the text.
+    const shown = quoteTyped(word);
+    return guess ? `没有“${shown}”这个命令。您是想发送“${guess}”吗？发送“帮助”可查看全部命令。` : `没有“${shown}”这个命令。发送“帮助”可查看您可以使用的全部命令。`;
   }
 
   private async replyError(ctx: HandlerContext, e: unknown, logCtx: Record<string, unknown>, confidential: boolean): Promise<void> {
