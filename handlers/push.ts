@@ -5,6 +5,8 @@ import type { Bot } from '../src/bot/bot.js';
 import type { CommandContext } from '../src/bot/context.js';
 import { monthOf, parseMonth } from '../src/domain/calendar.js';
 import { UserError } from '../src/errors.js';
+import { closest } from '../src/bot/command-parser.js';
+import { quoteTyped } from '../src/bot/small-talk.js';
 import { previewReportReminder, remindReports } from './report.js';
 import { previewStudy, pushStudy } from './study.js';
 
@@ -65,20 +67,22 @@ function builtin(bot: Bot): PushTarget[] {
   ];
 }
 
-function find(bot: Bot, word: string | undefined): PushTarget {
+function find(bot: Bot, word: string | undefined, verb: '推送' | '预览'): PushTarget {
   const all = [...builtin(bot), ...(targets.get(bot) ?? [])];
   const hit = all.find((t) => t.words.includes(word ?? ''));
-  if (!hit) throw new UserError(pushTargetsText(all.map((t) => t.label)));
-  return hit;
+  if (hit) return hit;
+  // `推送 学校`: a typo of a known target, answered as an unknown command word is.
+  const guess = word ? closest(word, all.flatMap((t) => t.words)) : undefined;
+  throw new UserError(guess ? `没有“${quoteTyped(word!)}”这项推送内容。您是想发送“${verb} ${guess}”吗？${pushTargetsText(all.map((t) => t.label))}` : pushTargetsText(all.map((t) => t.label)));
 }
 
 export function registerPush(bot: Bot): void {
   bot.command(
     { names: ['推送', 'push'], usage: '推送 学习 [YYYY-MM] | 推送 报告提醒 | 推送 考试 [编号]', summary: '立即推送本月学习任务、报告提醒或考试通知（不会重复发给已收到的人）', roles: ['admin'], group: '管理员' },
-    async (ctx) => find(bot, ctx.args[0]).run(ctx, ctx.args.slice(1)),
+    async (ctx) => find(bot, ctx.args[0], '推送').run(ctx, ctx.args.slice(1)),
   );
   bot.command(
     { names: ['预览', 'preview'], usage: '预览 学习 [YYYY-MM] | 预览 报告提醒 | 预览 考试 [编号]', summary: '统计一次推送会发给多少人，不发送', roles: ['admin'], group: '管理员' },
-    async (ctx) => find(bot, ctx.args[0]).preview(ctx, ctx.args.slice(1)),
+    async (ctx) => find(bot, ctx.args[0], '预览').preview(ctx, ctx.args.slice(1)),
   );
 }

@@ -34,6 +34,14 @@ describe('monthly study tasks', () => {
     expect(await scheduling(t.app.bot).outbound.status(studyKeys.push('2026-11'))).toBeUndefined();
   });
 
+  it('16 suggests the closest target for a typo after 推送 and sends nothing', async () => {
+    const [r] = await ask(t, 'S0002', '推送 学校');
+    expect(r.text).toMatch(/^没有“学校”这项推送内容。您是想发送“推送 学习”吗？请指定要推送的内容：/);
+    const [p] = await ask(t, 'S0002', '预览 报告题型');
+    expect(p.text).toContain('您是想发送“预览 报告提醒”吗？');
+    expect(await scheduling(t.app.bot).outbound.status(studyKeys.push('2026-11'))).toBeUndefined();
+  });
+
   it('previews the recipients without sending anything', async () => {
     const before = (await t.inbox('S0001')).length;
     const [r] = await ask(t, 'S0002', '预览 学习 2026-11');
