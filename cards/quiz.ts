@@ -150,10 +150,28 @@ export function examInviteCard(exam: Exam, reminder = false): Card {
         ['开放时间', `${chineseDay(exam.opensOn)} 至 ${chineseDay(exam.dueOn)}`],
         ['可参加次数', `${exam.attemptsAllowed} 次`],
       ]),
-      markdown(`发送 **考试 ${escapeMarkdown(exam.id)}** 开始答题，每题作答后即可看到解析。`),
+      markdown(`点“开始答题”或发送 **考试 ${escapeMarkdown(exam.id)}** 开始答题，每题作答后即可看到解析。`),
+      actions(button('开始答题', 'quiz.begin', { e: exam.id }, { style: 'primary' })),
       reminder && note('您还没有完成这场考试，请在截止前参加。'),
     ],
     reminder ? 'orange' : 'blue',
+  );
+}
+
+/** `考试 交卷` with questions left: handing in is final, so it is asked once more. */
+export function handInConfirmCard(view: AttemptView, unanswered: number): Card {
+  const total = view.attempt.items.length;
+  return card(
+    `确认交卷：${view.title}`,
+    [
+      markdown(`您还有 **${unanswered} 题**（共 ${total} 题）没有作答。交卷后不能再作答，未作答的题按答错计分。`),
+      actions(
+        button('确认交卷', 'quiz.handin', { t: view.attempt.id }, { style: 'danger' }),
+        button('继续答题', 'quiz.resume', { t: view.attempt.id }, { style: 'primary' }),
+      ),
+      note('也可以发送“考试 交卷 确认”交卷，或发送“考试”回到当前题目。'),
+    ],
+    'orange',
   );
 }
 

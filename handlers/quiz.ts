@@ -5,6 +5,7 @@ import {
   examListCard,
   examProgressCard,
   examPushPreviewCard,
+  handInConfirmCard,
   myScoresCard,
   questionCard,
   resumedQuestionCard,
@@ -38,6 +39,9 @@ const ref = { t: z.coerce.string().regex(/^\d{1,18}$/), q: z.coerce.number().int
 const answerSchema = z.object({ ...ref, o: position });
 const tickSchema = z.object({ ...ref, o: position, s: z.coerce.number().int().min(0).max(1) });
 const submitSchema = z.object(ref);
+const attemptSchema = z.object({ t: ref.t });
+const examSchema = z.object({ e: z.string().regex(/^[A-Za-z0-9_.-]{1,60}$/) });
+const NO_ACTIVE = '您当前没有进行中的考试。发送“考试”可以开始一次测验。';
 const pageSchema = z.object({ p: z.coerce.number().int().min(0).max(1000) });
 
 // ---- handlers -----------------------------------------------------------------------------
@@ -52,18 +56,60 @@ export function registerQuiz(bot: Bot, service: QuizService = bot.repos.quizServ
     async (ctx) => {
       const arg = ctx.args[0];
       if (arg === '交卷' || arg?.toLowerCase() === 'submit') {
+        const confirmed = ctx.args[1] === '确认' || ctx.args[1]?.toLowerCase() === 'confirm';
+        const active = await service.activeView(ctx.staff);
+        if (!active) return NO_ACTIVE;
+        const unanswered = active.attempt.items.filter((i) => i.selected === null).length;
+        if (unanswered > 0 && !confirmed && ctx.now < active.attempt.expiresAt) return handInConfirmCard(active, unanswered);
         const view = await service.handIn(ctx.staff, ctx.now);
-        if (!view) return '您当前没有进行中的考试。发送“考试”可以开始一次测验。';
+        if (!view) return NO_ACTIVE;
         return finalCard(view);
       }
-      const started = await service.start(ctx.staff, arg, ctx.now);
-      const view = started.view;
-      if (started.kind === 'resumed') return resumedQuestionCard(view, started.otherRequested, bot.timeZone);
-      if (started.expired) await ctx.reply(await finalCard(started.expired));
-      const others = view.exam ? [] : service.openExamsFor(ctx.staff, ctx.now);
-      return startedQuestionCard(view, others, bot.timeZone);
+      return begin(ctx, arg);
     },
   );
+
+  bot.action(
+    'quiz.handin',
+    async (ctx) => {
+      // Only the attempt the card was made for: an old confirmation never hands in a newer attempt.
+      const active = await service.activeView(ctx.staff);
+      if (!active || active.attempt.id !== ctx.value.t) return { toast: '这场测验已经结束，这张卡片上的操作不再生效。' };
+      const view = await service.handIn(ctx.staff, ctx.now);
+      if (!view) return { toast: NO_ACTIVE };
+      return { card: await finalCard(view) };
+    },
+    { schema: attemptSchema, confidential: true },
+  );
+  bot.action(
+    'quiz.resume',
+    async (ctx) => {
+      const active = await service.activeView(ctx.staff);
+      if (!active || active.attempt.id !== ctx.value.t) return { toast: '这场测验已经结束，这张卡片上的操作不再生效。' };
+      await ctx.reply(questionCard(active, active.attempt.currentIndex, bot.timeZone));
+      return { toast: '已回到当前题目。' };
+    },
+    { schema: attemptSchema, confidential: true },
+  );
+  bot.action(
+    'quiz.begin',
+    async (ctx) => {
+      const out = await begin(ctx, ctx.value.e);
+      await ctx.reply(out);
+      return { toast: '已开始答题，题目已发送。' };
+    },
+    { schema: examSchema, confidential: true },
+  );
+
+  /** `考试 [编号]` and the invitation's 开始答题: start, or show again the attempt under way. */
+  async function begin(ctx: { staff: Staff; now: Date; reply: ActionContext['reply'] }, arg: string | undefined): Promise<Card> {
+    const started = await service.start(ctx.staff, arg, ctx.now);
+    const view = started.view;
+    if (started.kind === 'resumed') return resumedQuestionCard(view, started.otherRequested, bot.timeZone);
+    if (started.expired) await ctx.reply(await finalCard(started.expired));
+    const others = view.exam ? [] : service.openExamsFor(ctx.staff, ctx.now);
+    return startedQuestionCard(view, others, bot.timeZone);
+  }
 
   const after = async (ctx: ActionContext, r: StepResult) => {
     const { view } = r;

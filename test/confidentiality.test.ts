@@ -87,7 +87,7 @@ describe('confidential content asked for in a group (real Redis + PostgreSQL)', 
 
     // The tester's own quiz score.
     await ask(t, TESTER, '考试');
-    const [score] = await ask(t, TESTER, '考试 交卷');
+    const [score] = await ask(t, TESTER, '考试 交卷 确认');
     expect(score.card!.title).toContain('分 · ');
 
     markers.push('林雨桐', '唐志远', '4321.5', '4,321.5', '777.7', '紫罗兰色信封', '银杏叶书签', receiptNo, '分 · ', '得分');

@@ -96,6 +96,32 @@ describe('monthly exams through the scheduler, expiry sweep, concurrent answers'
     expect(rows.map((r) => r.staff_id)).toEqual(['S0001']);
   });
 
+  it('16 starts the exam from the invitation’s button, and asks before handing in with questions left', async () => {
+    const [invite] = await t.inbox('S0006');
+    const begin = (invite!.card!.elements.find((e) => e.type === 'actions') as { buttons: { label: string; actionId: string; value: Record<string, string> }[] }).buttons[0]!;
+    expect(begin).toMatchObject({ label: '开始答题', actionId: 'quiz.begin', value: { e: 'nov' } });
+    const before = (await t.inbox('S0006')).length;
+    expect((await t.click('S0006', invite!.id, begin.actionId, begin.value)).body.toast).toBe('已开始答题，题目已发送。');
+    const [q1] = await t.waitForReplies('S0006', before, 1);
+    expect(q1!.card!.title).toContain('第 1/2 题');
+
+    const [confirm] = await ask(t, 'S0006', '考试 交卷');
+    expect(confirm!.card!.title).toBe('确认交卷：十一月考试');
+    expect(JSON.stringify(confirm!.card)).toContain('还有 **2 题**（共 2 题）没有作答');
+    const buttons = (confirm!.card!.elements.find((e) => e.type === 'actions') as { buttons: { label: string; actionId: string; style?: string; value: Record<string, string> }[] }).buttons;
+    expect(buttons.map((b) => [b.label, b.style])).toEqual([['确认交卷', 'danger'], ['继续答题', 'primary']]);
+    // Nothing was handed in by asking.
+    const n = (await t.inbox('S0006')).length;
+    await t.click('S0006', confirm!.id, 'quiz.resume', buttons[1]!.value);
+    const [again] = await t.waitForReplies('S0006', n, 1);
+    expect(again!.card!.title).toContain('第 1/2 题');
+
+    const [score] = await ask(t, 'S0006', '考试 交卷 确认');
+    expect(score!.card!.title).toMatch(/^十一月考试 · 0 分/);
+    // The confirmation card is spent with its attempt.
+    expect((await t.click('S0006', confirm!.id, 'quiz.handin', buttons[0]!.value)).body.toast).toContain('已经结束');
+  });
+
   it('closes attempts left past their time limit and sends the score card', async () => {
     const [q] = await ask(t, 'S0002', '考试');
     expect(q.card!.title).toContain('第 1/10 题');

@@ -164,7 +164,7 @@ describe('quiz in chat through the sandbox API (real Redis + PostgreSQL)', () =>
     expect((await t.click('S0003', current.id, 'quiz.answer', { t: at, q: 'x' as never, o: 0 })).body.toast).toContain('已失效');
 
     // Hand in; a card of the closed attempt is refused.
-    const [handed] = await ask(t, 'S0003', '考试 交卷');
+    const [handed] = await ask(t, 'S0003', '考试 交卷 确认');
     expect(handed.card!.title).toMatch(/10 分 · 未通过/);
     expect((await t.click('S0003', current.id, v.actionId, v.value)).body.toast).toBe(REFUSE_CLOSED);
   });
@@ -178,7 +178,7 @@ describe('quiz in chat through the sandbox API (real Redis + PostgreSQL)', () =>
     expect(textOf(resumed.card)).toContain('交卷');
     const { rows } = await t.app.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM quiz_attempts WHERE staff_id = 'S0004' AND state = 'active'`);
     expect(rows[0].n).toBe(1);
-    await ask(t, 'S0004', '考试 交卷');
+    await ask(t, 'S0004', '考试 交卷 确认');
   });
 
   it('enforces the attempts allowed, the exam window and its audience, and stores results per department', async () => {
