@@ -1,7 +1,7 @@
 import type { CampaignResult, Preview } from '../scheduler/outbound.js';
 import { monthLabel, type Month } from '../src/domain/calendar.js';
 import { PLATFORM_LABELS, type PlatformName } from '../src/platform/types.js';
-import { card, fields, note } from './builders.js';
+import { actions, button, card, fields, markdown, note } from './builders.js';
 import type { Card } from './model.js';
 
 /** What an administrator sees after `推送 …` and `预览 …`: counts only, never names. */
@@ -31,6 +31,27 @@ export function studyPushPreviewCard(month: Month, p: Preview & { topic: string;
     fields([['学习主题', p.topic], ...previewFields(p), ['已完成学习（不再推送）', p.alreadyDone], ['此前已推送', p.alreadySent]]),
     note('发送“推送 学习”即按此名单推送；此前已收到的人员不会重复收到。'),
   ]);
+}
+
+export const STUDY_PUSH_CONFIRM_ACTION = 'push.study.confirm';
+
+/** `推送 学习 2027-01`: not this month's task, so who it would reach is shown and confirmed first. */
+export function otherMonthStudyCard(month: Month, p: Preview & { topic: string; alreadyDone: number; alreadySent: number }, past: boolean): Card {
+  const key = `${month.year}-${String(month.month).padStart(2, '0')}`;
+  return card(
+    `请确认：推送${monthLabel(month)}学习任务`,
+    [
+      markdown(
+        past
+          ? `${monthLabel(month)}不是本月。这项任务推送后，收到的人员会看到它已过完成期限（补学后记为逾期完成）。`
+          : `${monthLabel(month)}不是本月，任务会提前发给下列人员。`,
+      ),
+      fields([['学习主题', p.topic], ...previewFields(p), ['已完成学习（不再推送）', p.alreadyDone], ['此前已推送', p.alreadySent]]),
+      actions(button('确认推送', STUDY_PUSH_CONFIRM_ACTION, { m: key }, { style: 'primary' })),
+      note(`也可以发送“推送 学习 ${key} 确认”。此前已收到的人员不会重复收到。`),
+    ],
+    'orange',
+  );
 }
 
 export const reportRemindedCard = (r: CampaignResult): Card => resultCard('已推送本月报告提醒', r);

@@ -28,7 +28,13 @@ function materialElements(plan: StudyPlan) {
 }
 
 /** The task with the person's status; `pushedOn` when it goes out as the month's push. */
-export function studyTaskCard(plan: StudyPlan, opts: { doneAt?: Date; timeZone: string; pushedOn?: string }): Card {
+/**
+ * The month's task as its owner sees it. With `today` past the due day it says so: a task
+ * pushed late or looked up later is still open, and a completion then is recorded as late.
+ */
+export function studyTaskCard(plan: StudyPlan, opts: { doneAt?: Date; timeZone: string; pushedOn?: string; today?: string }): Card {
+  const doneOn = opts.doneAt ? localDate(opts.doneAt, opts.timeZone) : undefined;
+  const overdue = !doneOn && opts.today !== undefined && opts.today > plan.dueOn;
   const buttons = [
     ...(opts.doneAt ? [] : [button('我已学习', STUDY_DONE_ACTION, { m: plan.month }, { style: 'primary' })]),
     ...(plan.material?.url ? [link('打开学习材料', plan.material.url)] : []),
@@ -39,14 +45,20 @@ export function studyTaskCard(plan: StudyPlan, opts: { doneAt?: Date; timeZone: 
       fields([
         ['学习主题', plan.topic],
         ['完成期限', `${dateLabel(plan.dueOn)}前`],
-        ['我的状态', opts.doneAt ? `已完成（${dateLabel(localDate(opts.doneAt, opts.timeZone))}）` : '未完成'],
+        ['我的状态', doneOn ? `已完成（${dateLabel(doneOn)}${doneOn > plan.dueOn ? '，逾期完成' : ''}）` : overdue ? `未完成（已逾期，完成期限为${dateLabel(plan.dueOn)}）` : '未完成'],
       ]),
       ...materialElements(plan),
       buttons.length ? actions(...buttons) : null,
-      note(opts.doneAt ? '感谢您完成本月学习。' : '学习完成后请点击“我已学习”（或回复“学习 完成”），每人每月只需确认一次。'),
+      note(
+        doneOn
+          ? `感谢您完成${monthTitle(plan.month)}的学习。`
+          : overdue
+            ? `这项学习已过完成期限，仍请补学；确认后记为逾期完成。学习完成后请点击“我已学习”（或回复“学习 ${plan.month} 完成”）。`
+            : '学习完成后请点击“我已学习”（或回复“学习 完成”），每人每月只需确认一次。',
+      ),
       opts.pushedOn ? note(`本通知发送于${dateLabel(opts.pushedOn)}。`) : null,
     ],
-    opts.doneAt ? 'green' : 'blue',
+    doneOn ? 'green' : overdue ? 'orange' : 'blue',
   );
 }
 
@@ -108,6 +120,8 @@ export function studyLeaderAndHeadCard(summary: Card, list: Card): Card {
 }
 
 /** What a person is told after confirming the month's study, by button or by message. */
-export function studyCompletedText(r: { first: boolean; at: Date }, month: string, timeZone: string): string {
-  return r.first ? `已记录：您已完成${monthTitle(month)}的学习，谢谢！` : `您已于${dateLabel(localDate(r.at, timeZone))}确认完成${monthTitle(month)}的学习，无需重复确认。`;
+export function studyCompletedText(r: { first: boolean; at: Date }, month: string, timeZone: string, dueOn?: string): string {
+  const late = dueOn !== undefined && localDate(r.at, timeZone) > dueOn;
+  if (!r.first) return `您已于${dateLabel(localDate(r.at, timeZone))}确认完成${monthTitle(month)}的学习${late ? '（逾期完成）' : ''}，无需重复确认。`;
+  return late ? `已记录：您已完成${monthTitle(month)}的学习（完成期限为${dateLabel(dueOn)}，记为逾期完成），谢谢！` : `已记录：您已完成${monthTitle(month)}的学习，谢谢！`;
 }

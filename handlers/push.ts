@@ -1,9 +1,13 @@
 import type { Card } from '../cards/model.js';
-import { reportRemindedCard, reportReminderPreviewCard, pushTargetsText, studyPushedCard, studyPushPreviewCard } from '../cards/push.js';
+import { otherMonthStudyCard, STUDY_PUSH_CONFIRM_ACTION, reportRemindedCard, reportReminderPreviewCard, pushTargetsText, studyPushedCard, studyPushPreviewCard } from '../cards/push.js';
 import { scheduling } from '../scheduler/index.js';
 import type { Bot } from '../src/bot/bot.js';
 import type { CommandContext } from '../src/bot/context.js';
-import { monthOf, parseMonth } from '../src/domain/calendar.js';
+import { z } from 'zod';
+import { MONTH_KEY, monthKey, monthOf, parseMonth } from '../src/domain/calendar.js';
+import { monthFromKey } from '../src/domain/study.js';
+
+const CONFIRM_WORDS = new Set(['确认', 'confirm']);
 import { UserError } from '../src/errors.js';
 import { closest } from '../src/bot/command-parser.js';
 import { quoteTyped } from '../src/bot/small-talk.js';
@@ -44,6 +48,12 @@ function builtin(bot: Bot): PushTarget[] {
       label: '学习 [YYYY-MM]',
       async run(ctx, args) {
         const month = monthArg(ctx, args);
+        const current = monthOf(ctx.now, scheduling(bot).timeZone);
+        // Another month's task reaches everyone at once (a past one already late): shown first, sent on 确认.
+        if (monthKey(month) !== monthKey(current) && !CONFIRM_WORDS.has(args[1] ?? '')) {
+          const p = await previewStudy(bot, month);
+          return otherMonthStudyCard(month, { ...p, topic: p.plan.topic }, monthKey(month) < monthKey(current));
+        }
         const r = await pushStudy(bot, month, ctx.staff.staffId);
         return studyPushedCard(month, r);
       },
@@ -77,6 +87,15 @@ function find(bot: Bot, word: string | undefined, verb: '推送' | '预览'): Pu
 }
 
 export function registerPush(bot: Bot): void {
+  bot.action(
+    STUDY_PUSH_CONFIRM_ACTION,
+    async (ctx) => {
+      const month = monthFromKey(String(ctx.value.m));
+      const r = await pushStudy(bot, month, ctx.staff.staffId);
+      return { card: studyPushedCard(month, r) };
+    },
+    { schema: z.object({ m: z.string().regex(MONTH_KEY) }), roles: ['admin'] },
+  );
   bot.command(
     { names: ['推送', 'push'], usage: '推送 学习 [YYYY-MM] | 推送 报告提醒 | 推送 考试 [编号]', summary: '立即推送本月学习任务、报告提醒或考试通知（不会重复发给已收到的人）', roles: ['admin'], group: '管理员' },
     async (ctx) => find(bot, ctx.args[0], '推送').run(ctx, ctx.args.slice(1)),

@@ -12,9 +12,8 @@ import {
 import { dailyAt, hasScheduling, scheduling } from '../scheduler/index.js';
 import type { CampaignResult, Preview } from '../scheduler/outbound.js';
 import type { Bot } from '../src/bot/bot.js';
-import { addMonths, dayOfMonth, MONTH_KEY, monthKey, monthOf, monthTitle, zonedTime, type Month } from '../src/domain/calendar.js';
+import { addMonths, dayOfMonth, MONTH_KEY, monthKey, monthOf, monthTitle, parseMonth, zonedTime, type Month } from '../src/domain/calendar.js';
 import {
-  dateLabel,
   inAudience,
   localDate,
   localTime,
@@ -58,7 +57,7 @@ export async function pushStudy(bot: Bot, month: Month, createdBy = 'scheduler')
     title: `${monthTitle(plan.month)}专题学习：${plan.topic}`,
     recipients,
     createdBy,
-    render: () => studyTaskCard(plan, { timeZone, pushedOn: today }),
+    render: () => studyTaskCard(plan, { timeZone, pushedOn: today, today }),
   });
 }
 
@@ -141,45 +140,54 @@ export async function runStudyDaily(bot: Bot, now: Date): Promise<string[]> {
 
 // ---- registration ----------------------------------------------------------------------
 
+const zoneOf = (bot: Bot): string => (hasScheduling(bot) ? scheduling(bot).timeZone : 'Asia/Shanghai');
+
 export function registerStudy(bot: Bot): void {
   bot.command(
-    { names: ['学习', 'study'], usage: '学习 [完成]', summary: '查看本月的廉洁学习任务和自己的完成情况；“学习 完成”确认已学习', group: '学习与上报',
+    { names: ['学习', 'study'], usage: '学习 [月份] [完成]', summary: '查看本月（或写明的月份，如“学习 上月”）的廉洁学习任务和自己的完成情况；“学习 完成”确认已学习', group: '学习与上报',
       // The card carries the asker's own completion record.
       confidential: true },
     async (ctx) => {
-      const timeZone = hasScheduling(bot) ? scheduling(bot).timeZone : 'Asia/Shanghai';
-      const month = monthOf(ctx.now, timeZone);
-      const plan = await studyPlanFor(bot, month);
-      if (!inAudience(plan, ctx.staff)) {
-        return `本月的学习任务“${plan.topic}”面向${describeAudience(plan)}，您不在本次学习范围内。`;
+      const timeZone = zoneOf(bot);
+      const current = monthOf(ctx.now, timeZone);
+      const words = ctx.args.map((a) => a.toLowerCase());
+      const done = words.length > 0 && DONE_WORDS.has(words.at(-1)!);
+      const monthWords = done ? ctx.args.slice(0, -1) : ctx.args;
+      let month = current;
+      if (monthWords.length > 0) {
+        const parsed = monthWords.length === 1 ? parseMonth(monthWords[0]!, ctx.now, timeZone) : undefined;
+        if (!parsed?.ok) return `没有看懂“${ctx.rest}”。发送“学习”查看本月任务，“学习 上月”或“学习 2026-10”查看其他月份，学完后发送“学习 完成”确认。`;
+        month = parsed.month;
       }
-      const arg = ctx.args[0]?.toLowerCase();
-      if (arg && !DONE_WORDS.has(arg)) return `没有看懂“${ctx.rest}”。发送“学习”查看本月任务，学完后发送“学习 完成”确认。`;
-      if (arg) {
+      if (monthKey(month) > monthKey(current)) return `${monthTitle(monthKey(month))}的学习任务还没有开始，开始后会推送给您。`;
+      const plan = await studyPlanFor(bot, month);
+      const which = monthKey(month) === monthKey(current) ? '本月' : monthTitle(plan.month);
+      if (!inAudience(plan, ctx.staff)) {
+        return `${which}的学习任务“${plan.topic}”面向${describeAudience(plan)}，您不在本次学习范围内。`;
+      }
+      if (done) {
         // The button's twin, for clients where card clicks do not arrive.
-        return studyCompletedText(await bot.repos.study.recordCompletion(plan.month, ctx.staff.staffId), plan.month, timeZone);
+        return studyCompletedText(await bot.repos.study.recordCompletion(plan.month, ctx.staff.staffId, ctx.now), plan.month, timeZone, plan.dueOn);
       }
       const doneAt = await bot.repos.study.completionOf(plan.month, ctx.staff.staffId);
-      return studyTaskCard(plan, { ...(doneAt ? { doneAt } : {}), timeZone });
+      return studyTaskCard(plan, { ...(doneAt ? { doneAt } : {}), timeZone, today: localDate(ctx.now, timeZone) });
     },
   );
 
   bot.action(
     STUDY_DONE_ACTION,
     async (ctx) => {
-      const timeZone = hasScheduling(bot) ? scheduling(bot).timeZone : 'Asia/Shanghai';
+      const timeZone = zoneOf(bot);
       const month = String(ctx.value.m);
       const current = monthKey(monthOf(ctx.now, timeZone));
       if (month > current) throw new UserError('这项学习任务还没有开始。');
       const plan = await studyPlanFor(bot, monthFromKey(month));
       // The card's month is only a claim: it must name a task open to this person today.
       if (!inAudience(plan, ctx.staff)) throw new UserError(`${monthTitle(month)}的学习任务“${plan.topic}”面向${describeAudience(plan)}，您不在本次学习范围内。`);
-      if (month < current && localDate(ctx.now, timeZone) > plan.dueOn) {
-        throw new UserError(`${monthTitle(month)}的学习任务已于${dateLabel(plan.dueOn)}截止，不能再确认。发送“学习”可查看本月的任务。`);
-      }
-      const r = await bot.repos.study.recordCompletion(month, ctx.staff.staffId);
+      // After the due day the task is still owed: a completion then is recorded, and shown as late.
+      const r = await bot.repos.study.recordCompletion(month, ctx.staff.staffId, ctx.now);
       return {
-        toast: studyCompletedText(r, month, timeZone),
+        toast: studyCompletedText(r, month, timeZone, plan.dueOn),
         card: studyTaskCard(plan, { doneAt: r.at, timeZone }),
       };
     },

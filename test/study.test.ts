@@ -126,4 +126,36 @@ describe('monthly study tasks', () => {
     // Plain staff get no list.
     expect(cards(await t.inbox('S0006'), '本科室未完成')).toHaveLength(0);
   });
+
+  it('16 shows last month’s task by 学习 上月 and records a completion after the due day as 逾期', async () => {
+    // Now 1 December: S0006 never finished November's task.
+    const [task] = await ask(t, 'S0006', '学习 上月');
+    expect(task.card!.title).toContain('2026年11月廉洁专题学习');
+    expect(JSON.stringify(task.card)).toContain('未完成（已逾期，完成期限为2026年11月30日）');
+    expect(task.card!.color).toBe('orange');
+    const [done] = await ask(t, 'S0006', '学习 2026-11 完成');
+    expect(done.text).toBe('已记录：您已完成2026年11月的学习（完成期限为2026年11月30日，记为逾期完成），谢谢！');
+    const [again] = await ask(t, 'S0006', '学习 上月');
+    expect(JSON.stringify(again.card)).toContain('逾期完成');
+    const [future] = await ask(t, 'S0006', '学习 2027-03');
+    expect(future.text).toBe('2027年3月的学习任务还没有开始，开始后会推送给您。');
+  });
+
+  it('16 pushes another month only after the administrator confirms', async () => {
+    const [ask1] = await ask(t, 'S0002', '推送 学习 2027-01');
+    expect(ask1.card!.title).toBe('请确认：推送2027年1月学习任务');
+    const confirm = buttonOf(ask1.card!, 'push.study.confirm')!;
+    expect(confirm.value).toEqual({ m: '2027-01' });
+    expect(await scheduling(t.app.bot).outbound.status(studyKeys.push('2027-01'))).toBeUndefined();
+    const [refused] = await ask(t, 'S0001', '推送 学习 2027-01 确认');
+    expect(refused.text).toContain('仅限管理员');
+    const before = (await t.inbox('S0001')).length;
+    expect(await scheduling(t.app.bot).outbound.status(studyKeys.push('2027-01'))).toBeUndefined();
+    await t.click('S0002', ask1.id, confirm.actionId, confirm.value);
+    await settled(studyKeys.push('2027-01'));
+    expect(cards(await t.inbox('S0001'), '2027年1月廉洁专题学习')).toHaveLength(1);
+    expect((await t.inbox('S0001')).length).toBe(before + 1);
+    const [past] = await ask(t, 'S0002', '推送 学习 2026-10');
+    expect(past.text ?? JSON.stringify(past.card)).toContain('已过完成期限');
+  });
 });

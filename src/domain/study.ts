@@ -164,11 +164,12 @@ export async function audienceOf(q: Queryable, plan: StudyPlan): Promise<Staff[]
   return (await listActiveStaff(q)).filter((s) => inAudience(plan, s));
 }
 
-export async function recordCompletion(db: Db, month: string, staffId: string): Promise<{ first: boolean; at: Date }> {
+/** `at` is the bot's clock (the database's own by default): lateness is judged against it. */
+export async function recordCompletion(db: Db, month: string, staffId: string, at?: Date): Promise<{ first: boolean; at: Date }> {
   return db.transaction(async (tx) => {
     const ins = await tx.query<{ completed_at: Date }>(
-      `INSERT INTO study_completions (month, staff_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING completed_at`,
-      [month, staffId],
+      `INSERT INTO study_completions (month, staff_id, completed_at) VALUES ($1, $2, COALESCE($3::timestamptz, now())) ON CONFLICT DO NOTHING RETURNING completed_at`,
+      [month, staffId, at ?? null],
     );
     if (ins.rows[0]) {
       await appendAudit(tx, { actor: staffId, action: 'study.complete', entityType: 'study', entityId: month });
