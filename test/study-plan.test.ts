@@ -17,6 +17,17 @@ describe('study plans', () => {
     expect(plan.map((m) => m.month)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
   });
 
+  it('16 ships general text: no one city’s deadlines, and every month names its document', () => {
+    const plan = loadDefaultPlan() as unknown as { month: number; summary: string; source: string; rule: number | null }[];
+    for (const m of plan) {
+      expect(m.summary, `month ${m.month}`).not.toMatch(/到20\d\d年底|蚌埠市|潍坊市|宝鸡市/);
+      expect(m.source, `month ${m.month}`).toMatch(/《.+》/);
+    }
+    // Each of the nine rules is taught in some month; only the closing review has no single rule.
+    expect(new Set(plan.flatMap((m) => (m.rule ? [m.rule] : [])))).toEqual(new Set([1, 2, 3, 4, 5, 6, 7, 8, 9]));
+    expect(plan.filter((m) => !m.rule).map((m) => m.month)).toEqual([12]);
+  });
+
   it('refuses a file with every problem named, and imports a good one over the config and the default', async () => {
     expect(() => parsePlanFile('p.yaml', 'plans:\n  - month: 2027-13\n    topic: x\n  - month: 2027-02\n')).toThrow(PlanImportError);
     try {
