@@ -23,9 +23,21 @@ describe('confirming the month’s study by message', () => {
     expect(done.text).toBe('已记录：您已完成2026年11月的学习，谢谢！');
     expect(await completionOf(t.app.db, '2026-11', 'S0006')).toBeInstanceOf(Date);
     const [again] = await ask(t, 'S0006', '学习 已学习');
-    // The date is when the database recorded it (its own clock, not the test's).
-    expect(again.text).toMatch(/^您已于\d{4}年\d{1,2}月\d{1,2}日确认完成2026年11月的学习，无需重复确认。$/);
+    // The date is the bot's clock, which records it.
+    expect(again.text).toBe('您已于2026年11月25日确认完成2026年11月的学习，无需重复确认。');
     const [after] = await ask(t, 'S0006', '学习');
     expect(JSON.stringify(after.card)).toContain('感谢您完成2026年11月的学习');
+  });
+
+  it('16 a button’s label typed as a message does what clicking it does, on the latest card only', async () => {
+    const [task] = await ask(t, 'S0007', '学习');
+    expect(JSON.stringify(task.card)).toContain('我已学习');
+    const replies = await ask(t, 'S0007', '我已学习。');
+    expect(replies.map((r) => r.text ?? r.card?.title)).toContain('已记录：您已完成2026年11月的学习，谢谢！');
+    expect(await completionOf(t.app.db, '2026-11', 'S0007')).toBeInstanceOf(Date);
+    // Without such a button on the latest card the words are not a command.
+    const [help] = await ask(t, 'S0008', '我已学习');
+    expect(help.text).toContain('没有“我已学习”这个命令');
+    expect(await completionOf(t.app.db, '2026-11', 'S0008')).toBeUndefined();
   });
 });

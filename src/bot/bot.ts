@@ -335,6 +335,11 @@ export class Bot implements EventSink {
         return;
       }
       const entry = this.byName.get(parsed.word);
+      const labelled = !entry && msg.conversation.type === 'direct' ? await this.typedButtons.byLabel(msg.platform, msg.platformUserId, msg.text) : undefined;
+      if (labelled) {
+        await this.replyTyped(ctx, await this.actAs(ctx, 'label', labelled.actionId, labelled.value ?? {}));
+        return;
+      }
       if (!entry) {
         await ctx.reply(smallTalkReply(msg.text, staff) ?? this.unknownCommandText(parsed.word, staff));
         return;
@@ -531,6 +536,13 @@ export class Bot implements EventSink {
     });
   }
 
+  /** What a click would have shown, as messages: there is no card to update in place. */
+  private async replyTyped(ctx: HandlerContext, result: ActionResult): Promise<void> {
+    if (result.toast) await ctx.reply(result.toast);
+    if (result.card) await ctx.reply(result.card);
+    if (!result.toast && !result.card) await ctx.reply('已处理。');
+  }
+
   /**
    * A form card on a platform without form inputs: the renderer shows a button that starts
    * this dialogue, which asks each input in turn and then calls the form's own action with
@@ -574,6 +586,7 @@ export class Bot implements EventSink {
     const platform = this.requirePlatform(platformName);
     const target = { conversation, ...(idempotencyKey ? { idempotencyKey } : {}) };
     if (!isCard(content)) return platform.sendText(target, content);
+    await this.rememberButtons(platformName, conversation, content);
     try {
       return await platform.sendCard(target, await this.prepareCard(platform, content));
     } catch (e) {
@@ -581,6 +594,13 @@ export class Bot implements EventSink {
       if (!(e instanceof CapabilitiesChanged)) throw e;
       return platform.sendCard(target, await this.prepareCard(platform, content));
     }
+  }
+
+  /** The latest buttons in someone's one-to-one chat, so typing a label does what clicking it does. */
+  private async rememberButtons(platform: PlatformName, conversation: Conversation, card: Card): Promise<void> {
+    if (conversation.type !== 'direct') return;
+    // A lost memo only means the label is read as text: never worth failing the send for.
+    await this.typedButtons.rememberLast(platform, conversation.platformUserId, card).catch((err: unknown) => this.log.warn({ err }, 'last buttons not remembered'));
   }
 
   /**
@@ -621,6 +641,7 @@ export class Bot implements EventSink {
   private async replyAs(ctx: HandlerContext, content: Card | string): Promise<SentMessage> {
     const platform = this.requirePlatform(ctx.platform);
     if (!isCard(content)) return platform.sendText({ conversation: ctx.conversation }, content);
+    await this.rememberButtons(ctx.platform, ctx.conversation, content);
     for (let again = false; ; again = true) {
       const instead = dialogueInstead(capabilitiesOf(platform), content);
       if (instead) return (await ctx.startDialogue(instead.name, instead.initial)) ?? { messageId: '' };

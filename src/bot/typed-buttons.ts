@@ -37,9 +37,7 @@ export class TypedButtons {
 
   /** The card with a note naming a code for its buttons; unchanged when it has none. */
   async annotate(card: Card): Promise<Card> {
-    const buttons: TypedButton[] = card.elements.flatMap((e) =>
-      e.type === 'actions' ? e.buttons.filter((b): b is ActionButton => b.kind === 'button').map((b) => ({ label: b.label, actionId: b.actionId, ...(b.value ? { value: b.value } : {}) })) : [],
-    );
+    const buttons = buttonsOf(card);
     if (buttons.length === 0) return card;
     const code = await this.register(buttons);
     const list = buttons.map((b, i) => `点 ${code} ${i + 1}（${b.label}）`).join('；');
@@ -71,4 +69,38 @@ export class TypedButtons {
     if (!b) return `这张卡片只有 ${buttons.length} 个按钮，请回复 1 到 ${buttons.length} 之间的序号。`;
     return b;
   }
+
+  private lastKey(platform: string, platformUserId: string): string {
+    return `btn-last:${platform}:${platformUserId}`;
+  }
+
+  /** The buttons of the latest card sent to someone's one-to-one chat, for their labels typed as messages. */
+  async rememberLast(platform: string, platformUserId: string, card: Card): Promise<void> {
+    const buttons = buttonsOf(card);
+    if (buttons.length > 0) await this.store.set(this.lastKey(platform, platformUserId), buttons, LAST_TTL_MS);
+  }
+
+  /**
+   * `我已学习` typed instead of clicked: the button with that label on the person's latest
+   * card, when exactly one has it; otherwise undefined (and the text is read as usual).
+   */
+  async byLabel(platform: string, platformUserId: string, text: string): Promise<TypedButton | undefined> {
+    const label = normaliseLabel(text);
+    if (!label) return undefined;
+    const stored = await this.store.get(this.lastKey(platform, platformUserId), storedButtons);
+    if (!stored || !('value' in stored)) return undefined;
+    const hits = stored.value.filter((b) => normaliseLabel(b.label) === label);
+    return hits.length === 1 ? hits[0] : undefined;
+  }
+}
+
+/** A day's worth of phone use: a label typed the next morning still means yesterday's card. */
+const LAST_TTL_MS = 24 * 3600 * 1000;
+
+const normaliseLabel = (t: string): string => t.normalize('NFKC').replace(/[\s。．.！!？?，,、；;：:~～…“”"']/gu, '');
+
+function buttonsOf(card: Card): TypedButton[] {
+  return card.elements.flatMap((e) =>
+    e.type === 'actions' ? e.buttons.filter((b): b is ActionButton => b.kind === 'button').map((b) => ({ label: b.label, actionId: b.actionId, ...(b.value ? { value: b.value } : {}) })) : [],
+  );
 }
