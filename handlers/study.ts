@@ -10,10 +10,11 @@ import {
   studyTaskCard,
 } from '../cards/study.js';
 import { dailyAt, hasScheduling, scheduling } from '../scheduler/index.js';
-import type { CampaignResult, Preview } from '../scheduler/outbound.js';
+import { ledgerKey, type CampaignResult, type Preview } from '../scheduler/outbound.js';
 import type { Bot } from '../src/bot/bot.js';
 import { addMonths, dayOfMonth, MONTH_KEY, monthKey, monthOf, monthTitle, parseMonth, zonedTime, type Month } from '../src/domain/calendar.js';
 import {
+  dateLabel,
   inAudience,
   localDate,
   localTime,
@@ -140,6 +141,18 @@ export async function runStudyDaily(bot: Bot, now: Date): Promise<string[]> {
 
 // ---- registration ----------------------------------------------------------------------
 
+/**
+ * A past month's task may be confirmed late by whoever was given it (it was pushed to them):
+ * the task is still owed, and the completion is shown as 逾期. A month never given to them,
+ * after its due day, stays closed (a card value naming an old month changes nothing).
+ */
+async function mayStillConfirm(bot: Bot, plan: StudyPlan, staffId: string, today: string): Promise<void> {
+  if (today <= plan.dueOn) return;
+  const given = await bot.repos.campaigns.readLedgerRow(ledgerKey(studyKeys.push(plan.month), staffId));
+  if (given?.status === 'sent') return;
+  throw new UserError(`${monthTitle(plan.month)}的学习任务已于${dateLabel(plan.dueOn)}截止，不能再确认。发送“学习”可查看本月的任务。`);
+}
+
 const zoneOf = (bot: Bot): string => (hasScheduling(bot) ? scheduling(bot).timeZone : 'Asia/Shanghai');
 
 export function registerStudy(bot: Bot): void {
@@ -166,6 +179,7 @@ export function registerStudy(bot: Bot): void {
         return `${which}的学习任务“${plan.topic}”面向${describeAudience(plan)}，您不在本次学习范围内。`;
       }
       if (done) {
+        if (monthKey(month) < monthKey(current)) await mayStillConfirm(bot, plan, ctx.staff.staffId, localDate(ctx.now, timeZone));
         // The button's twin, for clients where card clicks do not arrive.
         return studyCompletedText(await bot.repos.study.recordCompletion(plan.month, ctx.staff.staffId, ctx.now), plan.month, timeZone, plan.dueOn);
       }
@@ -184,7 +198,7 @@ export function registerStudy(bot: Bot): void {
       const plan = await studyPlanFor(bot, monthFromKey(month));
       // The card's month is only a claim: it must name a task open to this person today.
       if (!inAudience(plan, ctx.staff)) throw new UserError(`${monthTitle(month)}的学习任务“${plan.topic}”面向${describeAudience(plan)}，您不在本次学习范围内。`);
-      // After the due day the task is still owed: a completion then is recorded, and shown as late.
+      if (month < current) await mayStillConfirm(bot, plan, ctx.staff.staffId, localDate(ctx.now, timeZone));
       const r = await bot.repos.study.recordCompletion(month, ctx.staff.staffId, ctx.now);
       return {
         toast: studyCompletedText(r, month, timeZone, plan.dueOn),

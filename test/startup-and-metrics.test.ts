@@ -97,7 +97,7 @@ describe('/metrics', () => {
     // A push goes through the outbound queue and is counted per platform and outcome.
     // (The daily check may already have pushed this month's task at start-up; either way the
     // 42 sends go through the queue.)
-    await ask(t, 'S0002', '推送 学习 2026-11');
+    await ask(t, 'S0002', '推送 学习');
     const deadline = Date.now() + 30_000;
     let sentOk = 0;
     while (sentOk < 42 && Date.now() < deadline) {
