@@ -26,32 +26,7 @@ import { noticeWorkbook } from '../src/domain/notice/export.js';
 import { BODY_MAX, FILE_MAX_BYTES, noticeNumber, parseKind, parseNoticeNumber, rateValue, shownCount, shownRate, TITLE_MAX } from '../src/domain/notice/notice.js';
 import type { QuizService } from '../src/domain/quiz/service.js';
 import { FileTooLargeError, PlatformError, UserError } from '../src/errors.js';
-import {
-  activeStaff,
-  claimReminder,
-  composeDraft,
-  confirmRead,
-  departmentNames,
-  discardNotice,
-  dueReminderIds,
-  getNotice,
-  markPushed,
-  markReminded,
-  noticeFile,
-  noticeFileName,
-  noticeRates,
-  noticesFor,
-  publishNotice,
-  readsByDepartment,
-  receiptOf,
-  receipts,
-  recipientStaff,
-  ruleQuestions,
-  saveNoticeFile,
-  unpushedIds,
-  type Notice,
-  type NoticeAudience,
-} from '../src/store/notices.js';
+import type { Notice, NoticeAudience } from '../src/store/notices.js';
 import type { Staff } from '../src/store/staff.js';
 import { previewFields } from '../cards/push.js';
 
@@ -118,30 +93,28 @@ const REMIND_LEASE_MS = 10 * 60_000;
  * here and reaches the database only through src/store/notices.ts.
  */
 function createNoticeFeature(bot: Bot) {
-  const db = bot.db;
-
   // ---- pushes -------------------------------------------------------------------------------
 
   /** `readAt` undefined: not a recipient (the discipline office looking); null: not read yet. */
   async function viewFor(n: Notice, readAt?: Date | null): Promise<Card> {
-    const fileName = await noticeFileName(db, n.fileId);
+    const fileName = await bot.repos.notices.noticeFileName(n.fileId);
     return noticeCard({ notice: n, timeZone: bot.timeZone, readAt, recipient: readAt !== undefined, ...(fileName ? { fileName } : {}) });
   }
 
   /** The push to every recipient; idempotent by campaign key, so the sweep may repeat it after a crash. */
   async function pushNotice(id: string): Promise<CampaignResult> {
-    const n = await getNotice(db, id);
+    const n = await bot.repos.notices.getNotice(id);
     if (!n || n.state !== 'published') throw new Error(`notice ${id} is not published`);
     const body = await viewFor(n, null);
     const r = await scheduling(bot).outbound.createCampaign({
       key: noticeKeys.push(id),
       kind: 'notice.push',
       title: `通报：${n.title}`,
-      recipients: await recipientStaff(db, id),
+      recipients: await bot.repos.notices.recipientStaff(id),
       createdBy: n.createdBy,
       render: () => body,
     });
-    await markPushed(db, id, bot.now());
+    await bot.repos.notices.markPushed(id, bot.now());
     return r;
   }
 
@@ -151,15 +124,15 @@ function createNoticeFeature(bot: Bot) {
    */
   async function runNoticeSweep(now: Date): Promise<string[]> {
     const done: string[] = [];
-    for (const id of await unpushedIds(db)) {
+    for (const id of await bot.repos.notices.unpushedIds()) {
       const r = await pushNotice(id);
       done.push(`push ${id} +${r.added}`);
     }
-    for (const id of await dueReminderIds(db, now, REMIND_LEASE_MS)) {
-      if (!(await claimReminder(db, id, now, REMIND_LEASE_MS))) continue;
-      const n = await getNotice(db, id);
+    for (const id of await bot.repos.notices.dueReminderIds(now, REMIND_LEASE_MS)) {
+      if (!(await bot.repos.notices.claimReminder(id, now, REMIND_LEASE_MS))) continue;
+      const n = await bot.repos.notices.getNotice(id);
       if (!n) continue;
-      const unread = await recipientStaff(db, id, { unreadOnly: true });
+      const unread = await bot.repos.notices.recipientStaff(id, { unreadOnly: true });
       const r = await scheduling(bot).outbound.createCampaign({
         key: noticeKeys.remind(id),
         kind: 'notice.remind',
@@ -167,7 +140,7 @@ function createNoticeFeature(bot: Bot) {
         recipients: unread,
         render: () => noticeReminderText(n),
       });
-      await markReminded(db, id, now);
+      await bot.repos.notices.markReminded(id, now);
       done.push(`remind ${id} +${r.added}`);
     }
     return done;
@@ -196,7 +169,7 @@ function createNoticeFeature(bot: Bot) {
           key: 'audience',
           prompt: () => '请回复通报范围：“全院”，或科室名称、角色名称（可多个，用空格或顿号隔开，例如“心血管内科 普外科”或“科室负责人”）。',
           parse: async (t) => {
-            const a = parseAudience(t, await departmentNames(db));
+            const a = parseAudience(t, await bot.repos.notices.departmentNames());
             return a.ok ? { ok: true, value: a.audience } : a;
           },
         },
@@ -217,7 +190,7 @@ function createNoticeFeature(bot: Bot) {
             const f = files[0];
             try {
               const got = await bot.fetchFile(f.ref, FILE_MAX_BYTES);
-              const id = await saveNoticeFile(db, { name: f.name, mime: got.mime, data: got.data, uploadedBy: String(data.__author) });
+              const id = await bot.repos.notices.saveNoticeFile({ name: f.name, mime: got.mime, data: got.data, uploadedBy: String(data.__author) });
               return { ok: true, value: { id, name: f.name } };
             } catch (e) {
               if (e instanceof FileTooLargeError) return { ok: false, message: `“${f.name}”超过 20 MB，没有附上。请压缩后重新发送，或回复“无”。` };
@@ -231,7 +204,7 @@ function createNoticeFeature(bot: Bot) {
       complete: async (ctx, data) => {
         const kind = data.kind as { kind: 'general' | 'warning'; rule: number | null };
         const file = data.file as { id: string; name: string } | null;
-        const id = await composeDraft(db, {
+        const id = await bot.repos.notices.composeDraft({
           kind: kind.kind,
           rule: kind.rule,
           title: String(data.title),
@@ -241,20 +214,20 @@ function createNoticeFeature(bot: Bot) {
           createdBy: ctx.staff.staffId,
           at: ctx.now,
         });
-        return previewCard((await getNotice(db, id))!);
+        return previewCard((await bot.repos.notices.getNotice(id))!);
       },
     });
   }
 
   async function previewCard(n: Notice): Promise<Card> {
-    const people = audienceOf(n.audience, await activeStaff(db));
+    const people = audienceOf(n.audience, await bot.repos.notices.activeStaff());
     const p = scheduling(bot).outbound.preview(people);
-    const fileName = await noticeFileName(db, n.fileId);
+    const fileName = await bot.repos.notices.noticeFileName(n.fileId);
     return noticePreviewCard(n, { total: p.total, reach: previewFields(p).slice(1) }, fileName);
   }
 
   async function ownDraft(staff: Staff, id: string): Promise<Notice> {
-    const n = await getNotice(db, id);
+    const n = await bot.repos.notices.getNotice(id);
     if (!n || n.createdBy !== staff.staffId) throw new UserError('找不到这份通报草稿（只有起草人可以发布或放弃）。请发送“发布通报”重新起草。');
     return n;
   }
@@ -263,16 +236,16 @@ function createNoticeFeature(bot: Bot) {
 
   /** The notice as this person may see it: a recipient, or the discipline office; else not found. */
   async function visibleNotice(ctx: HandlerContext, id: string): Promise<{ notice: Notice; readAt: Date | null | undefined }> {
-    const n = await getNotice(db, id);
-    const receipt = n?.state === 'published' ? await receiptOf(db, id, ctx.staff.staffId) : undefined;
+    const n = await bot.repos.notices.getNotice(id);
+    const receipt = n?.state === 'published' ? await bot.repos.notices.receiptOf(id, ctx.staff.staffId) : undefined;
     if (!n || n.state !== 'published' || (!receipt && !ctx.hasRole('discipline'))) throw new UserError(`没有找到发给您的编号为 ${id} 的通报。发送“通报”查看您收到的全部通报。`);
     return { notice: n, readAt: receipt ? receipt.readAt : undefined };
   }
 
   async function read(ctx: HandlerContext, id: string, via: 'card' | 'message'): Promise<{ text: string; card: Card }> {
-    const n = await getNotice(db, id);
+    const n = await bot.repos.notices.getNotice(id);
     if (!n || n.state !== 'published') throw new UserError(`没有找到编号为 ${id} 的通报。发送“通报”查看您收到的全部通报。`);
-    const out = await confirmRead(db, id, ctx.staff.staffId, via, ctx.now);
+    const out = await bot.repos.notices.confirmRead(id, ctx.staff.staffId, via, ctx.now);
     // Only the actor's own row is ever touched: whoever clicks or types is the one who read.
     if (out.kind === 'not_recipient') throw new UserError('这份通报不是发给您的，无法确认已阅；每人只能为自己确认。');
     const text = out.kind === 'read' ? `已确认阅读《${n.title}》，谢谢！` : `您已于${shortDateTimeLabel(out.at, bot.timeZone)}确认阅读《${n.title}》，无需重复确认。`;
@@ -296,7 +269,7 @@ function createNoticeFeature(bot: Bot) {
 
 
   async function publishedNotice(id: string): Promise<Notice> {
-    const n = await getNotice(db, id);
+    const n = await bot.repos.notices.getNotice(id);
     if (!n || n.state !== 'published') throw new UserError(`没有编号为 ${id} 的已发布通报。发送“进度 通报”查看本月的通报。`);
     return n;
   }
@@ -307,12 +280,12 @@ function createNoticeFeature(bot: Bot) {
     const scope = scopeOf(ctx);
     if (a.id) {
       const n = await publishedNotice(a.id);
-      const rows = await readsByDepartment(db, n.id, scope.departmentId);
-      const unread = scope.full ? (await receipts(db, n.id)).filter((r) => !r.readAt) : undefined;
+      const rows = await bot.repos.notices.readsByDepartment(n.id, scope.departmentId);
+      const unread = scope.full ? (await bot.repos.notices.receipts(n.id)).filter((r) => !r.readAt) : undefined;
       return noticeDepartmentsCard(n, rows, scope.full, unread);
     }
     const month = a.month ?? monthOf(ctx.now, bot.timeZone);
-    const rows = await noticeRates(db, monthRange(month, bot.timeZone), scope.departmentId);
+    const rows = await bot.repos.notices.noticeRates(monthRange(month, bot.timeZone), scope.departmentId);
     const title = `通报阅读情况 · ${monthLabel(month)}${scope.departmentId !== undefined ? ` · ${ctx.staff.department}` : ''}`;
     if (rows.length === 0) return `${monthLabel(month)}没有发布通报。`;
     return noticeRatesCard(title, rows, scope.full, chart(rows.map((r) => rateValue(r.read, r.total, scope.full))));
@@ -326,10 +299,10 @@ function createNoticeFeature(bot: Bot) {
     let file: { name: string; data: Buffer };
     if (a.id) {
       const n = await publishedNotice(a.id);
-      file = await noticeWorkbook({ ...base, notice: n, departments: await readsByDepartment(db, n.id, scope.departmentId), ...(scope.full ? { receipts: await receipts(db, n.id) } : {}) });
+      file = await noticeWorkbook({ ...base, notice: n, departments: await bot.repos.notices.readsByDepartment(n.id, scope.departmentId), ...(scope.full ? { receipts: await bot.repos.notices.receipts(n.id) } : {}) });
     } else {
       const month = a.month ?? monthOf(ctx.now, bot.timeZone);
-      file = await noticeWorkbook({ ...base, month, rates: await noticeRates(db, monthRange(month, bot.timeZone), scope.departmentId) });
+      file = await noticeWorkbook({ ...base, month, rates: await bot.repos.notices.noticeRates(monthRange(month, bot.timeZone), scope.departmentId) });
     }
     await ctx.replyFile(file.name, file.data);
     bot.log.info({ area: 'notice', notice: a.id ?? null, month: a.month ? monthKey(a.month) : null }, 'notice progress exported');
@@ -338,7 +311,7 @@ function createNoticeFeature(bot: Bot) {
 
   /** The leadership overview's line: the month's notices read rate in the viewer's scope. */
   async function noticeOverviewLine(month: Month, departmentId: number | undefined, full: boolean): Promise<{ published: number; line: [string, string] }> {
-    const rows = await noticeRates(db, monthRange(month, bot.timeZone), departmentId);
+    const rows = await bot.repos.notices.noticeRates(monthRange(month, bot.timeZone), departmentId);
     if (rows.length === 0) return { published: 0, line: ['通报阅读', '本月未发布通报'] };
     const total = rows.reduce((s, r) => s + r.total, 0);
     const readN = rows.reduce((s, r) => s + r.read, 0);
@@ -373,7 +346,6 @@ const ref = z.object({ n: z.coerce.string().regex(/^\d{1,18}$/) }).strict();
 
 export function registerNotice(bot: Bot, quiz: QuizService): void {
   if (!hasScheduling(bot)) return;
-  const db = bot.db;
   const feature = createNoticeFeature(bot);
   features.set(bot, feature);
   const { viewFor, visibleNotice, read, ownDraft, pushNotice, runNoticeSweep, registerCompose } = feature;
@@ -389,7 +361,7 @@ export function registerNotice(bot: Bot, quiz: QuizService): void {
         const { notice, readAt } = await visibleNotice(ctx, a.id);
         return viewFor(notice, readAt);
       }
-      const items = await noticesFor(db, ctx.staff.staffId, { limit: 20 });
+      const items = await bot.repos.notices.noticesFor(ctx.staff.staffId, { limit: 20 });
       if (items.length === 0) return '您还没有收到过通报。';
       return noticeListCard(items, bot.timeZone);
     },
@@ -400,7 +372,7 @@ export function registerNotice(bot: Bot, quiz: QuizService): void {
     async (ctx) => {
       let id = parseReadArgs(ctx.args).id;
       if (!id) {
-        const unread = await noticesFor(db, ctx.staff.staffId, { unreadOnly: true, limit: 10 });
+        const unread = await bot.repos.notices.noticesFor(ctx.staff.staffId, { unreadOnly: true, limit: 10 });
         if (unread.length === 0) return '您没有未阅的通报。发送“通报”查看收到的全部通报。';
         if (unread.length > 1) return `您有 ${unread.length} 份未阅通报，请写明编号，例如“已阅 ${unread[0].notice.id}”：\n${unread.map((x) => `${x.notice.id}：${x.notice.title}`).join('\n')}`;
         id = unread[0].notice.id;
@@ -432,7 +404,7 @@ export function registerNotice(bot: Bot, quiz: QuizService): void {
     NOTICE_FILE_ACTION,
     async (ctx) => {
       const { notice } = await visibleNotice(ctx, ctx.value.n);
-      const f = notice.fileId ? await noticeFile(db, notice.fileId) : undefined;
+      const f = notice.fileId ? await bot.repos.notices.noticeFile(notice.fileId) : undefined;
       if (!f) throw new UserError('这份通报没有附件。');
       await ctx.replyFile(f.name, f.data, f.mime);
       return { toast: `已发送附件“${f.name}”。` };
@@ -446,7 +418,7 @@ export function registerNotice(bot: Bot, quiz: QuizService): void {
       const { notice } = await visibleNotice(ctx, ctx.value.n);
       if (notice.kind !== 'warning' || !notice.rule) throw new UserError('这份通报没有关联九项准则的题目。');
       await quiz.ensureBank();
-      await ctx.reply(ruleQuestionsCard(notice.rule, await ruleQuestions(db, notice.rule)));
+      await ctx.reply(ruleQuestionsCard(notice.rule, await bot.repos.notices.ruleQuestions(notice.rule)));
       return { toast: '已发送相关题目与解析。' };
     },
     { schema: ref, confidential: true },
@@ -458,15 +430,15 @@ export function registerNotice(bot: Bot, quiz: QuizService): void {
       const n = await ownDraft(ctx.staff, ctx.value.n);
       if (n.state === 'published') return { toast: `这份通报已于此前发布（编号 ${noticeNumber(n.id)}），不会重复发送。` };
       if (n.state === 'discarded') throw new UserError('这份通报草稿已放弃，不能发布。请发送“发布通报”重新起草。');
-      const people = audienceOf(n.audience, await activeStaff(db));
+      const people = audienceOf(n.audience, await bot.repos.notices.activeStaff());
       if (people.length === 0) throw new UserError('这个范围内目前没有在册人员，不能发布。请放弃后重新起草。');
       const remindAfterHours = bot.deps.settings.notice.remindAfterHours;
-      const published = await publishNotice(db, { id: n.id, authorId: ctx.staff.staffId, at: ctx.now, remindAfterHours, recipients: people.map((s) => ({ staffId: s.staffId, departmentId: s.departmentId })) });
+      const published = await bot.repos.notices.publishNotice({ id: n.id, authorId: ctx.staff.staffId, at: ctx.now, remindAfterHours, recipients: people.map((s) => ({ staffId: s.staffId, departmentId: s.departmentId })) });
       // A second click (or a replica's) lost the guarded update: the first one pushes.
       if (!published) return { toast: '这份通报已经发布，不会重复发送。' };
       bot.log.info({ notice: n.id, recipients: people.length }, 'notice published');
       const r = await pushNotice(n.id);
-      const after = (await getNotice(db, n.id))!;
+      const after = (await bot.repos.notices.getNotice(n.id))!;
       return { toast: `已发布，正在发送给 ${people.length} 人。`, card: noticePublishedCard(after, { recipients: people.length, unreachable: r.unreachable }, remindAfterHours) };
     },
     { schema: ref, roles: ['discipline'] },
@@ -477,7 +449,7 @@ export function registerNotice(bot: Bot, quiz: QuizService): void {
     async (ctx) => {
       const n = await ownDraft(ctx.staff, ctx.value.n);
       if (n.state === 'published') throw new UserError('这份通报已经发布，不能放弃。');
-      if (n.state === 'draft') await discardNotice(db, n.id, ctx.staff.staffId);
+      if (n.state === 'draft') await bot.repos.notices.discardNotice(n.id, ctx.staff.staffId);
       return { toast: '已放弃这份通报草稿，没有发送给任何人。' };
     },
     { schema: ref, roles: ['discipline'] },

@@ -34,20 +34,9 @@ import type { CommandContext } from '../src/bot/context.js';
 import { addDays, localDate, parseTypedDay } from '../src/domain/calendar.js';
 import { mayConfirm, mayRectify, mayView, parseProblemRef, problemRef, STATE_NAMES, type Move } from '../src/domain/rectification/ledger.js';
 import {
-  addEvidenceFiles,
-  addInspectionProblem,
   appliedBy,
   approversFor,
-  campaignRecipients,
-  claimOverdueRows,
-  departmentOwner,
-  mergeProblems,
-  moveRow,
   NO_SUCH_PROBLEM,
-  openEvidence,
-  openRound,
-  submitReport,
-  targetDepartments,
   type Moved,
   type OverdueClaim,
 } from '../src/domain/rectification/workflow.js';
@@ -55,9 +44,9 @@ import { ledgerScopeFor, type LedgerScope } from '../src/domain/rectification/pr
 import type { Role } from '../src/domain/roles.js';
 import { FileTooLargeError, PlatformError, UserError } from '../src/errors.js';
 import { MAX_ATTACHMENT_BYTES } from '../src/domain/declaration/record.js';
-import type { Db, Queryable } from '../src/store/db.js';
-import { dueRounds, getCampaign, getProblem, listCampaigns, listProblems, listRounds, ledgerByDepartment, reportedDepartments, type ReportAnswer } from '../src/store/rectification.js';
-import { listActiveStaff, listDepartments, type Staff } from '../src/store/staff.js';
+import type { Queryable } from '../src/store/db.js';
+import type { ReportAnswer } from '../src/store/rectification.js';
+import { listActiveStaff, type Staff } from '../src/store/staff.js';
 
 /**
  * 自查自纠 and the 问题清单: campaign rounds pushed to each target department, the department's
@@ -166,11 +155,11 @@ async function deliver(bot: Bot, staged: Staged): Promise<void> {
  * Idempotent by key: a second call reaches only people added since.
  */
 export async function pushRound(bot: Bot, campaignId: string, round: number, createdBy = 'scheduler'): Promise<CampaignResult | undefined> {
-  const c = await getCampaign(bot.db, campaignId);
-  const r = (await listRounds(bot.db, campaignId)).find((x) => x.round === round);
+  const c = await bot.repos.rectification.getCampaign(campaignId);
+  const r = (await bot.repos.rectification.listRounds(campaignId)).find((x) => x.round === round);
   if (!c || !r) return undefined;
-  const reported = await reportedDepartments(bot.db, campaignId, round);
-  const recipients = (await campaignRecipients(bot.db, c.spec)).filter((s) => !reported.has(s.departmentId));
+  const reported = await bot.repos.rectification.reportedDepartments(campaignId, round);
+  const recipients = (await bot.repos.rectification.campaignRecipients(c.spec)).filter((s) => !reported.has(s.departmentId));
   const body = campaignCard(c.spec, { round, dueOn: r.dueOn });
   return outboundOf(bot).createCampaign({ key: campaignKey(campaignId, round), kind: 'rect.campaign', title: `自查自纠：${c.spec.title}（第 ${round} 轮）`, recipients, createdBy, render: () => body });
 }
@@ -179,10 +168,10 @@ export async function pushRound(bot: Bot, campaignId: string, round: number, cre
 export async function runRectificationDaily(bot: Bot, now: Date): Promise<{ opened: string[]; reminded: string[]; escalated: string[] }> {
   const today = localDate(now, bot.timeZone);
   const opened: string[] = [];
-  for (const r of await dueRounds(bot.db, today)) {
-    if (await openRound(bot.db, r.campaignId, r.round, 'system', now)) opened.push(`${r.campaignId}#${r.round}`);
+  for (const r of await bot.repos.rectification.dueRounds(today)) {
+    if (await bot.repos.rectification.openRound(r.campaignId, r.round, 'system', now)) opened.push(`${r.campaignId}#${r.round}`);
   }
-  for (const r of await listRounds(bot.db)) {
+  for (const r of await bot.repos.rectification.listRounds()) {
     if (r.openedAt && (opened.includes(`${r.campaignId}#${r.round}`) || r.dueOn >= today)) await pushRound(bot, r.campaignId, r.round);
   }
   const run = await runOverdue(bot, now);
@@ -191,7 +180,7 @@ export async function runRectificationDaily(bot: Bot, now: Date): Promise<{ open
 
 export async function runOverdue(bot: Bot, now: Date): Promise<{ reminded: string[]; escalated: string[] }> {
   const staged: Staged = [];
-  const claims = await claimOverdueRows(bot.db, now, localDate(now, bot.timeZone), async (tx, c) => {
+  const claims = await bot.repos.rectification.claimOverdueRows(now, localDate(now, bot.timeZone), async (tx, c) => {
     staged.push(...(await outboundOf(bot).stage(tx, await overdueFollowUp(tx, c))));
   });
   await deliver(bot, staged);
@@ -252,7 +241,7 @@ async function fetchEvidence(bot: Bot, files: { name: string; ref: string }[]): 
   return out;
 }
 
-function registerEvidence(bot: Bot, db: Db): void {
+function registerEvidence(bot: Bot): void {
   // One step that keeps itself open: every message with files is saved at once, "完成" ends it.
   bot.dialogue({
     name: EVIDENCE_DIALOGUE,
@@ -264,9 +253,9 @@ function registerEvidence(bot: Bot, db: Db): void {
         if (files?.length) {
           const fetched = await fetchEvidence(bot, files);
           if (typeof fetched === 'string') return { ok: false, message: fetched };
-          const staff = (await listActiveStaff(db)).find((s) => s.staffId === String(initial.staffId));
+          const staff = (await bot.repos.staff.listActiveStaff()).find((s) => s.staffId === String(initial.staffId));
           if (!staff) return { ok: false, message: NO_SUCH_PROBLEM };
-          const p = await addEvidenceFiles(db, staff, String(initial.id), fetched).catch((e: unknown) => {
+          const p = await bot.repos.rectification.addEvidenceFiles(staff, String(initial.id), fetched).catch((e: unknown) => {
             if (e instanceof UserError) return e;
             throw e;
           });
@@ -277,13 +266,13 @@ function registerEvidence(bot: Bot, db: Db): void {
         return { ok: false, message: EVIDENCE_PROMPT };
       },
     }],
-    complete: async (ctx, data) => showProblem(bot, db, ctx.staff, String(data.id ?? '')),
+    complete: async (ctx, data) => showProblem(bot, ctx.staff, String(data.id ?? '')),
   });
 
   bot.action(
     EVIDENCE_ACTION,
     async (ctx) => {
-      const p = await getProblem(db, ctx.value.id);
+      const p = await bot.repos.rectification.getProblem(ctx.value.id);
       if (!p || !mayRectify(p, ctx.staff)) throw new UserError(NO_SUCH_PROBLEM);
       if (p.state !== 'in_progress') throw new UserError(`问题 ${problemRef(p.id)} 目前${STATE_NAMES[p.state]}，只有整改中的问题可以添加佐证材料。`);
       // Who and which row ride in the dialogue: its steps see no handler context.
@@ -296,7 +285,7 @@ function registerEvidence(bot: Bot, db: Db): void {
   bot.action(
     FILES_ACTION,
     async (ctx) => {
-      const files = await openEvidence(db, ctx.staff, ctx.value.id);
+      const files = await bot.repos.rectification.openEvidence(ctx.staff, ctx.value.id);
       // Confidential: clicked in a group, these go to the clicker's private chat.
       for (const f of files) await ctx.replyFile(f.name, f.data, f.mime);
       return { toast: `已把 ${files.length} 个佐证文件发送给您。` };
@@ -309,17 +298,17 @@ function registerEvidence(bot: Bot, db: Db): void {
 
 const canSeeAll = (s: Staff): boolean => s.roles.includes('discipline') || s.roles.includes('admin');
 
-async function showProblem(bot: Bot, db: Db, s: Staff, id: string): Promise<Card> {
-  const p = await getProblem(db, id);
+async function showProblem(bot: Bot, s: Staff, id: string): Promise<Card> {
+  const p = await bot.repos.rectification.getProblem(id);
   if (!p || !mayView(p, s)) throw new UserError(NO_SUCH_PROBLEM);
-  return problemCard(p, { rectify: mayRectify(p, s), confirm: mayConfirm(p, s, await appliedBy(db, p.id)) }, bot.timeZone);
+  return problemCard(p, { rectify: mayRectify(p, s), confirm: mayConfirm(p, s, await bot.repos.rectification.appliedBy(p.id)) }, bot.timeZone);
 }
 
 /** One move by click or by message; a stale one says what the row is now. */
-async function applyMove(bot: Bot, db: Db, actor: Staff, ref: { id: string; v: number }, move: Move, input: { measure?: string; deadline?: string; evidence?: string; reason?: string }): Promise<{ toast: string; card?: Card }> {
+async function applyMove(bot: Bot, actor: Staff, ref: { id: string; v: number }, move: Move, input: { measure?: string; deadline?: string; evidence?: string; reason?: string }): Promise<{ toast: string; card?: Card }> {
   let staged: Staged = [];
   const now = bot.now();
-  const r = await moveRow(db, actor, ref, move, {
+  const r = await bot.repos.rectification.moveRow(actor, ref, move, {
     now,
     today: localDate(now, bot.timeZone),
     ...input,
@@ -328,7 +317,7 @@ async function applyMove(bot: Bot, db: Db, actor: Staff, ref: { id: string; v: n
     },
   });
   if (r.outcome === 'stale') {
-    return { toast: `问题 ${problemRef(r.problem.id)} 已有更新（现在${STATE_NAMES[r.problem.state]}），您的操作没有生效。`, card: await showProblem(bot, db, actor, r.problem.id).catch(() => undefined) ?? problemCard(r.problem, { rectify: false, confirm: false }, bot.timeZone) };
+    return { toast: `问题 ${problemRef(r.problem.id)} 已有更新（现在${STATE_NAMES[r.problem.state]}），您的操作没有生效。`, card: await showProblem(bot, actor, r.problem.id).catch(() => undefined) ?? problemCard(r.problem, { rectify: false, confirm: false }, bot.timeZone) };
   }
   bot.log.info({ problemId: r.moved.problem.id, move, to: r.moved.problem.state }, 'rectification row moved');
   await deliver(bot, staged);
@@ -356,18 +345,17 @@ function answersFrom(itemIds: string[], form: Record<string, string> | undefined
 }
 
 export function registerRectification(bot: Bot): void {
-  const db = bot.db;
   const today = (now: Date) => localDate(now, bot.timeZone);
 
   bot.command(
     { names: ['自查', 'selfcheck'], usage: '自查', summary: '查看本科室待填报的自查自纠，逐项填报“未发现问题”或“发现问题”', roles: ['dept_head', 'report_owner'], group: '自查自纠与问题清单' },
     async (ctx) => {
-      const rounds = (await listRounds(db)).filter((r) => r.openedAt);
+      const rounds = (await bot.repos.rectification.listRounds()).filter((r) => r.openedAt);
       const cards: Card[] = [];
       for (const r of rounds) {
-        const c = await getCampaign(db, r.campaignId);
-        if (!c || !(await targetDepartments(db, c.spec)).some((d) => d.id === ctx.staff.departmentId)) continue;
-        if ((await reportedDepartments(db, r.campaignId, r.round)).has(ctx.staff.departmentId)) continue;
+        const c = await bot.repos.rectification.getCampaign(r.campaignId);
+        if (!c || !(await bot.repos.rectification.targetDepartments(c.spec)).some((d) => d.id === ctx.staff.departmentId)) continue;
+        if ((await bot.repos.rectification.reportedDepartments(r.campaignId, r.round)).has(ctx.staff.departmentId)) continue;
         cards.push(campaignCard(c.spec, r));
       }
       if (cards.length === 0) return '本科室目前没有待填报的自查自纠。发送“问题清单”查看本科室的问题。';
@@ -380,10 +368,10 @@ export function registerRectification(bot: Bot): void {
     { names: ['自查活动', 'selfchecks'], usage: '自查活动', summary: '列出导入的自查自纠活动、轮次和各科室填报情况', roles: ['admin', 'discipline', 'leader'], group: '自查自纠与问题清单' },
     async () => {
       const rows = [];
-      for (const c of await listCampaigns(db)) {
-        const targets = (await targetDepartments(db, c.spec)).length;
+      for (const c of await bot.repos.rectification.listCampaigns()) {
+        const targets = (await bot.repos.rectification.targetDepartments(c.spec)).length;
         const rounds = [];
-        for (const r of await listRounds(db, c.id)) rounds.push({ round: r.round, startsOn: r.startsOn, dueOn: r.dueOn, opened: r.openedAt !== null, reported: (await reportedDepartments(db, c.id, r.round)).size, targets });
+        for (const r of await bot.repos.rectification.listRounds(c.id)) rounds.push({ round: r.round, startsOn: r.startsOn, dueOn: r.dueOn, opened: r.openedAt !== null, reported: (await bot.repos.rectification.reportedDepartments(c.id, r.round)).size, targets });
         rows.push({ spec: c.spec, rounds });
       }
       return campaignListCard(rows);
@@ -394,12 +382,12 @@ export function registerRectification(bot: Bot): void {
     { names: ['开展自查', 'startcheck'], usage: '开展自查 活动编号', summary: '立即开始某项自查自纠活动的下一轮，推送给各目标科室', roles: ['admin', 'discipline'], group: '自查自纠与问题清单' },
     async (ctx) => {
       const id = parseCampaignArg(ctx.args);
-      const c = await getCampaign(db, id);
+      const c = await bot.repos.rectification.getCampaign(id);
       if (!c) throw new UserError(`没有编号为 ${id} 的自查自纠活动。发送“自查活动”查看已导入的活动。`);
-      const rounds = await listRounds(db, id);
+      const rounds = await bot.repos.rectification.listRounds(id);
       const next = rounds.find((r) => !r.openedAt);
       const current = next ?? rounds[rounds.length - 1];
-      if (next) await openRound(db, id, next.round, ctx.staff.staffId, ctx.now);
+      if (next) await bot.repos.rectification.openRound(id, next.round, ctx.staff.staffId, ctx.now);
       const r = await pushRound(bot, id, current.round, ctx.staff.staffId);
       return next
         ? `已开始“${c.spec.title}”第 ${current.round} 轮，推送给 ${r?.added ?? 0} 位科室负责人和报告联络员（截止 ${current.dueOn}）。`
@@ -410,30 +398,30 @@ export function registerRectification(bot: Bot): void {
   bot.command(
     { names: ['问题清单', 'problems'], usage: '问题清单 [我的|科室]', summary: '查看问题清单：纪检监察室看全院，科室负责人和联络员看本科室，“我的”看自己负责的', roles: LEDGER_ROLES, group: '自查自纠与问题清单', confidential: true },
     async (ctx) => {
-      const req = parseListArgs(ctx.args, await listDepartments(db));
+      const req = parseListArgs(ctx.args, await bot.repos.staff.listDepartments());
       const s = ctx.staff;
       const all = canSeeAll(s);
       if (req.mine || (!all && !s.roles.includes('dept_head') && !s.roles.includes('report_owner'))) {
-        return problemListCard('我负责的问题', (await listProblems(db, { ownerId: s.staffId })).filter((p) => p.state !== 'merged'), today(ctx.now));
+        return problemListCard('我负责的问题', (await bot.repos.rectification.listProblems({ ownerId: s.staffId })).filter((p) => p.state !== 'merged'), today(ctx.now));
       }
       const department = req.department ?? (all ? undefined : { id: s.departmentId, name: s.department });
       if (!all && department && department.id !== s.departmentId) throw new UserError(`抱歉，您只能查看本科室（${s.department}）的问题清单。`);
-      const rows = await listProblems(db, department ? { departmentId: department.id } : {});
+      const rows = await bot.repos.rectification.listProblems(department ? { departmentId: department.id } : {});
       return problemListCard(`问题清单 · ${department?.name ?? '全院'}`, rows, today(ctx.now));
     },
   );
 
   bot.command(
     { names: ['问题', 'problem'], usage: '问题 WT-编号', summary: '查看一条问题，填写整改措施、申请销号或确认销号', roles: LEDGER_ROLES, group: '自查自纠与问题清单', confidential: true },
-    async (ctx) => showProblem(bot, db, ctx.staff, parseRefArg(ctx.args, '问题 WT-12')),
+    async (ctx) => showProblem(bot, ctx.staff, parseRefArg(ctx.args, '问题 WT-12')),
   );
 
   bot.command(
     { names: ['新增问题', 'addproblem'], usage: '新增问题 科室 [整改期限] 问题描述', summary: '把监督检查发现的问题列入问题清单（被查从严）', roles: ['discipline'], group: '自查自纠与问题清单', confidential: true },
     async (ctx) => {
-      const input = parseAddArgs(ctx.args, ctx.rest, await listDepartments(db), today(ctx.now));
+      const input = parseAddArgs(ctx.args, ctx.rest, await bot.repos.staff.listDepartments(), today(ctx.now));
       let staged: Staged = [];
-      const p = await addInspectionProblem(db, ctx.staff, input, {
+      const p = await bot.repos.rectification.addInspectionProblem(ctx.staff, input, {
         followUps: async (tx, row) => {
           const owner = (await listActiveStaff(tx)).find((s) => s.staffId === row.ownerId);
           staged = owner ? await outboundOf(bot).stage(tx, { key: `rect.${row.id}.assigned`, kind: 'rect.assigned', title: '问题整改交办', to: [{ staff: owner, content: assignedText(row) }] }) : [];
@@ -447,13 +435,13 @@ export function registerRectification(bot: Bot): void {
   bot.command(
     { names: ['合并问题', 'mergeproblems'], usage: '合并问题 WT-编号 WT-编号 [负责科室] 描述', summary: '把多个科室的同类问题合并为一个院级问题统一整改', roles: ['discipline'], group: '自查自纠与问题清单', confidential: true },
     async (ctx) => {
-      const input = parseMergeArgs(ctx.args, await listDepartments(db));
-      const owner = input.department ? await departmentOwner(db, input.department.id) : ctx.staff;
+      const input = parseMergeArgs(ctx.args, await bot.repos.staff.listDepartments());
+      const owner = input.department ? await bot.repos.rectification.departmentOwner(input.department.id) : ctx.staff;
       if (!owner) throw new UserError(`${input.department!.name}没有科室负责人或报告联络员，无法指定整改责任人。`);
-      const rows = await Promise.all(input.ids.map((id) => getProblem(db, id)));
+      const rows = await Promise.all(input.ids.map((id) => bot.repos.rectification.getProblem(id)));
       const deadline = rows.reduce((d, p) => (p && p.deadline > d ? p.deadline : d), addDays(today(ctx.now), DEFAULT_INSPECTION_DAYS));
       let staged: Staged = [];
-      const m = await mergeProblems(db, ctx.staff, { ids: input.ids, description: input.description, owner, deadline, now: ctx.now }, {
+      const m = await bot.repos.rectification.mergeProblems(ctx.staff, { ids: input.ids, description: input.description, owner, deadline, now: ctx.now }, {
         followUps: async (tx, merged) => {
           const people = new Map((await listActiveStaff(tx)).map((s) => [s.staffId, s]));
           const to = [merged.item.ownerId, ...merged.merged.map((x) => x.ownerId)].filter((id, i, a) => a.indexOf(id) === i && id !== ctx.staff.staffId).flatMap((id) => (people.get(id) ? [people.get(id)!] : []));
@@ -470,9 +458,9 @@ export function registerRectification(bot: Bot): void {
     { names: ['确认销号', 'closeproblem'], usage: '确认销号 WT-编号', summary: '确认一条已申请销号的问题整改到位（纪检监察室或指定的职能科室）', roles: ['discipline', 'dept_head'], group: '自查自纠与问题清单', confidential: true },
     async (ctx) => {
       const id = parseRefArg(ctx.args, '确认销号 WT-12');
-      const p = await getProblem(db, id);
+      const p = await bot.repos.rectification.getProblem(id);
       if (!p) throw new UserError(NO_SUCH_PROBLEM);
-      return (await applyMove(bot, db, ctx.staff, { id, v: p.version }, 'accept', {})).toast;
+      return (await applyMove(bot, ctx.staff, { id, v: p.version }, 'accept', {})).toast;
     },
   );
 
@@ -480,9 +468,9 @@ export function registerRectification(bot: Bot): void {
     { names: ['退回整改', 'refuseproblem'], usage: '退回整改 WT-编号 理由', summary: '把销号申请退回整改，理由必填', roles: ['discipline', 'dept_head'], group: '自查自纠与问题清单', confidential: true },
     async (ctx) => {
       const { id, reason } = parseRefuseArgs(ctx.args, ctx.rest);
-      const p = await getProblem(db, id);
+      const p = await bot.repos.rectification.getProblem(id);
       if (!p) throw new UserError(NO_SUCH_PROBLEM);
-      return (await applyMove(bot, db, ctx.staff, { id, v: p.version }, 'refuse', { reason })).toast;
+      return (await applyMove(bot, ctx.staff, { id, v: p.version }, 'refuse', { reason })).toast;
     },
   );
 
@@ -490,10 +478,10 @@ export function registerRectification(bot: Bot): void {
     bot.action(
       actionId,
       async (ctx) => {
-        const c = await getCampaign(db, ctx.value.c);
+        const c = await bot.repos.rectification.getCampaign(ctx.value.c);
         if (!c) throw new UserError('这项自查自纠活动不存在或已结束。');
         const answers = answersFrom(c.spec.items.map((i) => i.id), ctx.form, allClean);
-        const r = await submitReport(db, ctx.staff, { campaignId: ctx.value.c, round: ctx.value.r }, answers, { now: ctx.now, today: today(ctx.now) });
+        const r = await bot.repos.rectification.submitReport(ctx.staff, { campaignId: ctx.value.c, round: ctx.value.r }, answers, { now: ctx.now, today: today(ctx.now) });
         bot.log.info({ campaignId: ctx.value.c, round: ctx.value.r, departmentId: ctx.staff.departmentId, found: r.problems.length }, 'self-inspection submitted');
         return { toast: r.problems.length ? `已提交，发现 ${r.problems.length} 个问题，已列入问题清单。` : '已提交：未发现问题。', card: reportSubmittedCard(c.spec, r.problems) };
       },
@@ -510,13 +498,13 @@ export function registerRectification(bot: Bot): void {
         const f = ctx.form ?? {};
         const deadline = f.deadline?.trim() ? parseTypedDay(f.deadline.trim()) : undefined;
         if (deadline && !deadline.ok) throw new UserError('整改期限请按 年-月-日 填写，例如 2026-12-31。');
-        return applyMove(bot, db, ctx.staff, ctx.value, move, { measure: f.measure, evidence: f.evidence, reason: f.reason, ...(deadline?.ok ? { deadline: deadline.day } : {}) });
+        return applyMove(bot, ctx.staff, ctx.value, move, { measure: f.measure, evidence: f.evidence, reason: f.reason, ...(deadline?.ok ? { deadline: deadline.day } : {}) });
       },
       { schema: refSchema, confidential: true },
     );
   }
 
-  registerEvidence(bot, db);
+  registerEvidence(bot);
 
   if (!hasScheduling(bot)) return;
   scheduling(bot).scheduler.every('rectification.daily', '15 8 * * *', async ({ now }) => {
@@ -529,7 +517,7 @@ export function registerRectification(bot: Bot): void {
 
 /** `进度 问题清单`: the ledger by department, with its chart; leaders read small counts as "<3". */
 export async function ledgerProgress(bot: Bot, ctx: CommandContext, scope: LedgerScope): Promise<Card> {
-  const rows = await ledgerByDepartment(bot.db, localDate(ctx.now, bot.timeZone), scope.departmentId);
+  const rows = await bot.repos.rectification.ledgerByDepartment(localDate(ctx.now, bot.timeZone), scope.departmentId);
   const sorted = [...rows].sort((a, b) => a.closed / a.found - b.closed / b.found || a.department.localeCompare(b.department, 'zh'));
   const chart = sorted.length > 0 ? renderBarChart({ values: sorted.map((r) => (100 * r.closed) / r.found), target: 100 }) : undefined;
   const where = scope.departmentName ?? '全院';

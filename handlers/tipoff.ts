@@ -29,7 +29,6 @@ import type { Bot } from '../src/bot/bot.js';
 import type { HandlerContext } from '../src/bot/context.js';
 import { localDate } from '../src/domain/calendar.js';
 import { MAX_ATTACHMENT_BYTES } from '../src/domain/declaration/record.js';
-import { exportTipoffs } from '../src/domain/tipoff/export.js';
 import { hashQueryCode, normaliseCode, CODE_LENGTH } from '../src/domain/tipoff/query-code.js';
 import {
   caseNo,
@@ -51,19 +50,9 @@ import {
 import type { Keyring } from '../src/domain/tipoff/sealing.js';
 import { checkRegistered, checkTipoff, type TipoffInput } from '../src/domain/tipoff/validation.js';
 import {
-  assignHandler,
-  claimDueTipoffs,
   disciplineOffice,
-  fileTipoff,
-  linkCase,
-  mergeCase,
-  moveCase,
   NO_SUCH_CASE,
-  openEvidence,
-  recordExport,
-  registerTipoff as registerCase,
   reporterForReply,
-  reporterLabel,
   requireDiscipline,
   type Clock,
   type DeadlineClaim,
@@ -71,7 +60,7 @@ import {
 } from '../src/domain/tipoff/workflow.js';
 import { FileTooLargeError, PlatformError, UserError } from '../src/errors.js';
 import type { Queryable } from '../src/store/db.js';
-import { countsByMonthAndState, findByQueryCode, getTipoff, linkedStaffIds, linksOf, listTipoffs, tipoffTrail } from '../src/store/tipoffs.js';
+import { linkedStaffIds } from '../src/store/tipoffs.js';
 import type { Staff } from '../src/store/staff.js';
 
 /**
@@ -181,7 +170,6 @@ const FOLLOW_UP_WAIT_MS = 1000;
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
 export function registerTipoff(bot: Bot): void {
-  const db = bot.db;
   const clock = (): Clock => ({ now: bot.now(), timeZone: bot.timeZone, settings: bot.deps.settings.tipoff });
   const today = () => localDate(bot.now(), bot.timeZone);
   const outbound = () => {
@@ -198,16 +186,16 @@ export function registerTipoff(bot: Bot): void {
 
   const detail = async (viewer: Staff, id: string): Promise<Card> => {
     requireDiscipline(viewer);
-    const t = await getTipoff(db, id);
+    const t = await bot.repos.tipoffs.getTipoff(id);
     if (!t) throw new UserError(NO_SUCH_CASE);
-    const links = (await linksOf(db, id)).map((l) => (l.kind === 'declaration' ? `申报 SB-${l.ref}` : `${l.name ?? ''}（${l.ref}）`));
-    return caseDetailCard(t, await tipoffTrail(db, id), { reporter: await reporterLabel(db, keysOf(bot), t, viewer), links, today: today() }, bot.timeZone);
+    const links = (await bot.repos.tipoffs.linksOf(id)).map((l) => (l.kind === 'declaration' ? `申报 SB-${l.ref}` : `${l.name ?? ''}（${l.ref}）`));
+    return caseDetailCard(t, await bot.repos.tipoffs.tipoffTrail(id), { reporter: await bot.repos.tipoffs.reporterLabel(keysOf(bot), t, viewer), links, today: today() }, bot.timeZone);
   };
 
   /** One ledger move, typed or clicked; the reply to a 实名 reporter is staged with it. */
   const move = async (actor: Staff, req: MoveRequest): Promise<{ message: string; card: Card }> => {
     let staged: Staged = [];
-    const moved = await moveCase(db, actor, req, clock(), async (tx, m) => {
+    const moved = await bot.repos.tipoffs.moveCase(actor, req, clock(), async (tx, m) => {
       if (m.move !== 'reply') return;
       const reporter = await reporterForReply(tx, keysOf(bot), m.tipoff);
       if (reporter) staged = await outbound().stage(tx, { key: `tipoff.${m.tipoff.id}.reply`, kind: 'tipoff.reply', title: '线索反映处理意见', to: [{ staff: reporter, content: replyMessage(m.tipoff, req.note.trim()) }] });
@@ -226,10 +214,10 @@ export function registerTipoff(bot: Bot): void {
     if (!allowed) return '查询次数过多，请一小时后再试。';
     const unknown = `没有找到与这个查询码对应的线索。请核对查询码（${CODE_LENGTH} 位字母和数字，例如“举报 查询 ABCD-EFGH-JKMN”）后再试。`;
     if (normaliseCode(code).length !== CODE_LENGTH) return unknown;
-    const t = await findByQueryCode(db, hashQueryCode(code));
+    const t = await bot.repos.tipoffs.findByQueryCode(hashQueryCode(code));
     if (!t) return unknown;
     // A duplicate merged away is followed to the case that carries on.
-    const live = t.mergedInto ? ((await getTipoff(db, t.mergedInto)) ?? t) : t;
+    const live = t.mergedInto ? ((await bot.repos.tipoffs.getTipoff(t.mergedInto)) ?? t) : t;
     return queryAnswerCard(t, live.state === 'merged' ? 'merged' : live.state, live.reply ?? t.reply);
   };
 
@@ -259,16 +247,16 @@ export function registerTipoff(bot: Bot): void {
           return out.card;
         }
         case 'assign': {
-          const t = await assignHandler(db, ctx.staff, a.id, a.staffId, bot.deps.settings.tipoff);
+          const t = await bot.repos.tipoffs.assignHandler(ctx.staff, a.id, a.staffId, bot.deps.settings.tipoff);
           bot.log.info({ tipoffId: t.id, action: 'assign' }, 'tip-off assigned');
           return `已把 ${caseNo(t.id)} 分派给 ${t.handlerName}承办。`;
         }
         case 'merge':
-          await mergeCase(db, ctx.staff, a.id, a.into, clock());
+          await bot.repos.tipoffs.mergeCase(ctx.staff, a.id, a.into, clock());
           bot.log.info({ tipoffId: a.id, action: 'merge', into: a.into }, 'tip-off merged');
           return `已把 ${caseNo(a.id)} 作为重复线索并入 ${caseNo(a.into)}。`;
         case 'link':
-          return linkCase(db, ctx.staff, a.id, a.target);
+          return bot.repos.tipoffs.linkCase(ctx.staff, a.id, a.target);
       }
     },
   );
@@ -278,7 +266,7 @@ export function registerTipoff(bot: Bot): void {
     async (ctx) => {
       const f = parseListArgs(ctx.args);
       if (!f.ok) throw new UserError(f.message);
-      const list = await listTipoffs(db, { ...(f.state ? { state: f.state } : {}), ...(f.source ? { source: f.source } : {}), ...(f.overdue ? { overdueOn: today() } : {}), limit: 50 });
+      const list = await bot.repos.tipoffs.listTipoffs({ ...(f.state ? { state: f.state } : {}), ...(f.source ? { source: f.source } : {}), ...(f.overdue ? { overdueOn: today() } : {}), limit: 50 });
       if (list.length === 0) return f.label ? `没有符合“${f.label}”的线索。` : '目前还没有线索。';
       return caseListCard(list, today(), f.label);
     },
@@ -292,8 +280,8 @@ export function registerTipoff(bot: Bot): void {
   bot.command(
     { names: ['导出线索', 'exporttipoffs'], usage: '导出线索', summary: '导出线索台账及处理记录为 Excel，不含举报人（纪检监察室）', roles: ['discipline'], group: '线索反映', confidential: true },
     async (ctx) => {
-      const { buffer, count } = await exportTipoffs(db, bot.now(), bot.timeZone);
-      await recordExport(db, ctx.staff, count);
+      const { buffer, count } = await bot.repos.tipoffs.exportTipoffs(bot.now(), bot.timeZone);
+      await bot.repos.tipoffs.recordExport(ctx.staff, count);
       await ctx.replyFile(`线索台账-${today()}.xlsx`, buffer, XLSX);
       return `已导出 ${count} 条线索及处理记录（不含举报人身份）。文件涉及保密信息，请妥善保管，勿外传。`;
     },
@@ -302,7 +290,7 @@ export function registerTipoff(bot: Bot): void {
   bot.command(
     { names: ['线索统计', 'tipoffstats'], usage: '线索统计', summary: '按月份和状态统计线索件数（少于 3 件显示“<3”）', roles: ['leader', 'discipline'], group: '线索反映' /* counts only: may be shown in a group */ },
     async () => {
-      const rows = await countsByMonthAndState(db, bot.timeZone);
+      const rows = await bot.repos.tipoffs.countsByMonthAndState(bot.timeZone);
       if (rows.length === 0) return '目前还没有线索。';
       return tipoffStatsCard(rows);
     },
@@ -380,7 +368,7 @@ export function registerTipoff(bot: Bot): void {
       // The draft goes first: a second click finds nothing to file twice.
       const claimed = await bot.state.setIfAbsent(`tipoff.filed.${ctx.value.d}`, 1, DRAFT_TTL_MS);
       if (!claimed) throw new UserError(EXPIRED);
-      const filed = await fileTipoff(db, keysOf(bot), ctx.staff, draft.input as TipoffInput, files, clock()).catch(async (e: unknown) => {
+      const filed = await bot.repos.tipoffs.fileTipoff(keysOf(bot), ctx.staff, draft.input as TipoffInput, files, clock()).catch(async (e: unknown) => {
         await bot.state.delete(`tipoff.filed.${ctx.value.d}`);
         throw e;
       });
@@ -398,7 +386,7 @@ export function registerTipoff(bot: Bot): void {
     async (ctx) => {
       const checked = checkRegistered(ctx.form ?? {});
       if (!checked.ok) return { toast: `请补充后再登记：\n${checked.errors.join('\n')}` };
-      const t = await registerCase(db, ctx.staff, checked.value, clock());
+      const t = await bot.repos.tipoffs.registerTipoff(ctx.staff, checked.value, clock());
       bot.log.info({ tipoffId: t.id, action: 'register', source: t.source }, 'tip-off registered');
       return { toast: `已登记，编号 ${caseNo(t.id)}。`, card: await detail(ctx.staff, t.id) };
     },
@@ -409,7 +397,7 @@ export function registerTipoff(bot: Bot): void {
     TIPOFF_STEP,
     async (ctx) => {
       requireDiscipline(ctx.staff);
-      const t = await getTipoff(db, ctx.value.id);
+      const t = await bot.repos.tipoffs.getTipoff(ctx.value.id);
       if (!t) throw new UserError(NO_SUCH_CASE);
       return { card: moveForm(t, ctx.value.m) };
     },
@@ -434,7 +422,7 @@ export function registerTipoff(bot: Bot): void {
       const reach = ctx.conversation.type === 'direct' ? { platform: ctx.platform, conversation: ctx.conversation } : bot.reachFor(ctx.staff);
       const platform = reach && bot.platform(reach.platform);
       if (!reach || !platform) throw new UserError('无法私聊发送证据给您，请在与机器人的私聊中点击。');
-      const stored = await openEvidence(db, ctx.staff, ctx.value.id);
+      const stored = await bot.repos.tipoffs.openEvidence(ctx.staff, ctx.value.id);
       for (const f of stored) await platform.sendFile({ conversation: reach.conversation }, { name: f.name, data: f.data, mime: f.mime });
       return { toast: `已把 ${stored.length} 个证据文件私聊发送给您，请勿转发。` };
     },
@@ -475,7 +463,7 @@ export async function runTipoffDeadlines(bot: Bot, now: Date = bot.now()): Promi
   const s = bot.deps.settings.tipoff;
   const { outbound } = scheduling(bot);
   const staged: Staged = [];
-  const claimed = await claimDueTipoffs(bot.db, { now, timeZone: bot.timeZone, settings: s }, async (tx, c) => {
+  const claimed = await bot.repos.tipoffs.claimDueTipoffs({ now, timeZone: bot.timeZone, settings: s }, async (tx, c) => {
     staged.push(...(await outbound.stage(tx, await deadlineFollowUp(tx, c, s))));
   });
   await outbound.deliver(staged, { waitMs: FOLLOW_UP_WAIT_MS });

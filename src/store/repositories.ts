@@ -13,6 +13,12 @@ import * as declarations from './declarations.js';
 import * as files from './files.js';
 import * as quiz from './quiz.js';
 import * as staff from './staff.js';
+import * as notices from './notices.js';
+import * as rectificationStore from './rectification.js';
+import * as tipoffStore from './tipoffs.js';
+import * as rectificationWorkflow from '../domain/rectification/workflow.js';
+import * as tipoffWorkflow from '../domain/tipoff/workflow.js';
+import { exportTipoffs } from '../domain/tipoff/export.js';
 
 /**
  * What handlers reach the database through: one repository per feature, built once from the
@@ -64,6 +70,9 @@ export function createRepositories(db: Db, opts: { settings: Settings; timeZone:
     campaigns: bound(db, campaigns),
     files: bound(db, files),
     audit: bound(db, audit),
+    tipoffs: { ...bound(db, tipoffStore), ...bound(db, tipoffWorkflow), ...bound(db, { exportTipoffs }) },
+    notices: bound(db, notices),
+    rectification: { ...bound(db, rectificationStore), ...bound(db, rectificationWorkflow) },
   };
 }
 
