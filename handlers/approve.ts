@@ -43,7 +43,7 @@ function outboundOf(bot: Bot) {
 }
 
 /** The current step's approval card, one per approver (their message ids are recorded on send). */
-async function stageApprovalCards(bot: Bot, tx: Queryable, d: Declaration): Promise<Staged> {
+async function stageApprovalCards(bot: Bot, tx: Queryable, d: Declaration, skipped: Step[] = []): Promise<Staged> {
   const step = stepOfState(d.state);
   if (!step) return [];
   const approvers = await approversFor(tx, d, step);
@@ -52,7 +52,7 @@ async function stageApprovalCards(bot: Bot, tx: Queryable, d: Declaration): Prom
     return [];
   }
   const prevReason = d.previousId ? ((await getDeclaration(tx, d.previousId))?.lastReason ?? null) : null;
-  const body = approvalCard(d, step, prevReason);
+  const body = approvalCard(d, step, prevReason, skipped);
   return outboundOf(bot).stage(tx, {
     key: `decl.${d.id}.v${d.version}.cards`,
     kind: APPROVAL_CARD_KIND,
@@ -126,7 +126,7 @@ export async function stageFollowUps(
       })),
     );
   }
-  if (m.to.startsWith('pending_')) staged.push(...(await stageApprovalCards(bot, tx, d)));
+  if (m.to.startsWith('pending_')) staged.push(...(await stageApprovalCards(bot, tx, d, m.skipped)));
   const declarant = await getStaff(tx, d.declarantId);
   if (declarant?.active) {
     staged.push(...(await outbound.stage(tx, { key: `decl.${d.id}.v${d.version}.notice`, kind: 'decl.notice', title: '上缴申报进度通知', to: [{ staff: declarant, content: declarantMessage(m) }] })));
