@@ -37,6 +37,7 @@ export function approvalCard(d: Declaration, step: Step, previousReason?: string
       actions(button(finance ? '确认已收款' : '同意', 'decl.approve', value, { style: 'primary' })),
       form('decl.reject', [{ kind: 'text', name: 'reason', label: '驳回理由', required: true, multiline: true, maxLength: 200, placeholder: '驳回时必填，申报人会看到' }], {
         submitLabel: '驳回',
+        submitStyle: 'danger',
         value,
       }),
       // Where a platform does not deliver card clicks, typing the same decision works.

@@ -217,3 +217,16 @@ describe('issue 14: declaration cards without a bot', () => {
     expect(texts(declarationStatsCard(rows, { discipline: true }))).toContain('明细请发送“申报列表”或“导出申报”。');
   });
 });
+
+describe('issue 16.4: 驳回 is styled as the dangerous action', () => {
+  it('the approval card’s reject form has a danger submit, rendered so on Feishu and in the sandbox', async () => {
+    const { renderFeishuCard } = await import('../cards/feishu.js');
+    const { renderCardHtml } = await import('../cards/html.js');
+    const c = approvalCard(decl({ state: 'pending_discipline' }), 'discipline');
+    const reject = c.elements.find((e) => e.type === 'form' && e.actionId === 'decl.reject');
+    expect(reject && reject.type === 'form' && reject.submitStyle).toBe('danger');
+    const feishu = JSON.stringify(renderFeishuCard(c));
+    expect(feishu).toMatch(/"type":"danger","text":\{"tag":"plain_text","content":"驳回"/);
+    expect(renderCardHtml(c)).toContain('<button type="submit" class="btn danger">驳回</button>');
+  });
+});
