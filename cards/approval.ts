@@ -118,7 +118,9 @@ export const STALE_CARD_TOAST = '这张卡片已过期（申报已有更新）�
 export function waitedText(d: Pick<Declaration, 'stepStartedAt'>, now: Date): string {
   if (!d.stepStartedAt) return '';
   const h = Math.max(0, Math.floor((now.getTime() - d.stepStartedAt.getTime()) / 3_600_000));
-  return h < 24 ? `${h} 小时` : `${Math.floor(h / 24)} 天 ${h % 24} 小时`;
+  // Read at a glance: whole hours within a day, whole days after that.
+  if (h < 1) return '不到 1 小时';
+  return h < 24 ? `${h} 小时` : `${Math.floor(h / 24)} 天`;
 }
 
 /** `待审批`: what waits for this approver, and how long each has waited. */
