@@ -17,19 +17,27 @@ export type DecisionKind = 'approve' | 'reject';
 /** The verb of a decision as users read it: finance confirms receipt rather than agreeing. */
 export const decisionVerb = (decision: DecisionKind, step: Step): string => (decision === 'reject' ? '驳回' : step === 'finance' ? '确认收款' : '同意');
 
-export function approvalCard(d: Declaration, step: Step, previousReason?: string | null): Card {
+/** Why a step was passed over: its only possible approvers had already decided another step of this declaration. */
+export function skippedNote(skipped: readonly Step[] = []): string | null {
+  if (skipped.length === 0) return null;
+  return `${skipped.map((s) => STEP_NAMES[s]).join('、')}审核已跳过：能审核该环节的同志已审批过本申报的其他环节，同一人不能审批同一申报的两个环节。`;
+}
+
+export function approvalCard(d: Declaration, step: Step, previousReason?: string | null, skipped: readonly Step[] = []): Card {
   const value = { id: d.id, v: d.version, step };
   const finance = step === 'finance';
   return card(
     `上缴申报待${finance ? '确认收款' : '审核'} · ${declarationRef(d)}`,
     [
       note(`审批环节：${STEP_NAMES[step]}${step === 'discipline' ? '（室内任何一位同志均可处理，以先处理者为准）' : ''}`),
+      skippedNote(skipped) ? note(skippedNote(skipped)!) : null,
       ...detailElements(d),
       previousReason ? text(`上一版被驳回的理由：${previousReason}`) : null,
       finance ? note('请核实款物已交到财务科（或已存入患者住院账户）后再确认收款。') : null,
       actions(button(finance ? '确认已收款' : '同意', 'decl.approve', value, { style: 'primary' })),
       form('decl.reject', [{ kind: 'text', name: 'reason', label: '驳回理由', required: true, multiline: true, maxLength: 200, placeholder: '驳回时必填，申报人会看到' }], {
         submitLabel: '驳回',
+        submitStyle: 'danger',
         value,
       }),
       // Where a platform does not deliver card clicks, typing the same decision works.
@@ -54,7 +62,7 @@ export function decidedCard(d: Declaration, step: Step, how: { decision: Decisio
 }
 
 /** What the declarant is told after a move from `from` to `to` (the declaration as it is now). */
-export function declarantMessage(m: { declaration: Declaration; from: State; to: State; skippedDept?: boolean }): Card | string {
+export function declarantMessage(m: { declaration: Declaration; from: State; to: State; skippedDept?: boolean; skipped?: Step[] }): Card | string {
   const d = m.declaration;
   const ref = declarationRef(d);
   switch (m.to) {
@@ -65,12 +73,13 @@ export function declarantMessage(m: { declaration: Declaration; from: State; to:
         ? `您的上缴申报 ${ref} 已提交，正在等待纪检监察室审核${m.skippedDept ? '（您是本科室负责人，跳过科室审核）' : ''}。每一步处理后都会通知您。`
         : `您的上缴申报 ${ref} 已由科室负责人同意，已转纪检监察室审核。`;
     case 'pending_finance':
-      return `您的上缴申报 ${ref} 已由纪检监察室同意。请将款物交到财务科（或存入患者住院账户），财务确认收款后即完成登记。`;
+      return `您的上缴申报 ${ref} 已由${m.from === 'pending_dept' ? '科室负责人' : '纪检监察室'}同意。${skippedNote(m.skipped) ?? ''}请将款物交到财务科（或存入患者住院账户），财务确认收款后即完成登记。`;
     case 'registered':
       return card(
         `上缴登记完成 · ${ref}`,
         [
           text(`您的上缴申报已完成登记，回执编号 ${ref}，请妥善保存。感谢您主动上缴，守住了廉洁从业的底线（《九项准则》第八条）。`),
+          skippedNote(m.skipped) ? note(skippedNote(m.skipped)!) : null,
           ...detailElements(d, { withDeclarant: false }),
         ],
         'green',
@@ -109,7 +118,9 @@ export const STALE_CARD_TOAST = '这张卡片已过期（申报已有更新）�
 export function waitedText(d: Pick<Declaration, 'stepStartedAt'>, now: Date): string {
   if (!d.stepStartedAt) return '';
   const h = Math.max(0, Math.floor((now.getTime() - d.stepStartedAt.getTime()) / 3_600_000));
-  return h < 24 ? `${h} 小时` : `${Math.floor(h / 24)} 天 ${h % 24} 小时`;
+  // Read at a glance: whole hours within a day, whole days after that.
+  if (h < 1) return '不到 1 小时';
+  return h < 24 ? `${h} 小时` : `${Math.floor(h / 24)} 天`;
 }
 
 /** `待审批`: what waits for this approver, and how long each has waited. */

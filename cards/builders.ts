@@ -41,12 +41,13 @@ export const link = (label: string, url: string): LinkButton => ({ kind: 'link',
 export const form = (
   actionId: string,
   inputs: FormInput[],
-  opts: { submitLabel?: string; value?: ActionValue; dialogue?: FormDialogue } = {},
+  opts: { submitLabel?: string; submitStyle?: 'primary' | 'danger'; value?: ActionValue; dialogue?: FormDialogue } = {},
 ): CardElement => ({
   type: 'form',
   actionId,
   inputs,
   submitLabel: opts.submitLabel ?? '提交',
+  ...(opts.submitStyle ? { submitStyle: opts.submitStyle } : {}),
   ...(opts.value ? { value: opts.value } : {}),
   ...(opts.dialogue ? { dialogue: opts.dialogue } : {}),
 });

@@ -169,7 +169,7 @@ function element(e: CardElement, limits: { md: number; text: number; rows: numbe
             {
               tag: 'button',
               name: 'submit',
-              type: 'primary',
+              type: e.submitStyle === 'danger' ? 'danger' : 'primary',
               text: plain(truncate(e.submitLabel, MAX_LABEL_CHARS)),
               form_action_type: 'submit',
               behaviors: [{ type: 'callback', value: callbackValue(e.actionId, e.value) }],

@@ -79,7 +79,7 @@ function element(e: CardElement): string {
     case 'form':
       return `<form class="card-form" data-action="${escapeHtml(e.actionId)}" data-value="${escapeHtml(JSON.stringify(e.value ?? {}))}">${e.inputs
         .map((i) => `<div class="input" data-input="${escapeHtml(i.name)}">${input(i)}<p class="field-error" role="alert" hidden></p></div>`)
-        .join('')}<p class="form-error" role="alert" hidden></p><button type="submit" class="btn primary">${escapeHtml(e.submitLabel)}</button></form>`;
+        .join('')}<p class="form-error" role="alert" hidden></p><button type="submit" class="btn ${e.submitStyle === 'danger' ? 'danger' : 'primary'}">${escapeHtml(e.submitLabel)}</button></form>`;
   }
 }
 

@@ -59,6 +59,8 @@ export type CardElement =
       actionId: string;
       value?: ActionValue;
       submitLabel: string;
+      /** The submit button's style: a form that rejects something is the dangerous action. */
+      submitStyle?: 'primary' | 'danger';
       inputs: FormInput[];
       /**
        * The feature's own dialogue asking the same questions, for platforms without forms: the

@@ -3,7 +3,7 @@ import { approvalCard, decidedCard, declarantMessage, decisionMessage, escalatio
 import type { Card } from '../cards/model.js';
 import { hasScheduling, scheduling } from '../scheduler/index.js';
 import type { Bot } from '../src/bot/bot.js';
-import { parseRef, stepOfState, type Step } from '../src/domain/declaration.js';
+import { parseRef, STEP_NAMES, stepOfState, type Step } from '../src/domain/declaration.js';
 import {
   approversFor,
   NO_SUCH_DECLARATION,
@@ -43,7 +43,7 @@ function outboundOf(bot: Bot) {
 }
 
 /** The current step's approval card, one per approver (their message ids are recorded on send). */
-async function stageApprovalCards(bot: Bot, tx: Queryable, d: Declaration): Promise<Staged> {
+async function stageApprovalCards(bot: Bot, tx: Queryable, d: Declaration, skipped: Step[] = []): Promise<Staged> {
   const step = stepOfState(d.state);
   if (!step) return [];
   const approvers = await approversFor(tx, d, step);
@@ -52,7 +52,7 @@ async function stageApprovalCards(bot: Bot, tx: Queryable, d: Declaration): Prom
     return [];
   }
   const prevReason = d.previousId ? ((await getDeclaration(tx, d.previousId))?.lastReason ?? null) : null;
-  const body = approvalCard(d, step, prevReason);
+  const body = approvalCard(d, step, prevReason, skipped);
   return outboundOf(bot).stage(tx, {
     key: `decl.${d.id}.v${d.version}.cards`,
     kind: APPROVAL_CARD_KIND,
@@ -126,7 +126,7 @@ export async function stageFollowUps(
       })),
     );
   }
-  if (m.to.startsWith('pending_')) staged.push(...(await stageApprovalCards(bot, tx, d)));
+  if (m.to.startsWith('pending_')) staged.push(...(await stageApprovalCards(bot, tx, d, m.skipped)));
   const declarant = await getStaff(tx, d.declarantId);
   if (declarant?.active) {
     staged.push(...(await outbound.stage(tx, { key: `decl.${d.id}.v${d.version}.notice`, kind: 'decl.notice', title: '上缴申报进度通知', to: [{ staff: declarant, content: declarantMessage(m) }] })));
@@ -163,6 +163,13 @@ async function decideByText(bot: Bot, ctx: CommandContext, decision: 'approve' |
   // One answer for "no such", "not yours" and "already decided": existence itself is confidential.
   if (!waiting) throw new UserError(`SB-${q.id} 目前没有等待您处理的审批。发送“待审批”查看等待您处理的申报。`);
   const { d, step } = waiting;
+  // Confirming money received is its own words, so an approver cannot register a receipt by a habitual 同意.
+  if (decision === 'approve' && step === 'finance' && ctx.word !== '确认收款') {
+    throw new UserError(`SB-${d.id} 在财务科确认收款环节：请核实款物已交到财务科（或已存入患者住院账户）后，回复“确认收款 SB-${d.id}”。`);
+  }
+  if (decision === 'approve' && step !== 'finance' && ctx.word === '确认收款') {
+    throw new UserError(`SB-${d.id} 目前在${STEP_NAMES[step]}审核环节，“确认收款”只用于财务科确认收款；同意请回复“同意 SB-${d.id}”。`);
+  }
   const reason = decision === 'reject' ? ctx.rest.trim().replace(/^\S+\s*/, '') : undefined;
   const out = await applyDecision(bot, ctx.staff, { id: d.id, v: d.version, step }, decision, reason);
   if (out.stale) return `SB-${d.id} 刚刚已由他人处理，您的操作没有生效。发送“申报 SB-${d.id}”查看处理记录。`;

@@ -89,11 +89,17 @@ function validate(bot: Bot, raw: RawInput) {
 }
 
 /** The form; where forms cannot be shown, the degrade stage asks the same fields in DECLARE_DIALOGUE instead. */
-function formCard(bot: Bot, target: Target, current?: RawInput, title?: string): Card {
-  // The dialogue's answers are what completion sees, so the target rides along as a hidden answer.
-  const dialogue = { name: DECLARE_DIALOGUE, initial: { ...(current ? { current } : {}), data: { __target: JSON.stringify(target) } }, notice: '请在对话中逐项修改。' };
+function formCard(bot: Bot, target: Target, current?: RawInput, title?: string, prefilled?: { amount: string }): Card {
+  // The dialogue's answers are what completion sees, so the target rides along as a hidden answer;
+  // an amount already given (`上缴 500`) is an answer too, and its question is skipped.
+  const data = { __target: JSON.stringify(target), ...(prefilled ?? {}) };
+  const dialogue = { name: DECLARE_DIALOGUE, initial: { ...(current ? { current } : {}), data }, notice: '请在对话中逐项修改。' };
+  if (prefilled) current = { ...current, ...prefilled };
   return declarationForm({ maxYuan: bot.deps.settings.declaration.maxAmountYuan, value: target as ActionValue, dialogue, ...(current ? { current } : {}), ...(title ? { title } : {}) });
 }
+
+/** A number alone (`500`, `1,200`, `¥99.5`, `300元`), not a reference such as SB-500 or HB-2026-000001. */
+const isBareAmount = (t: string): boolean => /^[¥￥]?\d[\d,，]*(\.\d+)?元?$/.test(t.trim());
 
 // ---- the step-by-step dialogue -------------------------------------------------------------
 
@@ -125,7 +131,11 @@ function dialogueSteps(bot: Bot, initial: Record<string, unknown>): DialogueStep
   const max = () => bot.deps.settings.declaration.maxAmountYuan;
   return [
     step('kind', () => `第 1 步（共 6 步）：请选择类别，回复序号或名称：\n${list(KINDS)}`, (t) => checkKind(byIndex(KINDS, t))),
-    step('amount', (data) => `第 2 步：请填写${data.kind === 'cash' ? '金额' : '估计价值'}（元），例如 500：`, (t, data) => checkAmount(t, max(), data.kind as Kind)),
+    {
+      ...step('amount', (data) => `第 2 步：请填写${data.kind === 'cash' ? '金额' : '估计价值'}（元），例如 500：`, (t, data) => checkAmount(t, max(), data.kind as Kind)),
+      // Given with the command (`上缴 500`): already checked there.
+      skip: (data) => typeof data.amount === 'string' && data.amount !== '',
+    },
     step('receivedOn', () => '第 3 步：请填写收到日期，格式 年-月-日，例如 2026-11-20（也可回复“今天”“昨天”）：', (t) => checkDate(t, localDate(bot.now(), bot.timeZone))),
     step('giver', () => `第 4 步：请选择送礼人，回复序号或名称：\n${list(GIVERS)}`, (t) => checkGiver(byIndex(GIVERS, t))),
     step('handling', () => `第 5 步：请选择处理方式，回复序号或名称：\n${list(HANDLINGS)}`, (t) => checkHandling(byIndex(HANDLINGS, t))),
@@ -185,6 +195,12 @@ export function registerDeclare(bot: Bot): void {
   bot.command(
     { names: ['上缴', '申报', 'declare'], usage: '上缴 [类别 金额 送礼人 日期 处理方式 说明]', summary: '红包、礼品等主动上缴申报（保密）；“申报 编号”查看一条申报', group: '上缴申报', confidential: true },
     async (ctx) => {
+      // `上缴 500` gives the amount and asks for the rest; a reference (`上缴 SB-500`, `申报 500`) looks one up.
+      if (ctx.args.length === 1 && ctx.word === '上缴' && isBareAmount(ctx.args[0])) {
+        const amount = checkAmount(ctx.args[0], bot.deps.settings.declaration.maxAmountYuan);
+        if (!amount.ok) return `${amount.message}\n也可以只发送“上缴”，按表单逐项填写。`;
+        return formCard(bot, {}, undefined, undefined, { amount: amount.value });
+      }
       if (ctx.args.length === 1 && parseRef(ctx.args[0])) return showDeclaration(bot, ctx, ctx.args[0]);
       if (ctx.args.length === 0) return formCard(bot, {});
       const out = await draftCard(ctx, {}, parseOneLine(ctx.args));

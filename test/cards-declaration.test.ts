@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { approvalCard, decidedCard, declarantMessage, decisionMessage, escalationText, pendingListCard, reminderText, staleToast } from '../cards/approval.js';
+import { approvalCard, decidedCard, declarantMessage, decisionMessage, escalationText, pendingListCard, reminderText, staleToast, waitedText } from '../cards/approval.js';
 import {
   cancelledCard,
   declarationDetailCard,
@@ -167,7 +167,7 @@ describe('issue 14: declaration cards without a bot', () => {
       type: 'table',
       columns: ['编号', '环节', '申报人', '类别', '金额（元）', '等待'],
       rows: [
-        ['SB-12', '科室负责人', '张医生', '礼金/红包', '500', '1 天 3 小时'],
+        ['SB-12', '科室负责人', '张医生', '礼金/红包', '500', '1 天'],
         ['SB-13', '纪检监察室', '张医生', '礼金/红包', '500', ''],
       ],
     });
@@ -215,5 +215,29 @@ describe('issue 14: declaration cards without a bot', () => {
     expect(leader.elements[0]).toEqual({ type: 'fields', fields: [{ label: '已登记件数', value: '3' }, { label: '已登记金额（元）', value: '1,700.50' }, { label: '审批中件数', value: '1' }] });
     expect(texts(leader)).toContain('为保护申报人，统计只含件数和金额，不含姓名和申报内容。');
     expect(texts(declarationStatsCard(rows, { discipline: true }))).toContain('明细请发送“申报列表”或“导出申报”。');
+  });
+});
+
+describe('issue 16.4: 驳回 is styled as the dangerous action', () => {
+  it('the approval card’s reject form has a danger submit, rendered so on Feishu and in the sandbox', async () => {
+    const { renderFeishuCard } = await import('../cards/feishu.js');
+    const { renderCardHtml } = await import('../cards/html.js');
+    const c = approvalCard(decl({ state: 'pending_discipline' }), 'discipline');
+    const reject = c.elements.find((e) => e.type === 'form' && e.actionId === 'decl.reject');
+    expect(reject && reject.type === 'form' && reject.submitStyle).toBe('danger');
+    const feishu = JSON.stringify(renderFeishuCard(c));
+    expect(feishu).toMatch(/"type":"danger","text":\{"tag":"plain_text","content":"驳回"/);
+    expect(renderCardHtml(c)).toContain('<button type="submit" class="btn danger">驳回</button>');
+  });
+});
+
+describe('issue 16.4: the pending list’s wait reads at a glance', () => {
+  it('says 不到 1 小时, whole hours within a day, whole days after', () => {
+    const started = at('2026-11-20T00:00:00Z');
+    const after = (h: number) => waitedText({ stepStartedAt: started }, new Date(started.getTime() + h * 3_600_000));
+    expect(after(0.5)).toBe('不到 1 小时');
+    expect(after(3.9)).toBe('3 小时');
+    expect(after(23)).toBe('23 小时');
+    expect(after(50)).toBe('2 天');
   });
 });

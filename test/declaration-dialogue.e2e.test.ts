@@ -80,4 +80,22 @@ describe('上缴申报 on a platform without forms', () => {
     expect(updated.card!.title).toContain('已驳回');
     expect((await t.inbox('S0012')).some((m) => m.card?.title.includes('被驳回'))).toBe(true);
   });
+
+  it('16.2 `上缴 500` starts a declaration of 500 and asks only for the rest; `上缴 SB-n` still looks one up', async () => {
+    const first = await say1('S0013', '上缴 500');
+    // Before, 500 was read as the reference SB-500: "没有找到这条申报".
+    expect(first.text).not.toContain('没有找到');
+    expect(first.text).toContain('请选择类别');
+    expect((await say1('S0013', '1')).text).toContain('收到日期');
+    expect((await say1('S0013', '2026-11-20')).text).toContain('送礼人');
+    expect((await say1('S0013', '1')).text).toContain('处理方式');
+    expect((await say1('S0013', '1')).text).toContain('情况说明');
+    const preview = await say1('S0013', '跳过');
+    const id = String(button(preview.card!, 'decl.confirm').value!.id);
+    expect((await content(id)).amount).toBe('500.00');
+    const lookup = await say1('S0013', `上缴 SB-${id}`);
+    expect(lookup.kind).toBe('card');
+    expect(JSON.stringify(lookup.card)).toContain(`SB-${id}`);
+    expect((await say1('S0013', '上缴 0')).text).toContain('必须大于 0 元');
+  });
 });

@@ -56,10 +56,16 @@ describe('上缴申报 decided by text commands (real Redis + PostgreSQL)', () =
     expect(updated.card!.title).toContain('已同意');
 
     // Two discipline members type at once: one decision.
+    // 16.3: 确认收款 is the finance step's words only.
+    expect(await say('S0040', `确认收款 ${ref}`)).toBe(`${ref} 目前在纪检监察室审核环节，“确认收款”只用于财务科确认收款；同意请回复“同意 ${ref}”。`);
+    expect(await state(id)).toBe('pending_discipline');
     const both = await Promise.all(['S0040', 'S0041'].map((u) => say(u, `同意 ${ref}`)));
     expect(both.filter((x) => x === `已同意 ${ref}，已转下一环节。`)).toHaveLength(1);
     expect(await state(id)).toBe('pending_finance');
 
+    // 16.3: a typed 同意 does not confirm that money was received.
+    expect(await say('S0037', `同意 ${ref}`)).toBe(`${ref} 在财务科确认收款环节：请核实款物已交到财务科（或已存入患者住院账户）后，回复“确认收款 ${ref}”。`);
+    expect(await state(id)).toBe('pending_finance');
     const done = await say('S0037', `确认收款 ${ref}`);
     expect(done).toMatch(new RegExp(`^已登记 ${ref}，回执编号 HB-\\d{4}-\\d{6}。$`));
     expect(await state(id)).toBe('registered');

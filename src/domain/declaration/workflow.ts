@@ -46,13 +46,64 @@ export const ENTITY = 'declaration';
 export const NO_SUCH_DECLARATION = '没有找到这条申报，或您无权查看。';
 export const STALE = '这条申报已由他人处理或已有更新，这张卡片上的操作不再生效。';
 
-/** Who may decide a step right now: by role (and department for the head), never the declarant. */
-export async function approversFor(q: Queryable, d: Pick<Declaration, 'declarantId' | 'departmentId'>, step: Step): Promise<Staff[]> {
-  const staff =
-    step === 'dept'
-      ? await listActiveStaff(q, { role: 'dept_head', departmentId: d.departmentId })
-      : await listActiveStaff(q, { role: step === 'discipline' ? 'discipline' : 'finance' });
-  return staff.filter((s) => s.staffId !== d.declarantId);
+/** A decision about to be recorded: its decider counts as having decided that step already. */
+export interface Decided {
+  staffId: string;
+  step: Step;
+}
+
+const DECIDING_ACTIONS = new Set(['declaration.approve', 'declaration.register', 'declaration.reject']);
+
+/** Who decided which step of this declaration so far, read from its audit trail. */
+async function stepDeciders(q: Queryable, id: string | undefined): Promise<Decided[]> {
+  if (!id) return [];
+  const out: Decided[] = [];
+  for (const r of await auditTrail(q, ENTITY, id)) {
+    const step = r.from_state ? stepOfState(r.from_state as State) : undefined;
+    if (r.actor && step && DECIDING_ACTIONS.has(r.action)) out.push({ staffId: r.actor, step });
+  }
+  return out;
+}
+
+/** Everyone holding the step's role, before any exclusion. */
+async function holdersOf(q: Queryable, d: Pick<Declaration, 'departmentId'>, step: Step): Promise<Staff[]> {
+  return step === 'dept'
+    ? listActiveStaff(q, { role: 'dept_head', departmentId: d.departmentId })
+    : listActiveStaff(q, { role: step === 'discipline' ? 'discipline' : 'finance' });
+}
+
+/**
+ * Who may decide a step right now: by role (and department for the head), never the declarant,
+ * and never someone who decided another step of the same declaration: each step is a second pair
+ * of eyes, so one person holding two roles (a 纪检监察室 head who is also a discipline member)
+ * must not approve twice.
+ */
+export async function approversFor(
+  q: Queryable,
+  d: Pick<Declaration, 'declarantId' | 'departmentId'> & { id?: string },
+  step: Step,
+  also?: Decided,
+): Promise<Staff[]> {
+  const decided = [...(await stepDeciders(q, d.id)), ...(also ? [also] : [])];
+  const other = new Set(decided.filter((x) => x.step !== step).map((x) => x.staffId));
+  return (await holdersOf(q, d, step)).filter((s) => s.staffId !== d.declarantId && !other.has(s.staffId));
+}
+
+/**
+ * After `from` is approved by `also`: the state it moves to, skipping a dept or discipline step
+ * whose only role holders already decided another step of it (the next eligible role takes it).
+ * The finance step is never skipped: money handed in must be confirmed by someone.
+ */
+async function nextEligibleState(q: Queryable, d: Declaration, from: State, route: Route, also: Decided): Promise<{ to: State; skipped: Step[] }> {
+  const skipped: Step[] = [];
+  let to = nextState(from, route);
+  for (let s = stepOfState(to); s && s !== 'finance'; s = stepOfState(to)) {
+    const holders = (await holdersOf(q, d, s)).filter((x) => x.staffId !== d.declarantId);
+    if (holders.length === 0 || (await approversFor(q, d, s, also)).length > 0) break;
+    skipped.push(s);
+    to = nextState(to, route);
+  }
+  return { to, skipped };
 }
 
 export async function routeFor(q: Queryable, d: Pick<Declaration, 'declarantId' | 'departmentId' | 'handling'>): Promise<Route> {
@@ -101,9 +152,9 @@ export async function canView(q: Queryable, d: Declaration, staff: Staff): Promi
 }
 
 /** The audit detail that begins a step names its approvers (see canView). */
-async function stepApprovers(q: Queryable, d: Declaration, to: State): Promise<{ approvers?: string[] }> {
+async function stepApprovers(q: Queryable, d: Declaration, to: State, also?: Decided): Promise<{ approvers?: string[] }> {
   const step = stepOfState(to);
-  return step ? { approvers: (await approversFor(q, d, step)).map((s) => s.staffId) } : {};
+  return step ? { approvers: (await approversFor(q, d, step, also)).map((s) => s.staffId) } : {};
 }
 
 /** The author's own declaration, or undefined: someone else's is as absent as a missing one. */
@@ -308,6 +359,8 @@ export interface Moved {
   to: State;
   /** The dept step was skipped on submission (the declarant heads the department, or it has no other head). */
   skippedDept?: boolean;
+  /** Steps passed over because everyone who could decide them had decided another step of it. */
+  skipped?: Step[];
 }
 
 export async function submitDraft(db: Db, author: Staff, id: string, version: number, now: Date, followUps?: FollowUps<Moved>): Promise<Moved> {
@@ -376,7 +429,9 @@ export async function decide(
       if (own) throw new UserError('不能审批自己的申报。');
       const from = stateOfStep(ref.step);
       if (d.state !== from || d.version !== ref.v) throw new StaleDecision();
-      const to: State = decision === 'reject' ? 'rejected' : nextState(from, await routeFor(tx, d));
+      const also: Decided = { staffId: actor.staffId, step: ref.step };
+      const next = decision === 'reject' ? { to: 'rejected' as State, skipped: [] } : await nextEligibleState(tx, d, from, await routeFor(tx, d), also);
+      const to = next.to;
       if (!(await transition(tx, d.id, from, ref.v, to, { now: opts.now, ...(decision === 'reject' ? { reason } : {}) }))) throw new StaleDecision();
       let receiptNo: string | undefined;
       if (to === 'registered') {
@@ -392,9 +447,15 @@ export async function decide(
         fromState: from,
         toState: to,
         reason: decision === 'reject' ? reason : null,
-        detail: { step: ref.step, version: ref.v, ...(receiptNo ? { receiptNo } : {}), ...(await stepApprovers(tx, d, to)) },
+        detail: {
+          step: ref.step,
+          version: ref.v,
+          ...(receiptNo ? { receiptNo } : {}),
+          ...(next.skipped.length ? { skipped: next.skipped } : {}),
+          ...(await stepApprovers(tx, d, to, also)),
+        },
       });
-      const moved: Moved = { declaration: (await getDeclaration(tx, d.id))!, from, to };
+      const moved: Moved = { declaration: (await getDeclaration(tx, d.id))!, from, to, ...(next.skipped.length ? { skipped: next.skipped } : {}) };
       await opts.followUps?.(tx, moved);
       return { outcome: 'done' as const, decision, actor, ...moved };
     });
