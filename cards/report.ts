@@ -103,12 +103,13 @@ export function reportSubmittedCard(department: string, month: string, submissio
 
 /** To a department that has not reported; `manual`: an administrator sent it with 推送. */
 export function reportReminderCard(month: string, deadline: string, today: string, daysLeft: number, department: string, manual: boolean): Card {
-  const when = daysLeft === 0 ? '今天截止' : `还剩 ${daysLeft} 天`;
+  // Past the deadline the report is still owed (a manual reminder then): it says overdue, never 今天截止.
+  const when = daysLeft < 0 ? `已逾期 ${-daysLeft} 天` : daysLeft === 0 ? '今天截止' : `还剩 ${daysLeft} 天`;
   return card(
     `报告提醒：${reportMonthTitle(month)}专项整治进展${when}`,
     [
       text(
-        `${manual ? '管理员提醒：' : ''}您好，${department}${reportMonthTitle(month)}的专项整治工作进展和数据统计需在${dateLabel(deadline)}（含当天）前报送，今天是${shortDateLabel(today)}，${when}，本科室尚未提交。`,
+        `${manual ? '管理员提醒：' : ''}您好，${department}${reportMonthTitle(month)}的专项整治工作进展和数据统计${daysLeft < 0 ? `应于${dateLabel(deadline)}前报送` : `需在${dateLabel(deadline)}（含当天）前报送`}，今天是${shortDateLabel(today)}，${when}，本科室尚未提交${daysLeft < 0 ? '，请尽快补报' : ''}。`,
       ),
       actions(button('提交本月报告', REPORT_OPEN, { m: month }, { style: 'primary' })),
       note('也可以直接发送“上报”。'),

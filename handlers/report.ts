@@ -107,13 +107,14 @@ export async function remindReports(bot: Bot, now: Date, opts: { daysLeft?: numb
   const key = monthKey(month);
   const today = localDate(now, timeZone);
   const deadline = deadlineOf(month, bot.deps.settings.report, timeZone).date;
-  const daysLeft = opts.daysLeft ?? Math.max(0, daysBetween(today, deadline));
+  // Negative once the deadline has passed: a reminder then says how late, not 截止当天.
+  const daysLeft = opts.daysLeft ?? daysBetween(today, deadline);
   const people = await reminderRecipients(bot, key);
   const deptOf = new Map(people.map((p) => [p.staff.staffId, p.department.name]));
   return scheduling(bot).outbound.createCampaign({
     key: opts.manual ? reportKeys.manual(key, today) : reportKeys.remind(key, daysLeft),
     kind: 'report.remind',
-    title: `${monthTitle(key)}报告提醒（${daysLeft === 0 ? '截止当天' : `还剩 ${daysLeft} 天`}）`,
+    title: `${monthTitle(key)}报告提醒（${daysLeft < 0 ? `已逾期 ${-daysLeft} 天` : daysLeft === 0 ? '截止当天' : `还剩 ${daysLeft} 天`}）`,
     recipients: people.map((p) => p.staff),
     ...(opts.createdBy ? { createdBy: opts.createdBy } : {}),
     render: (s) => reportReminderCard(key, deadline, today, daysLeft, deptOf.get(s.staffId) ?? s.department, Boolean(opts.manual)),

@@ -57,6 +57,11 @@ describe('cards/report', () => {
     expect(allText(r)).toContain('管理员提醒：您好，药剂科2026年12月的专项整治工作进展和数据统计需在2026年12月20日（含当天）前报送，今天是12月20日，今天截止');
     expect(buttonsOf(r).map((b) => [b.label, b.actionId, b.value])).toEqual([['提交本月报告', 'report.open', { m: '2026-12' }]]);
     expect(reportReminderCard('2026-12', '2026-12-20', '2026-12-17', 3, '药剂科', false).color).toBe('orange');
+    // 16: after the deadline a manual reminder says how late, never 今天截止.
+    const late = reportReminderCard('2026-12', '2026-12-20', '2026-12-22', -2, '药剂科', true);
+    expect(late.title).toBe('报告提醒：2026年12月专项整治进展已逾期 2 天');
+    expect(allText(late)).toContain('应于2026年12月20日前报送，今天是12月22日，已逾期 2 天，本科室尚未提交，请尽快补报。');
+    expect(allText(late)).not.toContain('今天截止');
     const o = reportOverdueCard('2026-12', { today: '2026-12-21', deadline: '2026-12-20', required: 5, missing: [{ department: '药剂科', owners: ['张三', '李四'] }, { department: '检验科', owners: [] }] });
     expect(o.title).toBe('2026年12月专项整治进展报告：2 个科室未按期报送');
     expect(elementsOf(o, 'table')[0].rows).toEqual([['药剂科', '张三、李四'], ['检验科', '（未指定）']]);
