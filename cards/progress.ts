@@ -1,5 +1,6 @@
 import { card, fields, image, markdown, note, table } from './builders.js';
 import { renderBarChart } from './chart-png.js';
+import { SMALL_COUNT_LABEL, SMALL_COUNT_LIMIT, smallCount } from '../src/domain/small-counts.js';
 import type { Card } from './model.js';
 import { monthLabel, slashMonthDayTimeLabel, type Month } from '../src/domain/calendar.js';
 import {
@@ -97,13 +98,21 @@ export function reportProgressCard(title: string, rows: DepartmentRow<ReportFigu
   ]);
 }
 
-/** Declarations per department: counts and amounts only, most registered first. */
-export function declarationProgressCard(title: string, rows: DepartmentRow<DeclarationFigures>[]): Card {
+/**
+ * Declarations per department: counts and amounts only, most registered first. Without
+ * `exact` (everyone but the discipline office) a department's 1 or 2 declarations show as
+ * "<3" and their amount is withheld: in a small department one count and one sum name a person.
+ */
+export function declarationProgressCard(title: string, rows: DepartmentRow<DeclarationFigures>[], opts: { exact?: boolean } = {}): Card {
   const sorted = [...rows].sort((a, b) => b.figures.registered - a.figures.registered);
+  const count = (n: number) => (opts.exact ? n : smallCount(n));
+  const money = (registered: number, amount: number) => (opts.exact || registered === 0 || registered >= SMALL_COUNT_LIMIT ? amount.toFixed(2) : '—');
+  const registered = sorted.reduce((a, r) => a + r.figures.registered, 0);
+  const amount = sorted.reduce((a, r) => a + r.figures.amount, 0);
   return card(title, [
-    fields([['登记件数', sorted.reduce((a, r) => a + r.figures.registered, 0)], ['登记金额', `${sorted.reduce((a, r) => a + r.figures.amount, 0).toFixed(2)} 元`], ['审批中', sorted.reduce((a, r) => a + r.figures.pending, 0)]]),
-    table(['科室', '登记件数', '登记金额（元）', '审批中'], sorted.map((r) => [r.department, r.figures.registered, r.figures.amount.toFixed(2), r.figures.pending])),
-    note('按收到日期所在月份统计，只含件数和金额，不含个人信息。'),
+    fields([['登记件数', count(registered)], ['登记金额', money(registered, amount) === '—' ? '—' : `${amount.toFixed(2)} 元`], ['审批中', count(sorted.reduce((a, r) => a + r.figures.pending, 0))]]),
+    table(['科室', '登记件数', '登记金额（元）', '审批中'], sorted.map((r) => [r.department, count(r.figures.registered), money(r.figures.registered, r.figures.amount), count(r.figures.pending)])),
+    note(`按收到日期所在月份统计，只含件数和金额，不含个人信息。${opts.exact ? '' : `少于 ${SMALL_COUNT_LIMIT} 件的显示为“${SMALL_COUNT_LABEL}”，不显示金额。`}`),
   ]);
 }
 

@@ -101,7 +101,7 @@ async function detailCard(bot: Bot, ctx: CommandContext, area: Area, month: Mont
     case 'report':
       return reportProgressCard(title, await bot.repos.progress.reportsByDepartment(month, scope), bot.timeZone);
     case 'declaration':
-      return declarationProgressCard(title, await bot.repos.progress.declarationsByDepartment(month, scope));
+      return declarationProgressCard(title, await bot.repos.progress.declarationsByDepartment(month, scope), { exact: ctx.staff.roles.includes('discipline') });
     case 'ledger':
       return ledgerProgress(bot, ctx, { ...(one ? { departmentId: one.id, departmentName: one.name } : {}) });
   }

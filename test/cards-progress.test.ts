@@ -68,12 +68,18 @@ describe('cards/progress', () => {
     expect(fieldMap(r)).toEqual({ 应报科室: '3', 已提交: '2', 逾期: '1', 未提交: '1' });
     expect(elementsOf(r, 'table')[0].rows.map((x) => x.slice(0, 3))).toEqual([['药剂科', '未提交', ''], ['检验科', '逾期提交', '李四'], ['心内科', '按时提交', '张三']]);
     expect(elementsOf(r, 'table')[0].rows[2][3]).toContain('10:05');
-    const d = declarationProgressCard('上缴进度', [
+    const rows = [
       { departmentId: 1, department: '心内科', figures: { registered: 1, amount: 200, pending: 0 } },
       { departmentId: 2, department: '药剂科', figures: { registered: 3, amount: 50.5, pending: 1 } },
-    ]);
+    ];
+    const d = declarationProgressCard('上缴进度', rows, { exact: true });
     expect(fieldMap(d)).toEqual({ 登记件数: '4', 登记金额: '250.50 元', 审批中: '1' });
     expect(elementsOf(d, 'table')[0].rows).toEqual([['药剂科', '3', '50.50', '1'], ['心内科', '1', '200.00', '0']]);
+    // 16: leadership sees a department's 1 or 2 declarations as "<3", without the amount.
+    const led = declarationProgressCard('上缴进度', rows);
+    expect(fieldMap(led)).toEqual({ 登记件数: '4', 登记金额: '250.50 元', 审批中: '<3' });
+    expect(elementsOf(led, 'table')[0].rows).toEqual([['药剂科', '3', '50.50', '<3'], ['心内科', '<3', '—', '0']]);
+    expect(allText(led)).toContain('少于 3 件的显示为“<3”，不显示金额。');
   });
 
   it('14.2 my progress', () => {
