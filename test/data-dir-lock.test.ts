@@ -1,22 +1,14 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './helpers/net.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SAMPLE_ROSTER } from '../src/app.js';
 import { LOCK_FILE } from '../src/store/lock.js';
 import { openStore } from '../src/store/open.js';
 import { getStaff } from '../src/store/staff.js';
 import { deleteRedisKeys, REDIS_URL, uniqueName } from './helpers/db.js';
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
 
 /** 13.9: PGlite has one writer, so the CLI must not open a directory a running bot holds. */
 describe('13.9 the PGlite data directory lock', () => {

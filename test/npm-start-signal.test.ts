@@ -1,18 +1,10 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './helpers/net.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { deleteRedisKeys, REDIS_URL, uniqueName } from './helpers/db.js';
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
 
 /**
  * A service manager signals the process it started, which is `npm`: the signal must reach the

@@ -1,18 +1,10 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './helpers/net.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { deleteRedisKeys, REDIS_URL, uniqueName } from './helpers/db.js';
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
 
 /** `npm start` as an operator runs it, stopped with SIGTERM as a service manager would. */
 describe('graceful shutdown', () => {

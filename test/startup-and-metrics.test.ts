@@ -1,21 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { Redis } from 'ioredis';
+import { freePort } from './helpers/net.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logger.js';
 import { checkRedisDurability, readRedisDurability, StartupRefused, waitForRedis } from '../src/startup-checks.js';
 import { ask, startTestApp, type TestApp } from './helpers/app.js';
 import { REDIS_URL } from './helpers/db.js';
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
 
 describe('Redis durability check at start-up', () => {
   let durable: ChildProcess;
