@@ -6,6 +6,7 @@ import type { Bot } from '../src/bot/bot.js';
 import { parseRef, STEP_NAMES, stepOfState, type Step } from '../src/domain/declaration.js';
 import {
   approversFor,
+  decisionOf,
   NO_SUCH_DECLARATION,
   NotYoursToDecide,
   type DeadlineClaim,
@@ -18,7 +19,6 @@ import type { PlatformName } from '../src/platform/types.js';
 import { UserError } from '../src/errors.js';
 import type { CommandContext } from '../src/bot/context.js';
 import { cardsFor, getDeclaration, lockDeclaration, recordCard } from '../src/store/declarations.js';
-import { auditTrail } from '../src/store/audit.js';
 import type { Declaration } from '../src/domain/declaration/record.js';
 import { getStaff, listActiveStaff, type Staff } from '../src/store/staff.js';
 
@@ -76,7 +76,7 @@ function recordSentCard(bot: Bot): SentHook {
     await recordCard(tx, { declarationId: meta.declarationId, state: meta.state, version: meta.version, staffId: row.staff_id, platform: row.platform ?? '', messageId });
     const step = stepOfState(meta.state);
     if (!now || now.version === meta.version || !step) return;
-    const last = [...(await auditTrail(tx, 'declaration', meta.declarationId))].reverse().find((r) => r.from_state === meta.state && r.actor);
+    const last = await decisionOf(tx, meta.declarationId, meta.state);
     const who = last?.actor ? await getStaff(tx, last.actor) : undefined;
     const d = await getDeclaration(tx, meta.declarationId);
     if (!last || !who || !d) return;

@@ -33,7 +33,9 @@ export function parseCommand(text: string): ParsedCommand | undefined {
   return { word: unpunctuated(m[1]).toLowerCase(), args: rest ? rest.split(' ').map(unpunctuated) : [], rest };
 }
 
-const TRAILING_MARKS = /[。．.！!？?，,、；;：:~～…]+$/u;
+/** Marks that close a sentence or a clause, as people type them in chat. */
+export const SENTENCE_MARKS = '。．.！!？?，,、；;：:~～…';
+const TRAILING_MARKS = new RegExp(`[${SENTENCE_MARKS}]+$`, 'u');
 
 function unpunctuated(word: string): string {
   return word.replace(TRAILING_MARKS, '') || word;

@@ -1,4 +1,5 @@
 import type { Staff } from '../store/staff.js';
+import { SENTENCE_MARKS } from './command-parser.js';
 
 /**
  * Greetings, thanks and acknowledgements typed as if to a colleague. They are not commands,
@@ -9,7 +10,7 @@ const GREETINGS = ['你好', '您好', '你好呀', '您好呀', '嗨', '哈喽'
 const THANKS = ['谢谢', '谢谢你', '谢谢您', '多谢', '感谢', '非常感谢', '辛苦了', '辛苦', 'thanks', 'thankyou', '谢了'];
 const ACKS = ['好的', '好', '收到', '知道了', '明白', '明白了', 'ok', '嗯', '嗯嗯', '好滴', '行'];
 
-const MARKS = /[\s。．.！!？?，,、；;：:~～…]+/gu;
+const MARKS = new RegExp(`[\\s${SENTENCE_MARKS}]+`, 'gu');
 
 export function smallTalkReply(text: string, staff: Pick<Staff, 'name'>): string | undefined {
   const t = text.normalize('NFKC').replace(/@\S+/g, '').replace(MARKS, '').toLowerCase();

@@ -2,6 +2,7 @@ import { randomInt } from 'node:crypto';
 import { z } from 'zod';
 import type { ActionButton, Card } from '../../cards/model.js';
 import type { StateStore } from './state/store.js';
+import { SENTENCE_MARKS } from './command-parser.js';
 
 /**
  * Buttons that can be pressed by message. On a platform whose card clicks may not reach the
@@ -97,7 +98,8 @@ export class TypedButtons {
 /** A day's worth of phone use: a label typed the next morning still means yesterday's card. */
 const LAST_TTL_MS = 24 * 3600 * 1000;
 
-const normaliseLabel = (t: string): string => t.normalize('NFKC').replace(/[\s。．.！!？?，,、；;：:~～…“”"']/gu, '');
+const LABEL_NOISE = new RegExp(`[\\s${SENTENCE_MARKS}“”"']`, 'gu');
+const normaliseLabel = (t: string): string => t.normalize('NFKC').replace(LABEL_NOISE, '');
 
 function buttonsOf(card: Card): TypedButton[] {
   return card.elements.flatMap((e) =>

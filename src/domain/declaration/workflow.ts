@@ -54,6 +54,11 @@ export interface Decided {
 
 const DECIDING_ACTIONS = new Set(['declaration.approve', 'declaration.register', 'declaration.reject']);
 
+/** The audit row that moved the declaration out of `state` (the decision taken there), if any. */
+export async function decisionOf(q: Queryable, id: string, state: State) {
+  return [...(await auditTrail(q, ENTITY, id))].reverse().find((r) => r.from_state === state);
+}
+
 /** Who decided which step of this declaration so far, read from its audit trail. */
 async function stepDeciders(q: Queryable, id: string | undefined): Promise<Decided[]> {
   if (!id) return [];
@@ -462,8 +467,7 @@ export async function decide(
   } catch (e) {
     if (!(e instanceof StaleDecision)) throw e;
     const declaration = (await getDeclaration(db, ref.id))!;
-    const trail = await auditTrail(db, ENTITY, ref.id);
-    const last = [...trail].reverse().find((r) => r.from_state === stateOfStep(ref.step));
+    const last = await decisionOf(db, ref.id, stateOfStep(ref.step));
     return { outcome: 'stale', declaration, ...(last ? { last } : {}) };
   }
 }
