@@ -1,15 +1,17 @@
 import { rosterSummaryCard, staffCard } from '../cards/roster.js';
+import { opt, staffId } from '../src/bot/args.js';
 import type { Bot } from '../src/bot/bot.js';
 import { UserError } from '../src/errors.js';
 
 /** Administrator commands that do not belong to one feature. */
 export function registerAdmin(bot: Bot): void {
   bot.command(
-    { names: ['名单', 'roster'], usage: '名单 [工号]', summary: '查看人员名单统计，或某位人员的科室、角色和平台账号', roles: ['admin'], group: '管理员', confidential: true },
+    { names: ['名单', 'roster'], args: [opt(staffId('id'))], summary: '查看人员名单统计，或某位人员的科室、角色和平台账号', roles: ['admin'], group: '管理员', confidential: true },
     async (ctx) => {
-      if (ctx.args[0]) {
-        const s = await bot.repos.staff.getStaff(ctx.args[0]);
-        if (!s) throw new UserError(`人员名单中没有工号 ${ctx.args[0]}。`);
+      const { id } = ctx.params;
+      if (id) {
+        const s = await bot.repos.staff.getStaff(id);
+        if (!s) throw new UserError(`人员名单中没有工号 ${id}。`);
         return staffCard(s);
       }
       return rosterSummaryCard(await bot.repos.staff.listActiveStaff());

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { approvalCard, decidedCard, declarantMessage, decisionMessage, escalationText, pendingListCard, reminderText, STALE_CARD_TOAST, staleToast } from '../cards/approval.js';
 import type { Card } from '../cards/model.js';
 import { hasScheduling, scheduling } from '../scheduler/index.js';
+import { arg, no, ok, text } from '../src/bot/args.js';
 import type { Bot } from '../src/bot/bot.js';
 import { parseRef, STEP_NAMES, stepOfState, type Step } from '../src/domain/declaration.js';
 import {
@@ -155,13 +156,10 @@ async function staleReply(bot: Bot, r: Extract<DecideResult, { outcome: 'stale' 
  * `同意 SB-12` / `确认收款 SB-12` / `驳回 SB-12 理由`: the card's decision typed as a message,
  * through the same decide() and the same checks. It acts on the step the declaration is at now.
  */
-async function decideByText(bot: Bot, ctx: CommandContext, decision: 'approve' | 'reject'): Promise<string> {
-  const example = decision === 'reject' ? '驳回 SB-12 金额与实际不符' : '同意 SB-12';
-  const q = ctx.args[0] ? parseRef(ctx.args[0]) : undefined;
-  if (!q || !('id' in q)) throw new UserError(`请写明申报编号，例如“${example}”。发送“待审批”查看等待您处理的申报。`);
-  const waiting = await bot.repos.declarations.awaitingDecisionBy(ctx.staff, q.id);
+async function decideByText(bot: Bot, ctx: CommandContext<{ id: string; reason?: string }>, decision: 'approve' | 'reject'): Promise<string> {
+  const waiting = await bot.repos.declarations.awaitingDecisionBy(ctx.staff, ctx.params.id);
   // One answer for "no such", "not yours" and "already decided": existence itself is confidential.
-  if (!waiting) throw new UserError(`SB-${q.id} 目前没有等待您处理的审批。发送“待审批”查看等待您处理的申报。`);
+  if (!waiting) throw new UserError(`SB-${ctx.params.id} 目前没有等待您处理的审批。发送“待审批”查看等待您处理的申报。`);
   const { d, step } = waiting;
   // Confirming money received is its own words, so an approver cannot register a receipt by a habitual 同意.
   if (decision === 'approve' && step === 'finance' && ctx.word !== '确认收款') {
@@ -170,8 +168,7 @@ async function decideByText(bot: Bot, ctx: CommandContext, decision: 'approve' |
   if (decision === 'approve' && step !== 'finance' && ctx.word === '确认收款') {
     throw new UserError(`SB-${d.id} 目前在${STEP_NAMES[step]}审核环节，“确认收款”只用于财务科确认收款；同意请回复“同意 SB-${d.id}”。`);
   }
-  const reason = decision === 'reject' ? ctx.rest.trim().replace(/^\S+\s*/, '') : undefined;
-  const out = await applyDecision(bot, ctx.staff, { id: d.id, v: d.version, step }, decision, reason);
+  const out = await applyDecision(bot, ctx.staff, { id: d.id, v: d.version, step }, decision, decision === 'reject' ? ctx.params.reason : undefined);
   if (out.stale) return `SB-${d.id} 刚刚已由他人处理，您的操作没有生效。发送“申报 SB-${d.id}”查看处理记录。`;
   return out.message;
 }
@@ -205,10 +202,17 @@ async function applyDecision(
   return { message: decisionMessage(r.declaration, decision, r.to), ...(card ? { card } : {}) };
 }
 
+/** SB-12, 12 or #12: a declaration's id (receipt numbers name a declaration only for looking it up). */
+const declarationId = arg('id', 'SB-编号', (i) => {
+  const q = parseRef(i.word);
+  return q && 'id' in q ? ok(q.id) : no();
+});
+const decideHint = (example: string) => `例如“${example}”。发送“待审批”查看等待您处理的申报。`;
+
 export function registerApprove(bot: Bot): void {
   const approvers = ['dept_head', 'discipline', 'finance'] as const;
   bot.command(
-    { names: ['待审批', 'pending', '审批'], usage: '待审批', summary: '列出等待您审批或确认收款的上缴申报', roles: [...approvers], group: '上缴申报', confidential: true },
+    { names: ['待审批', 'pending', '审批'], summary: '列出等待您审批或确认收款的上缴申报', roles: [...approvers], group: '上缴申报', confidential: true },
     async (ctx) => {
       const mine = await bot.repos.declarations.pendingFor(ctx.staff);
       if (mine.length === 0) return '目前没有等待您处理的上缴申报。';
@@ -216,11 +220,11 @@ export function registerApprove(bot: Bot): void {
     },
   );
   bot.command(
-    { names: ['同意', 'approve', '确认收款'], usage: '同意 SB-编号', summary: '同意一条待您审批的上缴申报（财务科为确认收款）', roles: [...approvers], group: '上缴申报', confidential: true },
+    { names: ['同意', 'approve', '确认收款'], args: [declarationId], hint: decideHint('同意 SB-12'), summary: '同意一条待您审批的上缴申报（财务科为确认收款）', roles: [...approvers], group: '上缴申报', confidential: true },
     (ctx) => decideByText(bot, ctx, 'approve'),
   );
   bot.command(
-    { names: ['驳回', 'reject'], usage: '驳回 SB-编号 理由', summary: '驳回一条待您审批的上缴申报，理由必填', roles: [...approvers], group: '上缴申报', confidential: true },
+    { names: ['驳回', 'reject'], args: [declarationId, text('reason', '理由')], hint: decideHint('驳回 SB-12 金额与实际不符'), summary: '驳回一条待您审批的上缴申报，理由必填', roles: [...approvers], group: '上缴申报', confidential: true },
     (ctx) => decideByText(bot, ctx, 'reject'),
   );
 

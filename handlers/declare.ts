@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { cancelledCard, declarationDetailCard, declarationForm, declarationListCard, declarationStatsCard, myDeclarationsCard, previewCard, submittedCard } from '../cards/declaration.js';
 import type { ActionValue, Card } from '../cards/model.js';
+import { opt, words } from '../src/bot/args.js';
 import type { Bot } from '../src/bot/bot.js';
 import type { HandlerContext } from '../src/bot/context.js';
 import type { DialogueStep } from '../src/bot/dialogue.js';
@@ -20,6 +21,7 @@ import {
   localDate,
   ONE_LINE_USAGE,
   parseOneLine,
+  readDeclarationWords,
   parseRef,
   validateDeclaration,
   type Check,
@@ -98,8 +100,6 @@ function formCard(bot: Bot, target: Target, current?: RawInput, title?: string, 
   return declarationForm({ maxYuan: bot.deps.settings.declaration.maxAmountYuan, value: target as ActionValue, dialogue, ...(current ? { current } : {}), ...(title ? { title } : {}) });
 }
 
-/** A number alone (`500`, `1,200`, `¥99.5`, `300元`), not a reference such as SB-500 or HB-2026-000001. */
-const isBareAmount = (t: string): boolean => /^[¥￥]?\d[\d,，]*(\.\d+)?元?$/.test(t.trim());
 
 // ---- the step-by-step dialogue -------------------------------------------------------------
 
@@ -193,30 +193,31 @@ export function registerDeclare(bot: Bot): void {
   });
 
   bot.command(
-    { names: ['上缴', '申报', 'declare'], usage: '上缴 [类别 金额 送礼人 日期 处理方式 说明]', summary: '红包、礼品等主动上缴申报（保密）；“申报 编号”查看一条申报', group: '上缴申报', confidential: true },
+    { names: ['上缴', '申报', 'declare'], args: [opt(words('entry', '类别 金额 送礼人 日期 处理方式 说明'))], summary: '红包、礼品等主动上缴申报（保密）；“申报 编号”查看一条申报', group: '上缴申报', confidential: true },
     async (ctx) => {
       // `上缴 500` gives the amount and asks for the rest; a reference (`上缴 SB-500`, `申报 500`) looks one up.
-      if (ctx.args.length === 1 && ctx.word === '上缴' && isBareAmount(ctx.args[0])) {
-        const amount = checkAmount(ctx.args[0], bot.deps.settings.declaration.maxAmountYuan);
+      if (!ctx.params.entry) return formCard(bot, {});
+      const said = readDeclarationWords(ctx.params.entry);
+      if (said.kind === 'number' && ctx.word === '上缴') {
+        const amount = checkAmount(said.text, bot.deps.settings.declaration.maxAmountYuan);
         if (!amount.ok) return `${amount.message}\n也可以只发送“上缴”，按表单逐项填写。`;
         return formCard(bot, {}, undefined, undefined, { amount: amount.value });
       }
-      if (ctx.args.length === 1 && parseRef(ctx.args[0])) return showDeclaration(bot, ctx, ctx.args[0]);
-      if (ctx.args.length === 0) return formCard(bot, {});
-      const out = await draftCard(ctx, {}, parseOneLine(ctx.args));
+      if (said.kind !== 'line' && parseRef(said.text)) return showDeclaration(bot, ctx, said.text);
+      const out = await draftCard(ctx, {}, said.kind === 'line' ? said.input : parseOneLine(ctx.params.entry));
       if ('errors' in out) return `申报内容有以下问题，请修改后重新发送：\n${out.errors}\n\n格式：${ONE_LINE_USAGE}\n也可以只发送“上缴”，按表单逐项填写。`;
       return out.card;
     },
   );
 
-  bot.command({ names: ['我的申报', 'mydeclarations'], usage: '我的申报', summary: '查看自己的上缴申报及其进度', group: '上缴申报', confidential: true }, async (ctx) => {
+  bot.command({ names: ['我的申报', 'mydeclarations'], summary: '查看自己的上缴申报及其进度', group: '上缴申报', confidential: true }, async (ctx) => {
     const mine = await bot.repos.declarations.listByDeclarant(ctx.staff.staffId);
     if (mine.length === 0) return '您还没有上缴申报记录。需要申报时发送“上缴”。';
     return myDeclarationsCard(mine);
   });
 
   bot.command(
-    { names: ['申报列表', 'declarations'], usage: '申报列表', summary: '查看全部上缴申报（纪检监察室）', roles: ['discipline'], group: '上缴申报', confidential: true },
+    { names: ['申报列表', 'declarations'], summary: '查看全部上缴申报（纪检监察室）', roles: ['discipline'], group: '上缴申报', confidential: true },
     async () => {
       const all = await bot.repos.declarations.listSubmitted({ limit: 50 });
       if (all.length === 0) return '目前还没有已提交的上缴申报。';
@@ -225,7 +226,7 @@ export function registerDeclare(bot: Bot): void {
   );
 
   bot.command(
-    { names: ['导出申报', 'exportdeclarations'], usage: '导出申报', summary: '导出全部上缴申报及处理记录为 Excel（纪检监察室）', roles: ['discipline'], group: '上缴申报', confidential: true },
+    { names: ['导出申报', 'exportdeclarations'], summary: '导出全部上缴申报及处理记录为 Excel（纪检监察室）', roles: ['discipline'], group: '上缴申报', confidential: true },
     async (ctx) => {
       const { buffer, count } = await bot.repos.declarations.exportDeclarations(bot.timeZone);
       // Who took a copy of confidential records is itself on record.
@@ -236,7 +237,7 @@ export function registerDeclare(bot: Bot): void {
   );
 
   bot.command(
-    { names: ['申报统计', 'declarationstats'], usage: '申报统计', summary: '按月份和科室统计上缴申报件数和金额（不含姓名）', roles: ['leader', 'discipline'], group: '上缴申报' /* counts and sums only: may be shown in a group */ },
+    { names: ['申报统计', 'declarationstats'], summary: '按月份和科室统计上缴申报件数和金额（不含姓名）', roles: ['leader', 'discipline'], group: '上缴申报' /* counts and sums only: may be shown in a group */ },
     async (ctx) => {
       const rows = await bot.repos.declarations.monthlyTotals();
       if (rows.length === 0) return '目前还没有已提交的上缴申报。';

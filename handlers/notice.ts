@@ -18,6 +18,7 @@ import {
 } from '../cards/notice.js';
 import { hasScheduling, scheduling } from '../scheduler/index.js';
 import type { CampaignResult } from '../scheduler/outbound.js';
+import { arg, no, ok, opt, type Parsed } from '../src/bot/args.js';
 import type { Bot } from '../src/bot/bot.js';
 import type { CommandContext, HandlerContext } from '../src/bot/context.js';
 import { monthKey, monthLabel, monthOf, monthRange, parseMonth, shortDateTimeLabel, type Month } from '../src/domain/calendar.js';
@@ -38,45 +39,24 @@ import { previewFields } from '../cards/push.js';
  * Per-person receipts are shown to the discipline office only; others see counts.
  */
 
-// ---- arguments: each command's parsing in one small function, nothing parsed elsewhere ----
+// ---- arguments ------------------------------------------------------------------------------
 
-const NOTICE_USAGE = '用法：“通报”查看收到的通报，“通报 编号”查看某一份，例如“通报 12”。';
-const READ_USAGE = '用法：“已阅 编号”，例如“已阅 12”；只有一份未阅通报时可只回复“已阅”。';
+const NOTICE_HINT = '用法：“通报”查看收到的通报，“通报 编号”查看某一份，例如“通报 12”。';
+const READ_HINT = '用法：“已阅 编号”，例如“已阅 12”；只有一份未阅通报时可只回复“已阅”。';
 
-/** `通报 [编号]`. */
-export function parseListArgs(args: string[]): { id?: string } {
-  if (args.length === 0) return {};
-  const id = parseNoticeNumber(args[0]);
-  if (!id || args.length > 1) throw new UserError(`没有看懂“${args.join(' ')}”。${NOTICE_USAGE}`);
-  return { id };
-}
+/** TB-12 or 12. */
+const noticeId = arg('id', '编号', (i) => {
+  const id = parseNoticeNumber(i.word);
+  return id ? ok(id) : no();
+});
 
-/** `已阅 [编号]`. */
-export function parseReadArgs(args: string[]): { id?: string } {
-  if (args.length === 0) return {};
-  const id = parseNoticeNumber(args[0]);
-  if (!id || args.length > 1) throw new UserError(`没有看懂“${args.join(' ')}”。${READ_USAGE}`);
-  return { id };
-}
-
-/** `发布通报` takes nothing: the dialogue asks. */
-export function parseComposeArgs(args: string[]): Record<string, never> {
-  if (args.length > 0) throw new UserError('“发布通报”不需要参数，发送后按提示逐项填写即可。');
-  return {};
-}
-
-/** `进度 通报 [编号 | 月份]` and `导出 通报 [编号 | 月份]` (the words after 通报). */
-export function parseFiguresArgs(word: '进度' | '导出', args: string[], now: Date, timeZone: string): { id?: string; month?: Month } {
-  if (args.length === 0) return {};
-  const [first] = args;
-  if (args.length > 1) throw new UserError(`没有看懂“${args.join(' ')}”。用法：${word} 通报 [编号 | 月份]，例如“${word} 通报 12”或“${word} 通报 2026-11”。`);
-  const id = parseNoticeNumber(first);
-  // A month is written with 年/月 or as YYYY-MM / YYYYMM; any other number is a notice's.
-  if (id && !/^20\d{2}-?\d{1,2}$/.test(first)) return { id };
-  const m = parseMonth(first, now, timeZone);
-  if (!m.ok) throw new UserError(`没有看懂“${first}”：请写通报编号或月份（例如 2026-11）。${m.message}`);
-  return { month: m.month };
-}
+/** `进度 通报 [编号 | 月份]`: a month is written with 年/月 or as YYYY-MM / YYYYMM; any other number is a notice's. */
+const noticeOrMonth = arg('target', '编号|月份', (i, env): Parsed<{ id?: string; month?: Month }> => {
+  const id = parseNoticeNumber(i.word);
+  if (id && !/^20\d{2}-?\d{1,2}$/.test(i.word)) return ok({ id });
+  const m = parseMonth(i.word, env.now, env.timeZone);
+  return m.ok ? ok({ month: m.month }) : no(`请写通报编号或月份（例如 2026-11）。${m.message}`);
+});
 
 const COMPOSE_DIALOGUE = 'notice.compose';
 
@@ -275,8 +255,7 @@ function createNoticeFeature(bot: Bot) {
   }
 
   /** `进度 通报 [编号 | 月份]`. */
-  async function noticeProgress(ctx: CommandContext, args: string[]): Promise<Card | string> {
-    const a = parseFiguresArgs('进度', args, ctx.now, bot.timeZone);
+  async function noticeProgress(ctx: CommandContext, a: { id?: string; month?: Month }): Promise<Card | string> {
     const scope = scopeOf(ctx);
     if (a.id) {
       const n = await publishedNotice(a.id);
@@ -292,8 +271,7 @@ function createNoticeFeature(bot: Bot) {
   }
 
   /** `导出 通报 [编号 | 月份]`: the workbook; per-person receipts only for the discipline office. */
-  async function noticeExport(ctx: CommandContext, args: string[]): Promise<string> {
-    const a = parseFiguresArgs('导出', args, ctx.now, bot.timeZone);
+  async function noticeExport(ctx: CommandContext, a: { id?: string; month?: Month }): Promise<string> {
     const scope = scopeOf(ctx);
     const base = { generatedAt: ctx.now, timeZone: bot.timeZone, full: scope.full };
     let file: { name: string; data: Buffer };
@@ -324,16 +302,6 @@ function createNoticeFeature(bot: Bot) {
 type NoticeFeature = ReturnType<typeof createNoticeFeature>;
 const features = new WeakMap<Bot, NoticeFeature>();
 
-function featureOf(bot: Bot): NoticeFeature {
-  const f = features.get(bot);
-  if (!f) throw new UserError('通报功能尚未启用。');
-  return f;
-}
-
-/** `进度 通报 [编号 | 月份]` (from handlers/progress.ts). */
-export const noticeProgress = (bot: Bot, ctx: CommandContext, args: string[]): Promise<Card | string> => featureOf(bot).noticeProgress(ctx, args);
-/** `导出 通报 [编号 | 月份]`: the workbook; per-person receipts only for the discipline office. */
-export const noticeExport = (bot: Bot, ctx: CommandContext, args: string[]): Promise<string> => featureOf(bot).noticeExport(ctx, args);
 /** The leadership overview's 通报 line; "none published" where the feature does not run. */
 export async function noticeOverviewLine(bot: Bot, month: Month, departmentId: number | undefined, full: boolean): Promise<{ published: number; line: [string, string] }> {
   const f = features.get(bot);
@@ -352,13 +320,12 @@ export function registerNotice(bot: Bot, quiz: QuizService): void {
   registerCompose();
 
   bot.command(
-    { names: ['通报', 'notices'], usage: '通报 [编号]', summary: '查看收到的通报（最近的在前）和自己的阅读状态；带编号查看全文', group: '通报',
+    { names: ['通报', 'notices'], args: [opt(noticeId)], hint: NOTICE_HINT, summary: '查看收到的通报（最近的在前）和自己的阅读状态；带编号查看全文', group: '通报',
       // The list carries the asker's own read state, which is theirs and the discipline office's only.
       confidential: true },
     async (ctx) => {
-      const a = parseListArgs(ctx.args);
-      if (a.id) {
-        const { notice, readAt } = await visibleNotice(ctx, a.id);
+      if (ctx.params.id) {
+        const { notice, readAt } = await visibleNotice(ctx, ctx.params.id);
         return viewFor(notice, readAt);
       }
       const items = await bot.repos.notices.noticesFor(ctx.staff.staffId, { limit: 20 });
@@ -368,9 +335,9 @@ export function registerNotice(bot: Bot, quiz: QuizService): void {
   );
 
   bot.command(
-    { names: ['已阅', 'read'], usage: '已阅 [编号]', summary: '确认已阅读某份通报（与通报卡片上的“已阅”按钮相同）', group: '通报', confidential: true },
+    { names: ['已阅', 'read'], args: [opt(noticeId)], hint: READ_HINT, summary: '确认已阅读某份通报（与通报卡片上的“已阅”按钮相同）', group: '通报', confidential: true },
     async (ctx) => {
-      let id = parseReadArgs(ctx.args).id;
+      let id = ctx.params.id;
       if (!id) {
         const unread = await bot.repos.notices.noticesFor(ctx.staff.staffId, { unreadOnly: true, limit: 10 });
         if (unread.length === 0) return '您没有未阅的通报。发送“通报”查看收到的全部通报。';
@@ -382,14 +349,18 @@ export function registerNotice(bot: Bot, quiz: QuizService): void {
   );
 
   bot.command(
-    { names: ['发布通报', 'newnotice'], usage: '发布通报', summary: '起草并发布一份通报（可附文件、按科室或角色选择范围），发布前可预览人数', roles: ['discipline'], group: '通报' },
+    { names: ['发布通报', 'newnotice'], hint: '“发布通报”不需要参数，发送后按提示逐项填写即可。', summary: '起草并发布一份通报（可附文件、按科室或角色选择范围），发布前可预览人数', roles: ['discipline'], group: '通报' },
     async (ctx) => {
-      parseComposeArgs(ctx.args);
       // A draft is not for a group's eyes, and a dialogue there would take the group's next messages.
       if (ctx.conversation.type === 'group') return '起草通报请在与清廉助手的单聊中进行：请私聊发送“发布通报”。';
       await ctx.startDialogue(COMPOSE_DIALOGUE, { data: { __author: ctx.staff.staffId } });
     },
   );
+
+  // The notice figures are this feature's own, under the progress and export commands.
+  const figures = { args: [opt(noticeOrMonth)], roles: ['leader' as const, 'discipline' as const, 'dept_head' as const], group: '进度与导出', confidential: true };
+  bot.command({ names: ['进度 通报', '进度 notice', '进度 notices'], summary: '通报阅读率', example: '进度 通报 12', ...figures }, (ctx) => feature.noticeProgress(ctx, ctx.params.target ?? {}));
+  bot.command({ names: ['导出 通报', '导出 notice', '导出 notices'], summary: '导出通报阅读情况', example: '导出 通报 2026-11', ...figures }, (ctx) => feature.noticeExport(ctx, ctx.params.target ?? {}));
 
   bot.action(
     NOTICE_READ_ACTION,

@@ -14,9 +14,8 @@ import {
 import type { Card } from '../cards/model.js';
 import type { Bot } from '../src/bot/bot.js';
 import type { CommandContext } from '../src/bot/context.js';
-import { addMonths, localDate, monthKey, monthOf, monthRange, parseMonth, type Month } from '../src/domain/calendar.js';
+import { addMonths, localDate, monthKey, monthOf, monthRange, type Month } from '../src/domain/calendar.js';
 import { tipoffProgressLine } from '../cards/tipoff.js';
-import { monthFigures } from '../src/store/tipoffs.js';
 import {
   AREA_ALIASES,
   isEmpty,
@@ -25,9 +24,10 @@ import {
 } from '../src/domain/progress.js';
 import { UserError } from '../src/errors.js';
 import { ledgerOverviewLine } from '../cards/rectification.js';
-import { ledgerScopeFor, ledgerTotals } from '../src/domain/rectification/progress.js';
+import { ledgerScopeFor } from '../src/domain/rectification/progress.js';
 import { ledgerProgress } from './rectification.js';
-import { noticeExport, noticeOverviewLine, noticeProgress } from './notice.js';
+import { noticeOverviewLine } from './notice.js';
+import { choice, department, hide, month, opt } from '../src/bot/args.js';
 
 /**
  * `进度` for leadership and department heads, `我的进度` for everyone, `导出` for
@@ -35,47 +35,17 @@ import { noticeExport, noticeOverviewLine, noticeProgress } from './notice.js';
  * sees their own department; declarations are counts and amounts only.
  */
 
-interface Request {
-  area?: Area;
-  month: Month;
-  department?: { id: number; name: string };
-}
-
 const SELF_HINT = '您可以发送“我的进度”查看自己的学习、考试和申报情况。';
-/** 通报 figures are the notice feature's own (handlers/notice.ts), arguments included. */
-const NOTICE_WORDS = new Set(['通报', 'notice', 'notices']);
+const AREA_LABEL = '学习|考试|上报|上缴|问题清单';
+const USAGE_EXAMPLE = '进度 学习 2026-11 心血管内科';
 
-async function parseRequest(bot: Bot, ctx: CommandContext): Promise<Request> {
-  const tz = bot.timeZone;
-  let area: Area | undefined;
-  let month: Month | undefined;
-  let department: { id: number; name: string } | undefined;
-  const depts = await bot.repos.staff.listDepartments();
-  for (const arg of ctx.args) {
-    const a = AREA_ALIASES[arg.toLowerCase()];
-    if (a && !area) {
-      area = a;
-      continue;
-    }
-    const d = depts.find((x) => x.name === arg) ?? depts.find((x) => x.name.includes(arg) && arg.length >= 2);
-    if (d && !department) {
-      department = d;
-      continue;
-    }
-    const m = parseMonth(arg, ctx.now, tz);
-    if (m.ok && !month) {
-      month = m.month;
-      continue;
-    }
-    throw new UserError(
-      `没有看懂“${arg}”。用法：进度 [学习|考试|上报|上缴|问题清单] [月份] [科室]，例如“进度 学习 2026-11 心血管内科”。${m.ok ? '' : m.message}`,
-    );
-  }
-  return { area, month: month ?? monthOf(ctx.now, tz), department };
-}
+/** `进度 学习 2026-11 心血管内科`, in any order. */
+const progressArgs = [opt(choice('area', AREA_ALIASES, AREA_LABEL)), opt(month('month')), opt(department('department'))];
+
+type Asked = { area?: Area; month?: Month; department?: { id: number; name: string } };
 
 /** Who may see what: the whole hospital, one department, or nothing (refused politely). */
-function scopeFor(ctx: CommandContext, asked?: { id: number; name: string }): Scope {
+function scopeFor(ctx: CommandContext<Asked>, asked?: { id: number; name: string }): Scope {
   if (ctx.hasRole('leader', 'discipline')) return asked ? { departmentId: asked.id } : {};
   if (ctx.hasRole('dept_head')) {
     if (asked && asked.id !== ctx.staff.departmentId) throw new UserError(`抱歉，科室负责人只能查看本科室（${ctx.staff.department}）的进度。`);
@@ -84,7 +54,7 @@ function scopeFor(ctx: CommandContext, asked?: { id: number; name: string }): Sc
   throw new UserError(`抱歉，全院和科室进度仅限院领导、纪检监察室和科室负责人查看。${SELF_HINT}`);
 }
 
-async function detailCard(bot: Bot, ctx: CommandContext, area: Area, month: Month, scope: Scope, department?: { id: number; name: string }): Promise<Card> {
+async function detailCard(bot: Bot, ctx: CommandContext<Asked>, area: Area, month: Month, scope: Scope, department?: { id: number; name: string }): Promise<Card> {
   const title = detailTitle(area, month, department);
   const one = department ?? (scope.departmentId !== undefined ? { id: scope.departmentId, name: ctx.staff.department } : undefined);
   switch (area) {
@@ -109,23 +79,22 @@ async function detailCard(bot: Bot, ctx: CommandContext, area: Area, month: Mont
 
 export function registerProgress(bot: Bot): void {
   bot.command(
-    { names: ['进度', 'progress'], usage: '进度 [学习|考试|上报|上缴|问题清单] [月份] [科室] | 进度 通报 [编号|月份]', summary: '查看全院或本科室的学习、考试、上报、上缴、问题清单进度和通报阅读率', roles: ['leader', 'discipline', 'dept_head'], group: '进度与导出',
+    { names: ['进度', 'progress'], args: progressArgs, anyOrder: true, example: USAGE_EXAMPLE, summary: '查看全院或本科室的学习、考试、上报、上缴、问题清单进度和通报阅读率', roles: ['leader', 'discipline', 'dept_head'], group: '进度与导出',
       // A department's detail lists each person (工号, 姓名, 状态), and 上报 names who submitted.
       confidential: true },
     async (ctx) => {
-      if (NOTICE_WORDS.has(ctx.args[0]?.toLowerCase() ?? '')) return noticeProgress(bot, ctx, ctx.args.slice(1));
-      const req = await parseRequest(bot, ctx);
+      const req = { ...ctx.params, month: ctx.params.month ?? monthOf(ctx.now, bot.timeZone), department: ctx.params.department };
       const scope = scopeFor(ctx, req.department);
       if (!req.area) {
         const [o, prev] = await Promise.all([bot.repos.progress.overview(req.month, scope), bot.repos.progress.overview(addMonths(req.month, -1), scope)]);
         const where = scope.departmentId !== undefined ? (req.department?.name ?? ctx.staff.department) : '全院';
         const notices = await noticeOverviewLine(bot, req.month, scope.departmentId, ctx.hasRole('discipline'));
-        const ledger = await ledgerTotals(bot.db, localDate(ctx.now, bot.timeZone), scope);
+        const ledger = await bot.repos.rectification.ledgerTotals(localDate(ctx.now, bot.timeZone), scope);
         const extra: [string, string][] = [notices.line, ...(ledger.length ? [ledgerOverviewLine(ledger, ledgerScopeFor(ctx.staff).leaderView)] : [])];
         const nothing = isEmpty(o) && !notices.published && ledger.length === 0;
         if (scope.departmentId !== undefined) return nothing ? emptyOverviewText(where, req.month) : overviewCard(where, req.month, o, prev, extra);
         // Tip-offs are counted hospital-wide only: a department's own count could point at someone.
-        const tipoffs = await monthFigures(bot.db, monthRange(req.month, bot.timeZone), localDate(ctx.now, bot.timeZone));
+        const tipoffs = await bot.repos.tipoffs.monthFigures(monthRange(req.month, bot.timeZone), localDate(ctx.now, bot.timeZone));
         if (nothing) return tipoffs.received ? `${emptyOverviewText(where, req.month)}\n${tipoffProgressLine(tipoffs)}` : emptyOverviewText(where, req.month);
         const card = overviewCard(where, req.month, o, prev, extra);
         return tipoffs.received ? { ...card, elements: [...card.elements, { type: 'text', text: tipoffProgressLine(tipoffs) }] } : card;
@@ -135,7 +104,7 @@ export function registerProgress(bot: Bot): void {
   );
 
   bot.command(
-    { names: ['我的进度', 'myprogress'], usage: '我的进度', summary: '查看自己本月的学习、考试和申报情况', group: '进度与导出', confidential: true },
+    { names: ['我的进度', 'myprogress'], summary: '查看自己本月的学习、考试和申报情况', group: '进度与导出', confidential: true },
     async (ctx) => {
       const month = monthOf(ctx.now, bot.timeZone);
       const [study] = (await bot.repos.progress.studyPeople(month, ctx.staff.departmentId)).filter((p) => p.staffId === ctx.staff.staffId);
@@ -145,11 +114,9 @@ export function registerProgress(bot: Bot): void {
   );
 
   bot.command(
-    { names: ['导出', 'export'], usage: '导出 学习|考试|上报|上缴|问题清单 [月份] | 导出 通报 [编号|月份]', summary: '把某月的进度或通报阅读情况导出为 Excel 表格', roles: ['leader', 'discipline', 'dept_head'], group: '进度与导出', confidential: true },
+    { names: ['导出', 'export'], args: [choice('area', AREA_ALIASES, AREA_LABEL), opt(month('month')), hide(opt(department('department')))], anyOrder: true, example: '导出 学习 2026-11', summary: '把某月的进度或通报阅读情况导出为 Excel 表格', roles: ['leader', 'discipline', 'dept_head'], group: '进度与导出', confidential: true },
     async (ctx) => {
-      if (NOTICE_WORDS.has(ctx.args[0]?.toLowerCase() ?? '')) return noticeExport(bot, ctx, ctx.args.slice(1));
-      const req = await parseRequest(bot, ctx);
-      if (!req.area) throw new UserError('请说明要导出哪一项，例如“导出 学习 2026-11”（可选：学习、考试、上报、上缴、问题清单）。');
+      const req = { area: ctx.params.area, month: ctx.params.month ?? monthOf(ctx.now, bot.timeZone), department: ctx.params.department };
       const scope = scopeFor(ctx, req.department);
       const file = await bot.repos.progress.progressWorkbook(req.area, req.month, scope, ctx.now, ledgerScopeFor(ctx.staff));
       await ctx.replyFile(file.name, file.data);

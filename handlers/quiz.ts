@@ -15,6 +15,7 @@ import {
   wrongAnswersCard,
 } from '../cards/quiz.js';
 import type { Card } from '../cards/model.js';
+import { flag, opt, text, word } from '../src/bot/args.js';
 import type { Bot } from '../src/bot/bot.js';
 import type { ActionContext } from '../src/bot/context.js';
 import { dailyAt, hasScheduling, scheduling } from '../scheduler/index.js';
@@ -50,22 +51,21 @@ export function registerQuiz(bot: Bot, service: QuizService = bot.repos.quizServ
   const finalCard = async (view: AttemptView) => scoreCard(view, view.attempt.passed ? undefined : await service.attemptsLeft(view));
 
   bot.command(
-    { names: ['考试', 'quiz', '测验', '答题'], usage: '考试 [考试编号 | 交卷]', summary: '做一次廉洁从业知识测验（默认 10 题，每题附解析）；带编号则参加当月考试', group: '学习与考试',
+    { names: ['考试', 'quiz', '测验', '答题'], args: [opt(word('exam', '考试编号'))], summary: '做一次廉洁从业知识测验（默认 10 题，每题附解析）；带编号则参加当月考试', group: '学习与考试',
       // A quiz card in a group shows the asker's answers as they go and ends with their score.
       confidential: true },
+    async (ctx) => begin(ctx, ctx.params.exam),
+  );
+  bot.command(
+    { names: ['考试 交卷', '考试 submit'], args: [opt(flag('confirmed', ['确认', 'confirm']))], summary: '交卷', group: '学习与考试', confidential: true },
     async (ctx) => {
-      const arg = ctx.args[0];
-      if (arg === '交卷' || arg?.toLowerCase() === 'submit') {
-        const confirmed = ctx.args[1] === '确认' || ctx.args[1]?.toLowerCase() === 'confirm';
-        const active = await service.activeView(ctx.staff);
-        if (!active) return NO_ACTIVE;
-        const unanswered = active.attempt.items.filter((i) => i.selected === null).length;
-        if (unanswered > 0 && !confirmed && ctx.now < active.attempt.expiresAt) return handInConfirmCard(active, unanswered);
-        const view = await service.handIn(ctx.staff, ctx.now);
-        if (!view) return NO_ACTIVE;
-        return finalCard(view);
-      }
-      return begin(ctx, arg);
+      const active = await service.activeView(ctx.staff);
+      if (!active) return NO_ACTIVE;
+      const unanswered = active.attempt.items.filter((i) => i.selected === null).length;
+      if (unanswered > 0 && !ctx.params.confirmed && ctx.now < active.attempt.expiresAt) return handInConfirmCard(active, unanswered);
+      const view = await service.handIn(ctx.staff, ctx.now);
+      if (!view) return NO_ACTIVE;
+      return finalCard(view);
     },
   );
 
@@ -124,8 +124,8 @@ export function registerQuiz(bot: Bot, service: QuizService = bot.repos.quizServ
   };
 
   // The buttons' twin for clients where card clicks do not arrive: 答 B / 答 ACD / 答 对.
-  bot.command({ names: ['答', 'answer'], usage: '答 选项', summary: '用消息回答当前测验题，例如“答 B”“答 ACD”“答 对”', group: '学习与考试', confidential: true }, async (ctx) => {
-    const r = await service.answerTyped(ctx.staff, ctx.rest, ctx.now);
+  bot.command({ names: ['答', 'answer'], args: [text('answer', '选项')], example: '答 B', summary: '用消息回答当前测验题，例如“答 B”“答 ACD”“答 对”', group: '学习与考试', confidential: true }, async (ctx) => {
+    const r = await service.answerTyped(ctx.staff, ctx.params.answer, ctx.now);
     if (!r) return '您当前没有进行中的测验。发送“考试”开始一次测验。';
     const { view } = r;
     if (r.kind === 'expired') return finalCard(view);
@@ -165,7 +165,7 @@ export function registerQuiz(bot: Bot, service: QuizService = bot.repos.quizServ
     return wrongAnswersCard(wrong, page);
   };
 
-  bot.command({ names: ['错题', 'mistakes', '错题本'], usage: '错题', summary: '回顾自己答错的题目、正确答案和解析', group: '学习与考试', confidential: true }, (ctx) => wrongCard(ctx, 0));
+  bot.command({ names: ['错题', 'mistakes', '错题本'], summary: '回顾自己答错的题目、正确答案和解析', group: '学习与考试', confidential: true }, (ctx) => wrongCard(ctx, 0));
   bot.action(
     'quiz.wrong',
     async (ctx) => {
@@ -175,22 +175,23 @@ export function registerQuiz(bot: Bot, service: QuizService = bot.repos.quizServ
     { schema: pageSchema, confidential: true },
   );
 
-  bot.command({ names: ['成绩', 'scores', '考试成绩'], usage: '成绩', summary: '查看自己的历次测验成绩和每场考试的最好成绩', group: '学习与考试', confidential: true }, async (ctx) => {
+  bot.command({ names: ['成绩', 'scores', '考试成绩'], summary: '查看自己的历次测验成绩和每场考试的最好成绩', group: '学习与考试', confidential: true }, async (ctx) => {
     const { attempts, best } = await service.results(ctx.staff, ctx.now);
     const open = service.openExamsFor(ctx.staff, ctx.now).filter((e) => !best.some((b) => b.examId === e.id));
     return myScoresCard(attempts, best, open, bot.timeZone);
   });
 
   bot.command(
-    { names: ['考试情况', 'exams'], usage: '考试情况 [考试编号]', summary: '查看月度考试的参加和通过情况（按科室）', roles: ['leader', 'discipline', 'admin'], group: '学习与考试' /* per-department counts and means, no names */ },
+    { names: ['考试情况', 'exams'], args: [opt(word('exam', '考试编号'))], summary: '查看月度考试的参加和通过情况（按科室）', roles: ['leader', 'discipline', 'admin'], group: '学习与考试' /* per-department counts and means, no names */ },
     async (ctx) => {
       const exams = service.settings.exams;
-      if (!ctx.args[0]) {
+      const id = ctx.params.exam;
+      if (!id) {
         if (exams.length === 0) return '目前没有配置月度考试。管理员可在 qinglian.yaml 的 quiz.exams 中添加。';
         return examListCard(exams, ctx.now, bot.timeZone);
       }
-      const exam = service.exam(ctx.args[0]);
-      if (!exam) throw new UserError(`没有编号为“${ctx.args[0]}”的考试。发送“考试情况”查看全部考试。`);
+      const exam = service.exam(id);
+      if (!exam) throw new UserError(`没有编号为“${id}”的考试。发送“考试情况”查看全部考试。`);
       const { departments, people } = await service.examProgress(exam, ctx.now);
       return examProgressCard(exam, departments, people);
     },
@@ -198,14 +199,14 @@ export function registerQuiz(bot: Bot, service: QuizService = bot.repos.quizServ
   if (hasScheduling(bot)) {
     addPushTarget(bot, {
       words: ['考试', 'exam'],
-      label: '考试 [编号]',
-      async run(ctx, args) {
-        const exam = examToPush(bot, service, args[0], ctx.now);
+      args: [opt(word('exam', '编号'))],
+      async run(ctx) {
+        const exam = examToPush(bot, service, ctx.params.exam, ctx.now);
         const r = await inviteToExam(bot, exam, await service.nonTakers(exam), ctx.staff.staffId);
         return resultCard(`已推送考试通知：${exam.title}`, r);
       },
-      async preview(ctx, args) {
-        const exam = examToPush(bot, service, args[0], ctx.now);
+      async preview(ctx) {
+        const exam = examToPush(bot, service, ctx.params.exam, ctx.now);
         const { outbound } = scheduling(bot);
         const pending = await service.nonTakers(exam);
         const sent = await outbound.status(`quiz.exam.${exam.id}.open`);

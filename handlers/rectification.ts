@@ -29,6 +29,7 @@ import {
 } from '../cards/rectification.js';
 import { hasScheduling, scheduling } from '../scheduler/index.js';
 import type { CampaignResult, FollowUp, Staged } from '../scheduler/outbound.js';
+import { arg, day, department, either, flag, many, no, ok, opt, text, word } from '../src/bot/args.js';
 import type { Bot } from '../src/bot/bot.js';
 import type { CommandContext } from '../src/bot/context.js';
 import { addDays, localDate, parseTypedDay } from '../src/domain/calendar.js';
@@ -60,77 +61,19 @@ const FOLLOW_UP_WAIT_MS = 1000;
 const LEDGER_ROLES: Role[] = ['dept_head', 'report_owner', 'discipline', 'admin', 'leader'];
 const DEFAULT_INSPECTION_DAYS = 30;
 
-// ---- argument parsing: every command's arguments, read in one place ------------------------
+// ---- arguments ------------------------------------------------------------------------------
 
-type Department = { id: number; name: string };
+/** WT-12 or 12. */
+const problemId = (name: string) =>
+  arg(name, 'WT-编号', (i) => {
+    const id = parseProblemRef(i.word);
+    return id ? ok(id) : no();
+  });
+const REF_HINT = (example: string) => `例如“${example}”。发送“问题清单”查看问题编号。`;
+const DESCRIPTION_MAX = 500;
 
-const findDepartment = (depts: Department[], word: string): Department | undefined => depts.find((d) => d.name === word) ?? (word.length >= 2 ? depts.find((d) => d.name.includes(word)) : undefined);
-
-/** `问题清单 [我的|科室]` */
-function parseListArgs(args: string[], depts: Department[]): { mine: boolean; department?: Department } {
-  const word = args[0];
-  if (!word) return { mine: false };
-  if (word === '我的' || word === 'mine') return { mine: true };
-  const department = findDepartment(depts, word);
-  if (!department) throw new UserError(`没有看懂“${word}”。用法：问题清单 [我的|科室名称]，例如“问题清单 心血管内科”。`);
-  return { mine: false, department };
-}
-
-/** `问题 WT-12`, `确认销号 WT-12` */
-function parseRefArg(args: string[], usage: string): string {
-  const id = parseProblemRef(args[0]);
-  if (!id) throw new UserError(`请写明问题编号，例如“${usage}”。发送“问题清单”查看问题编号。`);
-  return id;
-}
-
-/** `退回整改 WT-12 理由` */
-function parseRefuseArgs(args: string[], rest: string): { id: string; reason: string } {
-  const id = parseRefArg(args, '退回整改 WT-12 佐证材料不足');
-  return { id, reason: rest.trim().replace(/^\S+\s*/, '') };
-}
-
-/** `新增问题 科室 [期限] 描述` */
-function parseAddArgs(args: string[], rest: string, depts: Department[], today: string): { department: Department; deadline: string; description: string } {
-  const usage = '用法：新增问题 科室 [整改期限] 问题描述，例如“新增问题 心血管内科 2026-12-31 耗材申领记录不全”。';
-  const department = args[0] ? findDepartment(depts, args[0]) : undefined;
-  if (!department) throw new UserError(args[0] ? `人员名单中没有科室“${args[0]}”。${usage}` : usage);
-  let words = rest.trim().split(/\s+/).slice(1);
-  let deadline = addDays(today, DEFAULT_INSPECTION_DAYS);
-  const typed = words[0] ? parseTypedDay(words[0]) : undefined;
-  if (typed?.ok) {
-    if (typed.day < today) throw new UserError('整改期限不能早于今天。');
-    deadline = typed.day;
-    words = words.slice(1);
-  }
-  const description = words.join(' ').trim();
-  if (!description) throw new UserError(`请写明问题描述。${usage}`);
-  if (description.length > 500) throw new UserError('问题描述不能超过 500 字，请精简后重新发送。');
-  return { department, deadline, description };
-}
-
-/** `合并问题 WT-3 WT-5 [负责科室] 描述` */
-function parseMergeArgs(args: string[], depts: Department[]): { ids: string[]; department?: Department; description: string } {
-  const ids: string[] = [];
-  let i = 0;
-  for (; i < args.length; i++) {
-    const id = parseProblemRef(args[i]);
-    if (!id) break;
-    ids.push(id);
-  }
-  const department = args[i] ? depts.find((d) => d.name === args[i]) : undefined;
-  if (department) i++;
-  const description = args.slice(i).join(' ').trim();
-  if (ids.length < 2 || !description) throw new UserError('用法：合并问题 WT-编号 WT-编号 [负责科室] 合并后的问题描述，例如“合并问题 WT-3 WT-5 医务科 统一规范耗材申领流程”。');
-  if (description.length > 500) throw new UserError('问题描述不能超过 500 字，请精简后重新发送。');
-  return { ids, ...(department ? { department } : {}), description };
-}
-
-/** `开展自查 编号` */
-function parseCampaignArg(args: string[]): string {
-  const id = args[0]?.toLowerCase();
-  if (!id) throw new UserError('请写明活动编号，例如“开展自查 baoji-2023”。发送“自查活动”查看编号。');
-  return id;
-}
+/** `问题清单 [我的|科室]`. */
+const listScope = either('scope', '我的|科室', ['mine', flag('mine', ['我的', 'mine'])], ['department', department('department')]);
 
 // ---- action payloads ------------------------------------------------------------------------
 
@@ -348,7 +291,7 @@ export function registerRectification(bot: Bot): void {
   const today = (now: Date) => localDate(now, bot.timeZone);
 
   bot.command(
-    { names: ['自查', 'selfcheck'], usage: '自查', summary: '查看本科室待填报的自查自纠，逐项填报“未发现问题”或“发现问题”', roles: ['dept_head', 'report_owner'], group: '自查自纠与问题清单' },
+    { names: ['自查', 'selfcheck'], summary: '查看本科室待填报的自查自纠，逐项填报“未发现问题”或“发现问题”', roles: ['dept_head', 'report_owner'], group: '自查自纠与问题清单' },
     async (ctx) => {
       const rounds = (await bot.repos.rectification.listRounds()).filter((r) => r.openedAt);
       const cards: Card[] = [];
@@ -365,7 +308,7 @@ export function registerRectification(bot: Bot): void {
   );
 
   bot.command(
-    { names: ['自查活动', 'selfchecks'], usage: '自查活动', summary: '列出导入的自查自纠活动、轮次和各科室填报情况', roles: ['admin', 'discipline', 'leader'], group: '自查自纠与问题清单' },
+    { names: ['自查活动', 'selfchecks'], summary: '列出导入的自查自纠活动、轮次和各科室填报情况', roles: ['admin', 'discipline', 'leader'], group: '自查自纠与问题清单' },
     async () => {
       const rows = [];
       for (const c of await bot.repos.rectification.listCampaigns()) {
@@ -379,9 +322,9 @@ export function registerRectification(bot: Bot): void {
   );
 
   bot.command(
-    { names: ['开展自查', 'startcheck'], usage: '开展自查 活动编号', summary: '立即开始某项自查自纠活动的下一轮，推送给各目标科室', roles: ['admin', 'discipline'], group: '自查自纠与问题清单' },
+    { names: ['开展自查', 'startcheck'], args: [word('campaign', '活动编号')], hint: '例如“开展自查 baoji-2023”。发送“自查活动”查看编号。', summary: '立即开始某项自查自纠活动的下一轮，推送给各目标科室', roles: ['admin', 'discipline'], group: '自查自纠与问题清单' },
     async (ctx) => {
-      const id = parseCampaignArg(ctx.args);
+      const id = ctx.params.campaign.toLowerCase();
       const c = await bot.repos.rectification.getCampaign(id);
       if (!c) throw new UserError(`没有编号为 ${id} 的自查自纠活动。发送“自查活动”查看已导入的活动。`);
       const rounds = await bot.repos.rectification.listRounds(id);
@@ -396,9 +339,10 @@ export function registerRectification(bot: Bot): void {
   );
 
   bot.command(
-    { names: ['问题清单', 'problems'], usage: '问题清单 [我的|科室]', summary: '查看问题清单：纪检监察室看全院，科室负责人和联络员看本科室，“我的”看自己负责的', roles: LEDGER_ROLES, group: '自查自纠与问题清单', confidential: true },
+    { names: ['问题清单', 'problems'], args: [opt(listScope)], example: '问题清单 心血管内科', summary: '查看问题清单：纪检监察室看全院，科室负责人和联络员看本科室，“我的”看自己负责的', roles: LEDGER_ROLES, group: '自查自纠与问题清单', confidential: true },
     async (ctx) => {
-      const req = parseListArgs(ctx.args, await bot.repos.staff.listDepartments());
+      const scope = ctx.params.scope;
+      const req = { mine: scope?.kind === 'mine', department: scope?.kind === 'department' ? scope.value : undefined };
       const s = ctx.staff;
       const all = canSeeAll(s);
       if (req.mine || (!all && !s.roles.includes('dept_head') && !s.roles.includes('report_owner'))) {
@@ -412,14 +356,17 @@ export function registerRectification(bot: Bot): void {
   );
 
   bot.command(
-    { names: ['问题', 'problem'], usage: '问题 WT-编号', summary: '查看一条问题，填写整改措施、申请销号或确认销号', roles: LEDGER_ROLES, group: '自查自纠与问题清单', confidential: true },
-    async (ctx) => showProblem(bot, ctx.staff, parseRefArg(ctx.args, '问题 WT-12')),
+    { names: ['问题', 'problem'], args: [problemId('id')], hint: REF_HINT('问题 WT-12'), summary: '查看一条问题，填写整改措施、申请销号或确认销号', roles: LEDGER_ROLES, group: '自查自纠与问题清单', confidential: true },
+    async (ctx) => showProblem(bot, ctx.staff, ctx.params.id),
   );
 
   bot.command(
-    { names: ['新增问题', 'addproblem'], usage: '新增问题 科室 [整改期限] 问题描述', summary: '把监督检查发现的问题列入问题清单（被查从严）', roles: ['discipline'], group: '自查自纠与问题清单', confidential: true },
+    { names: ['新增问题', 'addproblem'], args: [department('department'), opt(day('deadline', '整改期限')), text('description', '问题描述')], example: '新增问题 心血管内科 2026-12-31 耗材申领记录不全', summary: '把监督检查发现的问题列入问题清单（被查从严）', roles: ['discipline'], group: '自查自纠与问题清单', confidential: true },
     async (ctx) => {
-      const input = parseAddArgs(ctx.args, ctx.rest, await bot.repos.staff.listDepartments(), today(ctx.now));
+      const { department, deadline = addDays(today(ctx.now), DEFAULT_INSPECTION_DAYS), description } = ctx.params;
+      if (deadline < today(ctx.now)) throw new UserError('整改期限不能早于今天。');
+      if (description.length > DESCRIPTION_MAX) throw new UserError(`问题描述不能超过 ${DESCRIPTION_MAX} 字，请精简后重新发送。`);
+      const input = { department, deadline, description };
       let staged: Staged = [];
       const p = await bot.repos.rectification.addInspectionProblem(ctx.staff, input, {
         followUps: async (tx, row) => {
@@ -433,9 +380,10 @@ export function registerRectification(bot: Bot): void {
   );
 
   bot.command(
-    { names: ['合并问题', 'mergeproblems'], usage: '合并问题 WT-编号 WT-编号 [负责科室] 描述', summary: '把多个科室的同类问题合并为一个院级问题统一整改', roles: ['discipline'], group: '自查自纠与问题清单', confidential: true },
+    { names: ['合并问题', 'mergeproblems'], args: [many(problemId('ids'), 2), opt(department('department', '负责科室', { exact: true })), text('description', '描述')], example: '合并问题 WT-3 WT-5 医务科 统一规范耗材申领流程', summary: '把多个科室的同类问题合并为一个院级问题统一整改', roles: ['discipline'], group: '自查自纠与问题清单', confidential: true },
     async (ctx) => {
-      const input = parseMergeArgs(ctx.args, await bot.repos.staff.listDepartments());
+      const input = ctx.params;
+      if (input.description.length > DESCRIPTION_MAX) throw new UserError(`问题描述不能超过 ${DESCRIPTION_MAX} 字，请精简后重新发送。`);
       const owner = input.department ? await bot.repos.rectification.departmentOwner(input.department.id) : ctx.staff;
       if (!owner) throw new UserError(`${input.department!.name}没有科室负责人或报告联络员，无法指定整改责任人。`);
       const rows = await Promise.all(input.ids.map((id) => bot.repos.rectification.getProblem(id)));
@@ -455,9 +403,9 @@ export function registerRectification(bot: Bot): void {
   );
 
   bot.command(
-    { names: ['确认销号', 'closeproblem'], usage: '确认销号 WT-编号', summary: '确认一条已申请销号的问题整改到位（纪检监察室或指定的职能科室）', roles: ['discipline', 'dept_head'], group: '自查自纠与问题清单', confidential: true },
+    { names: ['确认销号', 'closeproblem'], args: [problemId('id')], hint: REF_HINT('确认销号 WT-12'), summary: '确认一条已申请销号的问题整改到位（纪检监察室或指定的职能科室）', roles: ['discipline', 'dept_head'], group: '自查自纠与问题清单', confidential: true },
     async (ctx) => {
-      const id = parseRefArg(ctx.args, '确认销号 WT-12');
+      const { id } = ctx.params;
       const p = await bot.repos.rectification.getProblem(id);
       if (!p) throw new UserError(NO_SUCH_PROBLEM);
       return (await applyMove(bot, ctx.staff, { id, v: p.version }, 'accept', {})).toast;
@@ -465,9 +413,9 @@ export function registerRectification(bot: Bot): void {
   );
 
   bot.command(
-    { names: ['退回整改', 'refuseproblem'], usage: '退回整改 WT-编号 理由', summary: '把销号申请退回整改，理由必填', roles: ['discipline', 'dept_head'], group: '自查自纠与问题清单', confidential: true },
+    { names: ['退回整改', 'refuseproblem'], args: [problemId('id'), text('reason', '理由')], hint: REF_HINT('退回整改 WT-12 佐证材料不足'), summary: '把销号申请退回整改，理由必填', roles: ['discipline', 'dept_head'], group: '自查自纠与问题清单', confidential: true },
     async (ctx) => {
-      const { id, reason } = parseRefuseArgs(ctx.args, ctx.rest);
+      const { id, reason } = ctx.params;
       const p = await bot.repos.rectification.getProblem(id);
       if (!p) throw new UserError(NO_SUCH_PROBLEM);
       return (await applyMove(bot, ctx.staff, { id, v: p.version }, 'refuse', { reason })).toast;

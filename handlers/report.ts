@@ -16,6 +16,8 @@ import type { Card } from '../cards/model.js';
 import { dailyAt, hasScheduling, scheduling } from '../scheduler/index.js';
 import type { CampaignResult, Preview, Staged } from '../scheduler/outbound.js';
 import type { Bot } from '../src/bot/bot.js';
+import { reportRemindedCard, reportReminderPreviewCard } from '../cards/push.js';
+import { addPushTarget } from './push.js';
 import { addMonths, daysBetween, localDate, MONTH_KEY, monthFromKey, monthKey, monthOf, type Month } from '../src/domain/calendar.js';
 import {
   deadlineOf,
@@ -177,7 +179,7 @@ const DRAFT_TTL_MS = 24 * 3600 * 1000;
 
 export function registerReport(bot: Bot): void {
   bot.command(
-    { names: ['上报', 'report'], usage: '上报', summary: '报送本科室本月的专项整治进展和数据（科室负责人、报告联络员）', group: '学习与上报' },
+    { names: ['上报', 'report'], summary: '报送本科室本月的专项整治进展和数据（科室负责人、报告联络员）', group: '学习与上报' },
     async (ctx) => {
       await reporterFor(bot, ctx.staff);
       return reportFormCard(bot, ctx.staff, monthOf(ctx.now, tz(bot)), ctx.now);
@@ -252,6 +254,11 @@ export function registerReport(bot: Bot): void {
   );
 
   if (!hasScheduling(bot)) return;
+  addPushTarget(bot, {
+    words: ['报告提醒', '报告', 'report'],
+    run: async (ctx) => reportRemindedCard(await remindReports(bot, ctx.now, { manual: true, createdBy: ctx.staff.staffId })),
+    preview: async (ctx) => reportReminderPreviewCard(await previewReportReminder(bot, ctx.now)),
+  });
   scheduling(bot).scheduler.every('report.daily', dailyAt(bot.deps.settings.report.reminderTime), async ({ now }) => {
     const done = await runReportDaily(bot, now);
     if (done.length) bot.log.info({ steps: done }, 'report daily check');

@@ -11,8 +11,11 @@ import {
 } from '../cards/study.js';
 import { dailyAt, hasScheduling, scheduling } from '../scheduler/index.js';
 import { ledgerKey, type CampaignResult, type Preview } from '../scheduler/outbound.js';
+import { flag, month as monthArg, opt } from '../src/bot/args.js';
 import type { Bot } from '../src/bot/bot.js';
-import { addMonths, dayOfMonth, MONTH_KEY, monthKey, monthOf, monthTitle, parseMonth, zonedTime, type Month } from '../src/domain/calendar.js';
+import { otherMonthStudyCard, STUDY_PUSH_CONFIRM_ACTION, studyPushedCard, studyPushPreviewCard } from '../cards/push.js';
+import { addPushTarget } from './push.js';
+import { addMonths, dayOfMonth, MONTH_KEY, monthKey, monthOf, monthTitle, zonedTime, type Month } from '../src/domain/calendar.js';
 import {
   dateLabel,
   inAudience,
@@ -31,6 +34,7 @@ import { UserError } from '../src/errors.js';
  */
 
 const DONE_WORDS = new Set(['完成', '已完成', '已学习', '学完了', 'done']);
+const STUDY_HINT = '发送“学习”查看本月任务，“学习 上月”或“学习 2026-10”查看其他月份，学完后发送“学习 完成”确认。';
 const doneSchema = z.object({ m: z.string().regex(MONTH_KEY) });
 
 export const studyKeys = {
@@ -157,21 +161,14 @@ const zoneOf = (bot: Bot): string => (hasScheduling(bot) ? scheduling(bot).timeZ
 
 export function registerStudy(bot: Bot): void {
   bot.command(
-    { names: ['学习', 'study'], usage: '学习 [月份] [完成]', summary: '查看本月（或写明的月份，如“学习 上月”）的廉洁学习任务和自己的完成情况；“学习 完成”确认已学习', group: '学习与上报',
+    { names: ['学习', 'study'], args: [opt(monthArg('month')), opt(flag('done', [...DONE_WORDS], '完成'))], hint: STUDY_HINT, summary: '查看本月（或写明的月份，如“学习 上月”）的廉洁学习任务和自己的完成情况；“学习 完成”确认已学习', group: '学习与上报',
       // The card carries the asker's own completion record.
       confidential: true },
     async (ctx) => {
       const timeZone = zoneOf(bot);
       const current = monthOf(ctx.now, timeZone);
-      const words = ctx.args.map((a) => a.toLowerCase());
-      const done = words.length > 0 && DONE_WORDS.has(words.at(-1)!);
-      const monthWords = done ? ctx.args.slice(0, -1) : ctx.args;
-      let month = current;
-      if (monthWords.length > 0) {
-        const parsed = monthWords.length === 1 ? parseMonth(monthWords[0]!, ctx.now, timeZone) : undefined;
-        if (!parsed?.ok) return `没有看懂“${ctx.rest}”。发送“学习”查看本月任务，“学习 上月”或“学习 2026-10”查看其他月份，学完后发送“学习 完成”确认。`;
-        month = parsed.month;
-      }
+      const month = ctx.params.month ?? current;
+      const done = ctx.params.done === true;
       if (monthKey(month) > monthKey(current)) return `${monthTitle(monthKey(month))}的学习任务还没有开始，开始后会推送给您。`;
       const plan = await studyPlanFor(bot, month);
       const which = monthKey(month) === monthKey(current) ? '本月' : monthTitle(plan.month);
@@ -209,6 +206,34 @@ export function registerStudy(bot: Bot): void {
   );
 
   if (!hasScheduling(bot)) return;
+  bot.action(
+    STUDY_PUSH_CONFIRM_ACTION,
+    async (ctx) => {
+      const month = monthFromKey(ctx.value.m);
+      return { card: studyPushedCard(month, await pushStudy(bot, month, ctx.staff.staffId)) };
+    },
+    { schema: z.object({ m: z.string().regex(MONTH_KEY) }), roles: ['admin'] },
+  );
+  addPushTarget(bot, {
+    words: ['学习', 'study'],
+    args: [opt(monthArg('month', 'YYYY-MM')), opt(flag('confirmed', ['确认', 'confirm']))],
+    previewArgs: [opt(monthArg('month', 'YYYY-MM'))],
+    async run(ctx) {
+      const current = monthOf(ctx.now, bot.timeZone);
+      const month = ctx.params.month ?? current;
+      // Another month's task reaches everyone at once (a past one already late): shown first, sent on 确认.
+      if (monthKey(month) !== monthKey(current) && !ctx.params.confirmed) {
+        const p = await previewStudy(bot, month);
+        return otherMonthStudyCard(month, { ...p, topic: p.plan.topic }, monthKey(month) < monthKey(current));
+      }
+      return studyPushedCard(month, await pushStudy(bot, month, ctx.staff.staffId));
+    },
+    async preview(ctx) {
+      const month = ctx.params.month ?? monthOf(ctx.now, bot.timeZone);
+      const p = await previewStudy(bot, month);
+      return studyPushPreviewCard(month, { ...p, topic: p.plan.topic });
+    },
+  });
   const { scheduler } = scheduling(bot);
   scheduler.every('study.daily', dailyAt(bot.deps.settings.study.pushTime), async ({ now }) => {
     const done = await runStudyDaily(bot, now);

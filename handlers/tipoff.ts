@@ -25,8 +25,10 @@ import {
 import type { Card } from '../cards/model.js';
 import { hasScheduling, scheduling } from '../scheduler/index.js';
 import type { FollowUp, Staged } from '../scheduler/outbound.js';
+import { arg, hide, no, ok, opt, words } from '../src/bot/args.js';
 import type { Bot } from '../src/bot/bot.js';
-import type { HandlerContext } from '../src/bot/context.js';
+import { parseListArgs, parseTipoffArgs, type ListFilter, type TipoffArgs } from '../src/domain/tipoff/requests.js';
+import type { CommandContext, CommandReply, HandlerContext } from '../src/bot/context.js';
 import { localDate } from '../src/domain/calendar.js';
 import { MAX_ATTACHMENT_BYTES } from '../src/domain/declaration/record.js';
 import { hashQueryCode, normaliseCode, CODE_LENGTH } from '../src/domain/tipoff/query-code.js';
@@ -34,18 +36,10 @@ import {
   caseNo,
   DISPOSITIONS,
   MAX_TIPOFF_ATTACHMENTS,
-  moveByWord,
   MOVES,
   MOVE_NAMES,
-  parseCaseNo,
-  SOURCE_LABELS,
-  SOURCES,
   STATE_LABELS,
-  STATES,
-  type Disposition,
   type Move,
-  type Source,
-  type TipoffState,
 } from '../src/domain/tipoff/record.js';
 import type { Keyring } from '../src/domain/tipoff/sealing.js';
 import { checkRegistered, checkTipoff, type TipoffInput } from '../src/domain/tipoff/validation.js';
@@ -70,70 +64,20 @@ import type { Staff } from '../src/store/staff.js';
  * leadership sees counts only. Logs name case numbers and actions, never content or people.
  */
 
-// ---- argument parsing: one function per command ------------------------------------------------
+// ---- arguments ---------------------------------------------------------------------------------
 
-type TipoffArgs =
-  | { kind: 'form'; typedContent: boolean }
-  | { kind: 'query'; code: string }
-  | { kind: 'show'; id: string }
-  | { kind: 'move'; id: string; move: Move; note: string; disposition?: Disposition }
-  | { kind: 'assign'; id: string; staffId: string }
-  | { kind: 'merge'; id: string; into: string }
-  | { kind: 'link'; id: string; target: { kind: 'declaration' | 'staff'; ref: string } }
-  | { kind: 'usage'; message: string };
-
-const DISPOSITION_WORDS: Record<string, Disposition> = { 处理: 'handled', 移交: 'transferred', 移交有关部门: 'transferred', 了结: 'dismissed' };
-const CASE_USAGE = '用法：线索 XS-编号 [受理|转核实|转处置|回复|办结 说明]、线索 XS-编号 处置决定 处理|移交|了结 说明、线索 XS-编号 分派 工号、线索 XS-编号 合并 XS-编号、线索 XS-编号 关联 SB-编号或工号。';
-
-/** `举报`, `举报 查询 码`, `线索 XS-12 [操作 …]`. */
-export function parseTipoffArgs(args: string[]): TipoffArgs {
-  if (args.length === 0) return { kind: 'form', typedContent: false };
-  if (args[0] === '查询' || args[0].toLowerCase() === 'query') return { kind: 'query', code: args.slice(1).join('') };
-  const id = parseCaseNo(args[0]);
-  // Anything else typed after 举报 is taken for content: it is neither stored nor echoed.
-  if (!id || !/^xs/i.test(args[0])) return { kind: 'form', typedContent: true };
-  const [op, ...rest] = args.slice(1);
-  if (!op) return { kind: 'show', id };
-  if (op === '分派') return rest[0] ? { kind: 'assign', id, staffId: rest[0].toUpperCase() } : { kind: 'usage', message: '请写明承办人的工号，例如“线索 XS-12 分派 S0042”。' };
-  if (op === '合并') {
-    const into = rest[0] ? parseCaseNo(rest[0]) : undefined;
-    return into ? { kind: 'merge', id, into } : { kind: 'usage', message: `请写明并入哪一条，例如“线索 ${caseNo(id)} 合并 XS-3”（把 ${caseNo(id)} 作为重复线索并入 XS-3）。` };
-  }
-  if (op === '关联') {
-    const ref = rest[0] ?? '';
-    const sb = /^SB-?(\d{1,18})$/i.exec(ref);
-    if (sb) return { kind: 'link', id, target: { kind: 'declaration', ref: String(Number(sb[1])) } };
-    if (/^[A-Za-z0-9_-]{1,32}$/.test(ref)) return { kind: 'link', id, target: { kind: 'staff', ref: ref.toUpperCase() } };
-    return { kind: 'usage', message: `请写明关联的申报编号或工号，例如“线索 ${caseNo(id)} 关联 SB-5”或“线索 ${caseNo(id)} 关联 S0001”。` };
-  }
-  const move = moveByWord(op);
-  if (!move) return { kind: 'usage', message: `没有“${op}”这个操作。${CASE_USAGE}` };
-  if (move === 'decide') {
-    const disposition = rest[0] ? DISPOSITION_WORDS[rest[0]] : undefined;
-    if (!disposition) return { kind: 'usage', message: `请写明处置方式（处理、移交或了结）和说明，例如“线索 ${caseNo(id)} 处置决定 移交 已移交医务科处理”。` };
-    return { kind: 'move', id, move, disposition, note: rest.slice(1).join(' ') };
-  }
-  return { kind: 'move', id, move, note: rest.join(' ') };
-}
-
-type ListArgs = { ok: true; state?: TipoffState; overdue: boolean; source?: Source; label: string } | { ok: false; message: string };
-
+/** `线索 XS-12 [操作 …]`: the ledger's small language (src/domain/tipoff/requests.ts). */
+const caseRequest = arg('request', 'XS-编号 [操作]', (i) => ok(parseTipoffArgs(i.words)), { greedy: true });
 /** `线索列表 [状态] [超期] [来源]`. */
-export function parseListArgs(args: string[]): ListArgs {
-  let state: TipoffState | undefined;
-  let source: Source | undefined;
-  let overdue = false;
-  for (const a of args) {
-    const s = STATES.find((x) => STATE_LABELS[x].startsWith(a) || x === a);
-    const src = SOURCES.find((x) => SOURCE_LABELS[x] === a || x === a);
-    if (a === '超期' || a === 'overdue') overdue = true;
-    else if (s && !state) state = s;
-    else if (src && !source) source = src;
-    else return { ok: false, message: `没有看懂“${a}”。可按状态（${STATES.map((x) => STATE_LABELS[x].replace(/（.*）/, '')).join('、')}）、“超期”或来源（${SOURCES.map((x) => SOURCE_LABELS[x]).join('、')}）筛选，例如“线索列表 超期”。` };
-  }
-  const label = [state ? STATE_LABELS[state] : '', overdue ? '超期' : '', source ? SOURCE_LABELS[source] : ''].filter(Boolean).join(' · ');
-  return { ok: true, overdue, label, ...(state ? { state } : {}), ...(source ? { source } : {}) };
-}
+const listFilter = arg(
+  'filter',
+  '状态、超期或来源',
+  (i) => {
+    const f = parseListArgs(i.words);
+    return f.ok ? ok(f) : no(f.message);
+  },
+  { greedy: true, shown: '[状态] [超期] [来源]' },
+);
 
 // ---- keys --------------------------------------------------------------------------------------
 
@@ -221,16 +165,7 @@ export function registerTipoff(bot: Bot): void {
     return queryAnswerCard(t, live.state === 'merged' ? 'merged' : live.state, live.reply ?? t.reply);
   };
 
-  bot.command(
-    {
-      names: ['举报', '线索', 'tipoff'],
-      usage: '举报 | 举报 查询 查询码 | 线索 XS-编号 [操作]',
-      summary: '线索反映（仅限私聊，身份保密可选）；凭查询码查看进展；纪检监察室查看和办理线索',
-      group: '线索反映',
-      confidential: true,
-    },
-    async (ctx) => {
-      const a = parseTipoffArgs(ctx.args);
+  const request = async (ctx: CommandContext, a: TipoffArgs): Promise<CommandReply> => {
       switch (a.kind) {
         case 'form':
           if (a.typedContent) await ctx.reply('为保护您和被反映人，请不要在消息里直接写反映内容，请用下面的表单填写。');
@@ -258,14 +193,20 @@ export function registerTipoff(bot: Bot): void {
         case 'link':
           return bot.repos.tipoffs.linkCase(ctx.staff, a.id, a.target);
       }
-    },
+  };
+  const lineOf = { summary: '线索反映（仅限私聊，身份保密可选）；凭查询码查看进展；纪检监察室查看和办理线索', group: '线索反映', confidential: true };
+  // Anything typed after 举报 is taken for content: it is neither stored nor echoed.
+  bot.command({ names: ['举报', 'tipoff'], args: [hide(opt(words('content', '内容')))], ...lineOf }, (ctx) => request(ctx, { kind: 'form', typedContent: ctx.params.content !== undefined }));
+  bot.command({ names: ['举报 查询', '举报 query'], args: [words('code', '查询码')], ...lineOf }, (ctx) => request(ctx, { kind: 'query', code: ctx.params.code.join('') }));
+  bot.command(
+    { names: ['线索'], partOf: '举报', args: [caseRequest], hint: '反映线索请发送“举报”；纪检监察室办理线索请发送“线索 XS-编号”，例如“线索 XS-12 受理 材料齐全”。', ...lineOf },
+    (ctx) => request(ctx, ctx.params.request),
   );
 
   bot.command(
-    { names: ['线索列表', 'tipoffs'], usage: '线索列表 [状态] [超期] [来源]', summary: '线索台账，可按状态、超期、来源筛选（纪检监察室）', roles: ['discipline'], group: '线索反映', confidential: true },
+    { names: ['线索列表', 'tipoffs'], args: [opt(listFilter)], summary: '线索台账，可按状态、超期、来源筛选（纪检监察室）', roles: ['discipline'], group: '线索反映', confidential: true },
     async (ctx) => {
-      const f = parseListArgs(ctx.args);
-      if (!f.ok) throw new UserError(f.message);
+      const f: Omit<ListFilter, 'ok'> = ctx.params.filter ?? { overdue: false, label: '' };
       const list = await bot.repos.tipoffs.listTipoffs({ ...(f.state ? { state: f.state } : {}), ...(f.source ? { source: f.source } : {}), ...(f.overdue ? { overdueOn: today() } : {}), limit: 50 });
       if (list.length === 0) return f.label ? `没有符合“${f.label}”的线索。` : '目前还没有线索。';
       return caseListCard(list, today(), f.label);
@@ -273,12 +214,12 @@ export function registerTipoff(bot: Bot): void {
   );
 
   bot.command(
-    { names: ['线索登记', 'registertipoff'], usage: '线索登记', summary: '登记上级转办、电话、信件、邮箱、来访收到的线索（纪检监察室）', roles: ['discipline'], group: '线索反映', confidential: true },
+    { names: ['线索登记', 'registertipoff'], summary: '登记上级转办、电话、信件、邮箱、来访收到的线索（纪检监察室）', roles: ['discipline'], group: '线索反映', confidential: true },
     async () => registerForm(),
   );
 
   bot.command(
-    { names: ['导出线索', 'exporttipoffs'], usage: '导出线索', summary: '导出线索台账及处理记录为 Excel，不含举报人（纪检监察室）', roles: ['discipline'], group: '线索反映', confidential: true },
+    { names: ['导出线索', 'exporttipoffs'], summary: '导出线索台账及处理记录为 Excel，不含举报人（纪检监察室）', roles: ['discipline'], group: '线索反映', confidential: true },
     async (ctx) => {
       const { buffer, count } = await bot.repos.tipoffs.exportTipoffs(bot.now(), bot.timeZone);
       await bot.repos.tipoffs.recordExport(ctx.staff, count);
@@ -288,7 +229,7 @@ export function registerTipoff(bot: Bot): void {
   );
 
   bot.command(
-    { names: ['线索统计', 'tipoffstats'], usage: '线索统计', summary: '按月份和状态统计线索件数（少于 3 件显示“<3”）', roles: ['leader', 'discipline'], group: '线索反映' /* counts only: may be shown in a group */ },
+    { names: ['线索统计', 'tipoffstats'], summary: '按月份和状态统计线索件数（少于 3 件显示“<3”）', roles: ['leader', 'discipline'], group: '线索反映' /* counts only: may be shown in a group */ },
     async () => {
       const rows = await bot.repos.tipoffs.countsByMonthAndState(bot.timeZone);
       if (rows.length === 0) return '目前还没有线索。';

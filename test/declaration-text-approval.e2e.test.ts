@@ -44,8 +44,9 @@ describe('上缴申报 decided by text commands (real Redis + PostgreSQL)', () =
     // The head of another department.
     expect(await say('S0009', `同意 ${ref}`)).toBe(`${ref} 目前没有等待您处理的审批。发送“待审批”查看等待您处理的申报。`);
     expect(await say('S0041', `同意 ${ref}`)).toBe(`${ref} 目前没有等待您处理的审批。发送“待审批”查看等待您处理的申报。`);
-    expect(await say('S0003', '同意 明天')).toBe('请写明申报编号，例如“同意 SB-12”。发送“待审批”查看等待您处理的申报。');
-    expect(await say('S0003', `驳回 ${ref}`)).toBe('驳回时请填写驳回理由。');
+    // 14: a word the declared args cannot place is answered with what belongs there.
+    expect(await say('S0003', '同意 明天')).toBe('没有看懂“明天”，请写明SB-编号。例如“同意 SB-12”。发送“待审批”查看等待您处理的申报。');
+    expect(await say('S0003', `驳回 ${ref}`)).toBe('请写明理由。例如“驳回 SB-12 金额与实际不符”。发送“待审批”查看等待您处理的申报。');
     expect(await say('S0003', `同意 SB-999999`)).toBe('SB-999999 目前没有等待您处理的审批。发送“待审批”查看等待您处理的申报。');
     expect(await state(id)).toBe('pending_dept');
 

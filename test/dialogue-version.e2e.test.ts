@@ -18,7 +18,7 @@ describe('14 versioned dialogue specs', () => {
   beforeAll(async () => {
     t = await startTestApp({ label: 'dialogue_version', backend: 'pglite' });
     t.app.bot.dialogue(v1);
-    t.app.bot.command({ names: ['测试问卷'], usage: '测试问卷', summary: '测试', group: '通用' }, async (ctx) => {
+    t.app.bot.command({ names: ['测试问卷'], summary: '测试', group: '通用' }, async (ctx) => {
       await ctx.startDialogue('test.survey');
     });
   }, 60_000);

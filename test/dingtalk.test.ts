@@ -16,7 +16,7 @@ describe('DingTalk adapter end to end (dingtalk-stream SDK against the fake; rea
     h = await startDingTalkApp('dingtalk_e2e');
     const bot = h.t.app.bot;
     // A tiny test-only command whose card has a button, and the button's handler.
-    bot.command({ names: ['测试卡片'], usage: '测试卡片', summary: 'test only', group: '测试' }, async () =>
+    bot.command({ names: ['测试卡片'], summary: 'test only', group: '测试' }, async () =>
       card('待确认事项', [text('请确认。'), actions(button('确认', 'test.confirm', { id: 'X-1', v: 3 }, { style: 'primary' }))]),
     );
     bot.action('test.confirm', async (ctx) => {

@@ -78,7 +78,7 @@ describe('Feishu adapter through the real SDK against the fake Feishu', () => {
       env: { FEISHU_APP_ID: APP_ID, FEISHU_APP_SECRET: APP_SECRET, FEISHU_DOMAIN: fake.base },
     });
     const bot = t.app.bot;
-    bot.command({ names: ['测试卡片'], usage: '测试卡片', summary: 'test only', group: '测试' }, async () =>
+    bot.command({ names: ['测试卡片'], summary: 'test only', group: '测试' }, async () =>
       card('测试卡片', [
         markdown('请确认或填写：'),
         actions(button('确认', 'test.confirm', { id: 'X1' }, { style: 'primary' }), button('慢一点', 'test.slow', { id: 'X2' })),

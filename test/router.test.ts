@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { form as formEl, card } from '../cards/builders.js';
 import { SAMPLE_ROSTER } from '../src/app.js';
+import { count, opt, word, words } from '../src/bot/args.js';
 import { Bot, NOT_ON_ROSTER, STALE_ACTION } from '../src/bot/bot.js';
 import { closest, parseCommand } from '../src/bot/command-parser.js';
 import { fileSchema } from '../src/config.js';
@@ -73,14 +74,14 @@ describe('the router on real Redis and a database', () => {
     redis = new Redis(REDIS_URL);
     bot = new Bot({ db, redis, settings: fileSchema.parse({ dialogue: { timeoutMinutes: 1 } }), redisPrefix: prefix, logger: createLogger('silent') });
     bot.addPlatform(p);
-    bot.command({ names: ['回声', 'echo'], usage: '回声 文本', summary: '复述', group: '测试' }, async (ctx) => `${ctx.word}|${ctx.args.join(',')}|${ctx.rest}`);
-    bot.command({ names: ['慢', 'slow'], usage: '慢 n', summary: '记录顺序', group: '测试' }, async (ctx) => {
-      await new Promise((r) => setTimeout(r, Number(ctx.args[0])));
-      seen.push(ctx.args[1]);
+    bot.command({ names: ['回声', 'echo'], args: [opt(words('w', '文本'))], summary: '复述', group: '测试' }, async (ctx) => `${ctx.word}|${(ctx.params.w ?? []).join(',')}|${(ctx.params.w ?? []).join(' ')}`);
+    bot.command({ names: ['慢', 'slow'], args: [count('ms', 'n'), word('tag', '标记')], summary: '记录顺序', group: '测试' }, async (ctx) => {
+      await new Promise((r) => setTimeout(r, ctx.params.ms));
+      seen.push(ctx.params.tag);
     });
-    bot.command({ names: ['管理'], usage: '管理', summary: '仅管理员', roles: ['admin'], group: '测试' }, async () => '管理 ok');
-    bot.command({ names: ['出错'], usage: '出错', summary: '抛错', group: '测试' }, async (ctx) => {
-      if (ctx.args[0] === 'user') throw new UserError('金额需要是正数。');
+    bot.command({ names: ['管理'], summary: '仅管理员', roles: ['admin'], group: '测试' }, async () => '管理 ok');
+    bot.command({ names: ['出错'], args: [opt(word('kind', '类型'))], summary: '抛错', group: '测试' }, async (ctx) => {
+      if (ctx.params.kind === 'user') throw new UserError('金额需要是正数。');
       throw new Error('secret internal detail');
     });
     bot.action('t.pick', async (ctx) => ({ toast: `picked ${String(ctx.value.n)}` }), { schema: z.object({ n: z.number().int() }) });
@@ -93,7 +94,7 @@ describe('the router on real Redis and a database', () => {
       ],
       complete: async (_ctx, d) => `完成：${String(d.name)} ${String(d.age)}`,
     });
-    bot.command({ names: ['填表'], usage: '填表', summary: '对话', group: '测试' }, async (ctx) => {
+    bot.command({ names: ['填表'], summary: '对话', group: '测试' }, async (ctx) => {
       await ctx.startDialogue('age');
     });
     await p.start(bot);

@@ -132,9 +132,9 @@ describe('14 typed buttons and form specs read back through the store', () => {
     const buttons = new TypedButtons(s);
     const card = await buttons.annotate({ title: '卡片', elements: [{ type: 'actions', buttons: [{ kind: 'button', label: '确认', actionId: 'x.ok', value: { id: 7 } }] }] });
     const code = /点 (\w{4}) 1/.exec(JSON.stringify(card))![1];
-    expect(await buttons.resolve([code, '1'])).toEqual({ label: '确认', actionId: 'x.ok', value: { id: 7 } });
+    expect(await buttons.resolve(code, 1)).toEqual({ label: '确认', actionId: 'x.ok', value: { id: 7 } });
     await s.set(`btn:${code}`, [{ title: '确认', action: 'x.ok' }], 60_000);
-    expect(await buttons.resolve([code, '1'])).toContain('可能已过期');
+    expect(await buttons.resolve(code, 1)).toContain('可能已过期');
 
     const forms = new FormStore(s);
     const id = await forms.put({ actionId: 'x.reject', value: { id: 7 }, inputs: [{ kind: 'text', name: 'reason', label: '驳回理由' }] });

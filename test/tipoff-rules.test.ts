@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { caseDetailCard, reminderText, escalationText, tipoffStatsCard, tipoffProgressLine, queryAnswerCard } from '../cards/tipoff.js';
-import { parseListArgs, parseTipoffArgs } from '../handlers/tipoff.js';
+import { parseListArgs, parseTipoffArgs } from '../src/domain/tipoff/requests.js';
 import { addWorkingDays } from '../src/domain/calendar.js';
 import { smallCount, smallShare } from '../src/domain/small-counts.js';
 import { hashQueryCode, newQueryCode } from '../src/domain/tipoff/query-code.js';

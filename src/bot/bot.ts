@@ -12,7 +12,8 @@ import { createRepositories, type Repositories } from '../store/repositories.js'
 import { findStaffByPlatformId, getStaff, type Staff } from '../store/staff.js';
 import type { ActionResult, CardAction, ChatPlatform, Conversation, EventSink, IncomingMessage, PlatformName, SentMessage } from '../platform/types.js';
 import { smallTalkReply, quoteTyped } from './small-talk.js';
-import { closest, parseCommand } from './command-parser.js';
+import { closest, parseCommand, type ParsedCommand } from './command-parser.js';
+import { count, matchArgs, usageOf, word, type ArgList, type Params } from './args.js';
 import type { ActionContext, ActionReply, CommandContext, CommandReply, HandlerContext } from './context.js';
 import { CANCEL_WORDS, firstOpenStep, type DialogueSpec, type DialogueState } from './dialogue.js';
 import { capabilitiesOf, dialogueInstead, fitCard, FORM_BY_DIALOGUE, FORM_FILL } from './degrade.js';
@@ -25,13 +26,23 @@ import { FormStore } from './state/forms.js';
 import { RedisStateStore } from './state/redis.js';
 import type { StateStore } from './state/store.js';
 import { LockUnavailable, UserLock } from './state/user-lock.js';
-import { TypedButtons, TYPED_CLICK_WORDS } from './typed-buttons.js';
+import { TypedButtons, TYPED_CLICK_HINT, TYPED_CLICK_WORDS } from './typed-buttons.js';
 import { Metrics } from '../metrics.js';
 
-export interface CommandSpec {
-  /** The first name is shown in help; all are accepted (Chinese and English). */
+export interface CommandSpec<A extends ArgList = ArgList> {
+  /**
+   * The first name is shown in help; all are accepted (Chinese and English). A name of two
+   * words (`推送 学习`) is a subcommand: its usage joins the line of the first word's command.
+   */
   names: string[];
-  usage: string;
+  /** What it takes after its name (src/bot/args.ts); the usage is generated from it. */
+  args?: A;
+  /** The arguments may come in any order (`进度 2026-11 学习 外科`). */
+  anyOrder?: boolean;
+  /** An example shown with the usage when a word cannot be placed. */
+  example?: string;
+  /** Said instead of the usage when a word cannot be placed (a friendlier pointer). */
+  hint?: string;
   summary: string;
   /** Roles allowed to run it; absent = everyone on the roster. */
   roles?: Role[];
@@ -42,9 +53,36 @@ export interface CommandSpec {
    * group, the group gets a short note and the answer goes to the asker's one-to-one chat.
    */
   confidential?: boolean;
+  /** Listed in 帮助 on the line of the command with this name, its usage joined with " | ". */
+  partOf?: string;
 }
 
-type CommandHandler = (ctx: CommandContext) => Promise<CommandReply>;
+/** A first word that only leads to subcommands (`推送 学习`, `推送 考试`): it answers with their usage. */
+export interface CommandGroupSpec {
+  names: string[];
+  summary: string;
+  group: string;
+  roles?: Role[];
+  /** What the first word is followed by, for "没有“学校”这项推送内容". */
+  noun: string;
+  /** Said after the usage line, given the subcommands' usages. */
+  hint?: (usages: string[]) => string;
+}
+
+/** A command as 帮助 lists it: its usage generated, its subcommands on its line. */
+export interface HelpLine {
+  names: string[];
+  usage: string;
+  summary: string;
+  group: string;
+}
+
+type CommandHandler = (ctx: CommandContext<Record<string, unknown>>) => Promise<CommandReply>;
+interface CommandEntry {
+  spec: CommandSpec;
+  handler?: CommandHandler;
+  group?: CommandGroupSpec;
+}
 type ActionHandler = (ctx: ActionContext) => Promise<ActionReply>;
 
 interface ActionOptions<S extends ZodType = ZodType<Record<string, unknown>>> {
@@ -57,6 +95,12 @@ interface ActionOptions<S extends ZodType = ZodType<Record<string, unknown>>> {
 
 interface ActionEntry extends ActionOptions {
   handler: ActionHandler;
+}
+
+/** The first word of a subcommand's name (`推送` of `推送 学习`), if it is one. */
+function parentOf(name: string): string | undefined {
+  const i = name.indexOf(' ');
+  return i > 0 ? name.slice(0, i) : undefined;
 }
 
 export const NOT_ON_ROSTER =
@@ -90,8 +134,8 @@ export interface BotDeps {
  * ordering, identity and dialogues, so handlers see only their feature.
  */
 export class Bot implements EventSink {
-  readonly commands: { spec: CommandSpec; handler: CommandHandler }[] = [];
-  private byName = new Map<string, { spec: CommandSpec; handler: CommandHandler }>();
+  readonly commands: CommandEntry[] = [];
+  private byName = new Map<string, CommandEntry>();
   private actions = new Map<string, ActionEntry>();
   private dialogues = new Map<string, DialogueSpec>();
   private platforms = new Map<PlatformName, ChatPlatform>();
@@ -146,9 +190,17 @@ export class Bot implements EventSink {
     return p.downloadFile(ref, maxBytes);
   }
 
-  command(spec: CommandSpec, handler: CommandHandler): this {
-    const entry = { spec, handler };
-    for (const n of spec.names) {
+  command<A extends ArgList = []>(spec: CommandSpec<A>, handler: (ctx: CommandContext<Params<A>>) => Promise<CommandReply>): this {
+    // Stored untyped: the router matches the words against the entry's own args first.
+    return this.addCommand({ spec: spec as CommandSpec, handler: handler as unknown as CommandHandler });
+  }
+
+  commandGroup(spec: CommandGroupSpec): this {
+    return this.addCommand({ spec: { names: spec.names, summary: spec.summary, group: spec.group, ...(spec.roles ? { roles: spec.roles } : {}) }, group: spec });
+  }
+
+  private addCommand(entry: CommandEntry): this {
+    for (const n of entry.spec.names) {
       const key = n.toLowerCase();
       if (this.byName.has(key)) throw new Error(`command name registered twice: ${n}`);
       this.byName.set(key, entry);
@@ -174,9 +226,25 @@ export class Bot implements EventSink {
     return this.actions.get(actionId)?.confidential === true;
   }
 
-  /** Commands a staff member may run, for help. */
-  commandsFor(staff: Staff): CommandSpec[] {
-    return this.commands.map((c) => c.spec).filter((s) => !s.roles || s.roles.some((r) => staff.roles.includes(r)));
+  /** Commands a staff member may run, for help: one line per first word, subcommands on it. */
+  commandsFor(staff: Staff): HelpLine[] {
+    const allowed = (s: CommandSpec) => !s.roles || s.roles.some((r) => staff.roles.includes(r));
+    const mine = this.commands.filter((c) => allowed(c.spec));
+    const childrenOf = (name: string) => mine.filter((c) => (c.spec.partOf ?? parentOf(c.spec.names[0]!)) === name);
+    return mine
+      .filter((c) => !c.spec.partOf && !parentOf(c.spec.names[0]!))
+      .map((c) => {
+        const usages = [...(c.handler ? [usageOf(c.spec.names[0]!, c.spec.args)] : []), ...childrenOf(c.spec.names[0]!).map((k) => usageOf(k.spec.names[0]!, k.spec.args))];
+        return { names: c.spec.names, usage: usages.join(' | '), summary: c.spec.summary, group: c.spec.group };
+      })
+      .filter((l) => l.usage);
+  }
+
+  /** The usage of a command and its subcommands, as help shows it. */
+  private usageFor(entry: CommandEntry): string {
+    const name = entry.spec.names[0]!;
+    const subs = this.commands.filter((c) => (c.spec.partOf ?? parentOf(c.spec.names[0]!)) === name);
+    return [...(entry.handler ? [usageOf(name, entry.spec.args)] : []), ...subs.map((k) => usageOf(k.spec.names[0]!, k.spec.args))].join(' | ');
   }
 
   // ---- events -------------------------------------------------------------------------
@@ -334,13 +402,14 @@ export class Bot implements EventSink {
         await ctx.reply('请发送命令，例如“帮助”查看您可以使用的全部命令。');
         return;
       }
-      const entry = this.byName.get(parsed.word);
+      const found = this.findCommand(parsed);
+      const entry = found?.entry;
       const labelled = !entry && msg.conversation.type === 'direct' ? await this.typedButtons.byLabel(msg.platform, msg.platformUserId, msg.text) : undefined;
       if (labelled) {
         await this.replyTyped(ctx, await this.actAs(ctx, 'label', labelled.actionId, labelled.value ?? {}));
         return;
       }
-      if (!entry) {
+      if (!found || !entry) {
         await ctx.reply(smallTalkReply(msg.text, staff) ?? this.unknownCommandText(parsed.word, staff));
         return;
       }
@@ -348,10 +417,27 @@ export class Bot implements EventSink {
         await ctx.reply(`抱歉，“${entry.spec.names[0]}”仅限${entry.spec.roles.map((r) => ROLE_NAMES[r]).join('、')}使用。发送“帮助”查看您可以使用的命令。`);
         return;
       }
+      if (!entry.handler) {
+        await ctx.reply(this.groupAnswer(entry, parsed.word, found.args[0], staff));
+        return;
+      }
+      // A confidential command's usage answer goes privately too: it may quote what was typed.
       confidential = entry.spec.confidential === true;
       run = answering(await this.contextFor(ctx, msg.platformUserId, confidential));
+      const sub = entry.spec.partOf !== undefined || parentOf(entry.spec.names[0]!) !== undefined;
+      const departments = entry.spec.args?.some((a) => a.departments) ? await this.repos.staff.listDepartments() : [];
+      const matched = matchArgs(entry.spec.args ?? [], found.args, found.raw, { now: this.now(), timeZone: this.timeZone, departments }, {
+        usage: sub ? usageOf(entry.spec.names[0]!, entry.spec.args) : this.usageFor(entry),
+        ...(entry.spec.anyOrder ? { anyOrder: true } : {}),
+        ...(entry.spec.example ? { example: entry.spec.example } : {}),
+        ...(entry.spec.hint ? { hint: entry.spec.hint } : {}),
+      });
+      if (!matched.ok) {
+        await run.reply(matched.message);
+        return;
+      }
       const timer = this.metrics.handlerSeconds.startTimer({ kind: 'command', name: entry.spec.names[0] });
-      const out = await entry.handler({ ...run, word: parsed.word, args: parsed.args, rest: parsed.rest }).catch((e: unknown) => {
+      const out = await entry.handler({ ...run, word: parsed.word, params: matched.params }).catch((e: unknown) => {
         timer({ outcome: e instanceof UserError ? 'refused' : 'error' });
         throw e;
       });
@@ -434,6 +520,29 @@ export class Bot implements EventSink {
     // A long paste is quoted by its start only: the answer is about the command, not the text.
     const shown = quoteTyped(word);
     return guess ? `没有“${shown}”这个命令。您是想发送“${guess}”吗？发送“帮助”可查看全部命令。` : `没有“${shown}”这个命令。发送“帮助”可查看您可以使用的全部命令。`;
+  }
+
+  /** The command a message names: a subcommand (`推送 学习`) before its first word alone. */
+  private findCommand(p: ParsedCommand): { entry: CommandEntry; args: string[]; raw: string[] } | undefined {
+    const raw = p.rest ? p.rest.split(' ') : [];
+    const entry = this.byName.get(p.word);
+    // `测验 交卷` is `考试 交卷`: a subcommand is found under any name of its first word.
+    const second = p.args[0]?.toLowerCase();
+    const sub = second ? (this.byName.get(`${p.word} ${second}`) ?? (entry ? this.byName.get(`${entry.spec.names[0]!.toLowerCase()} ${second}`) : undefined)) : undefined;
+    if (sub) return { entry: sub, args: p.args.slice(1), raw: raw.slice(1) };
+    return entry && { entry, args: p.args, raw };
+  }
+
+  /** `推送` alone, or `推送 学校`: what may follow it, with the closest guess. */
+  private groupAnswer(entry: CommandEntry, typed: string, next: string | undefined, staff: Staff): string {
+    const name = entry.spec.names[0]!;
+    const subs = this.commands.filter((c) => parentOf(c.spec.names[0]!) === name && (!c.spec.roles || c.spec.roles.some((r) => staff.roles.includes(r))));
+    const usages = subs.map((c) => usageOf(c.spec.names[0]!, c.spec.args));
+    const second = subs.flatMap((c) => c.spec.names.filter((n) => n.split(' ')[0]!.toLowerCase() === typed).map((n) => n.split(' ')[1]!));
+    const guess = next ? closest(next.toLowerCase(), second) : undefined;
+    const group = entry.group!;
+    const lead = next ? `没有“${quoteTyped(next)}”这项${group.noun}。${guess ? `您是想发送“${typed} ${guess}”吗？` : ''}` : '';
+    return `${lead}${group.hint ? group.hint(usages) : `用法：${usages.join(' | ')}。`}`;
   }
 
   private async replyError(ctx: HandlerContext, e: unknown, logCtx: Record<string, unknown>, confidential: boolean): Promise<void> {
@@ -523,8 +632,9 @@ export class Bot implements EventSink {
 
   /** `点 CODE N`: the button a card named, run as if clicked, by whoever typed it. */
   private registerTypedClicks(): void {
-    this.command({ names: TYPED_CLICK_WORDS, usage: '点 代码 序号', summary: '按卡片上的提示，用消息代替点击按钮', group: '通用' }, async (ctx) => {
-      const b = await this.typedButtons.resolve(ctx.args);
+    const spec = { names: TYPED_CLICK_WORDS, args: [word('code', '代码'), count('n', '序号')], hint: TYPED_CLICK_HINT, summary: '按卡片上的提示，用消息代替点击按钮', group: '通用' };
+    this.command(spec, async (ctx) => {
+      const b = await this.typedButtons.resolve(ctx.params.code, ctx.params.n);
       if (typeof b === 'string') return b;
       const result = await this.actAs(ctx, 'typed', b.actionId, b.value ?? {});
       // No card to update in place: what a click would have shown comes as new messages.

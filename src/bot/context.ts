@@ -22,11 +22,12 @@ export interface HandlerContext {
   startDialogue(name: string, initial?: Record<string, unknown>): Promise<SentMessage | void>;
 }
 
-export interface CommandContext extends HandlerContext {
+/** P is what the command's declared args parse the words into (src/bot/args.ts). */
+export interface CommandContext<P = Record<string, unknown>> extends HandlerContext {
   /** The command word as typed. */
   word: string;
-  args: string[];
-  rest: string;
+  /** The words after the name, placed on the command's declared args. */
+  params: P;
 }
 
 /** V is what the action's schema parses the card value into (z.output of it). */

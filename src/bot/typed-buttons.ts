@@ -17,6 +17,8 @@ import { SENTENCE_MARKS } from './command-parser.js';
 // No 0/O/1/I/L: codes are read off a phone screen and typed.
 const ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
 const TTL_MS = 30 * 24 * 3600 * 1000;
+/** How to type a click, said when `点` is typed wrong. */
+export const TYPED_CLICK_HINT = '请按卡片上的提示回复，例如“点 K7Q2 1”。';
 export const TYPED_CLICK_WORDS = ['点', '按', 'click'];
 
 export interface TypedButton {
@@ -58,15 +60,13 @@ export class TypedButtons {
   }
 
   /** The button `点 CODE N` means, or a Chinese reason why there is none. */
-  async resolve(args: string[]): Promise<TypedButton | string> {
-    const [rawCode, rawN] = args;
-    const usage = '请按卡片上的提示回复，例如“点 K7Q2 1”。';
-    if (!rawCode || !rawN || !/^\d{1,2}$/.test(rawN)) return usage;
+  async resolve(rawCode: string, n: number): Promise<TypedButton | string> {
+    const usage = TYPED_CLICK_HINT;
     const stored = await this.store.get(this.key(rawCode.toUpperCase()), storedButtons);
     // Unreadable (an older deploy's shape) is as good as expired: the card must be fetched again.
     if (!stored || !('value' in stored)) return `找不到代码为“${rawCode}”的卡片按钮（可能已过期）。${usage}`;
     const buttons = stored.value;
-    const b = buttons[Number(rawN) - 1];
+    const b = buttons[n - 1];
     if (!b) return `这张卡片只有 ${buttons.length} 个按钮，请回复 1 到 ${buttons.length} 之间的序号。`;
     return b;
   }

@@ -207,6 +207,18 @@ export function validateDeclaration(raw: RawInput, opts: ValidationOptions): Val
 }
 
 export const ONE_LINE_ORDER: Field[] = ['kind', 'amount', 'giver', 'receivedOn', 'handling'];
+/**
+ * What follows 上缴 or 申报: a number alone (an amount after 上缴, `申报 500` looks one up), a
+ * reference (SB-5, HB-2026-000001), or the one-line declaration.
+ */
+export type DeclarationWords = { kind: 'number'; text: string } | { kind: 'ref'; text: string } | { kind: 'line'; input: RawInput };
+
+export function readDeclarationWords(words: string[]): DeclarationWords {
+  if (words.length === 1 && /^[¥￥]?\d[\d,，]*(\.\d+)?元?$/.test(words[0]!.trim())) return { kind: 'number', text: words[0]! };
+  if (words.length === 1 && parseRef(words[0]!)) return { kind: 'ref', text: words[0]! };
+  return { kind: 'line', input: parseOneLine(words) };
+}
+
 export const ONE_LINE_USAGE = '上缴 类别 金额 送礼人 收到日期 处理方式 [情况说明]，例如：上缴 礼金 500 患者家属 2026-11-20 存入住院账户';
 
 /** `上缴 礼金 500 患者家属 2026-11-20 存入住院账户 [说明…]`: positional, the rest is the description. */

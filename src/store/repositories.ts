@@ -17,6 +17,7 @@ import * as notices from './notices.js';
 import * as rectificationStore from './rectification.js';
 import * as tipoffStore from './tipoffs.js';
 import * as rectificationWorkflow from '../domain/rectification/workflow.js';
+import { ledgerTotals } from '../domain/rectification/progress.js';
 import * as tipoffWorkflow from '../domain/tipoff/workflow.js';
 import { exportTipoffs } from '../domain/tipoff/export.js';
 
@@ -72,7 +73,7 @@ export function createRepositories(db: Db, opts: { settings: Settings; timeZone:
     audit: bound(db, audit),
     tipoffs: { ...bound(db, tipoffStore), ...bound(db, tipoffWorkflow), ...bound(db, { exportTipoffs }) },
     notices: bound(db, notices),
-    rectification: { ...bound(db, rectificationStore), ...bound(db, rectificationWorkflow) },
+    rectification: { ...bound(db, rectificationStore), ...bound(db, rectificationWorkflow), ...bound(db, { ledgerTotals }) },
   };
 }
 

@@ -14,7 +14,7 @@ export function recordFilesDialogue(bot: Bot): { name: string; ref: string }[] {
       return '收到文件';
     },
   });
-  bot.command({ names: ['测试文件'], usage: '测试文件', summary: 'test only', group: '测试' }, async (ctx) => {
+  bot.command({ names: ['测试文件'], summary: 'test only', group: '测试' }, async (ctx) => {
     await ctx.startDialogue('test.files');
   });
   return received;
