@@ -75,7 +75,9 @@ import { closeConnection, workerConnection } from './scheduler.js';
  * off since, after queueing each on its own), so recovery can queue a pending batch row
  * under its batch's id: a live job makes that a no-op, a lost one is queued again, and no
  * row is ever in two live jobs. Cards, card updates, personalised texts and follow-ups
- * (stage) keep a job per row.
+ * (stage) keep a job per row. The one window left is the one a single DingTalk text has too
+ * (batchSend takes no idempotency key): a process killed between the platform's answer and
+ * the UPDATE sends that call's recipients again when BullMQ takes the stalled job back.
  *
  * Retrying is this queue's alone: inside a send every platform call makes one attempt
  * (src/platform/retries.ts), so a 5xx costs exactly one of `outbound.attempts`.
