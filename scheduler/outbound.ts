@@ -6,7 +6,7 @@ import type { Bot } from '../src/bot/bot.js';
 import type { Settings } from '../src/config.js';
 import { PlatformError } from '../src/errors.js';
 import type { Logger } from '../src/logger.js';
-import type { PlatformName } from '../src/platform/types.js';
+import type { PlatformName, TextBatchResult } from '../src/platform/types.js';
 import type { Queryable } from '../src/store/db.js';
 import {
   campaignCounts,
@@ -21,6 +21,8 @@ import {
   pendingAndProblems,
   problemRows,
   readLedgerRow,
+  readPendingBatch,
+  setLedgerBatches,
   tryFinishCampaign,
   unfinishedCampaignIds,
   upsertCampaign,
@@ -59,6 +61,24 @@ import { closeConnection, workerConnection } from './scheduler.js';
  * crash between "platform accepted" and "ledger marked" is dropped by the platform), then marks
  * the row sent with the platform's message id. At start-up and every minute, pending rows whose
  * job vanished (a crash between commit and enqueue) are queued again under the same jobId.
+ *
+ * One job per batch: where recipients of a campaign get the same text and the platform
+ * can carry several people in one call (ChatPlatform.sendTextBatch: DingTalk batchSend, 20
+ * ids), the rows are grouped, as they are inserted, into batches of up to that many, each
+ * row naming its batch (send_ledger.batch = `<first row's key>/batch`, written in the same
+ * transaction). A batch is then one job under that id instead of a job per row: it reads the
+ * batch's pending rows in one query, makes one call (paced as one call), marks the rows sent
+ * in one UPDATE and the invalid recipients failed (reported like any failure); if some were
+ * flow-controlled, the job fails that attempt and its retry sends only the rows still
+ * pending (those), so each recipient is sent once and counts attempts as a job of its own
+ * would. A job ends only when none of its rows is pending (or, if batching has been turned
+ * off since, after queueing each on its own), so recovery can queue a pending batch row
+ * under its batch's id: a live job makes that a no-op, a lost one is queued again, and no
+ * row is ever in two live jobs. Cards, card updates, personalised texts and follow-ups
+ * (stage) keep a job per row. The one window left is the one a single DingTalk text has too
+ * (batchSend takes no idempotency key): a process killed between the platform's answer and
+ * the UPDATE sends that call's recipients again when BullMQ takes the stalled job back.
+ *
  * Retrying is this queue's alone: inside a send every platform call makes one attempt
  * (src/platform/retries.ts), so a 5xx costs exactly one of `outbound.attempts`.
  * Retryable failures (PlatformError.retryable, network errors) back off exponentially; a
@@ -134,6 +154,11 @@ export const CAMPAIGN_KEY = /^[A-Za-z0-9_.-]{1,120}$/;
 export const FAILURE_SUMMARY_KIND = 'outbound.failures';
 export const outboundQueueName = (p: PlatformName): string => `outbound-${p}`;
 export const ledgerKey = (campaignKey: string, staffId: string): string => `${campaignKey}/${staffId}`;
+/** A batch's name (send_ledger.batch) and queue job id: after its first row, never a ledger key. */
+export const batchId = (firstLedgerKey: string): string => `${firstLedgerKey}/batch`;
+
+/** A ledger row to queue: in a batch, its batch's job; else its own. */
+type Queued = { key: string; platform: PlatformName; batch?: string | null };
 
 export interface OutboundOptions {
   bot: Bot;
@@ -206,10 +231,10 @@ export class Outbound {
         }
         const rows: LedgerInsert[] = [];
         for (const s of fresh.slice(i, i + size)) rows.push(this.rowFor(s, ledgerKey(spec.key, s.staffId), await spec.render(s)));
-        return rows.length ? insertLedgerRows(tx, campaign.id, rows) : [];
+        return rows.length ? this.intoBatches(tx, rows, await insertLedgerRows(tx, campaign.id, rows)) : [];
       });
       // Committed before queueing: a crash in between is repaired by recover().
-      await this.enqueue(chunk.filter((r) => r.platform !== null) as { key: string; platform: PlatformName }[]);
+      await this.enqueue(chunk.filter((r) => r.platform !== null) as Queued[]);
       inserted.push(...chunk);
     }
     const { id, created } = campaign;
@@ -220,6 +245,40 @@ export class Outbound {
     if (unreachable > 0) this.withProblems.add(id);
     if (unreachable > 0 || inserted.length === 0) await this.maybeFinish(id);
     return { campaignId: id, key: spec.key, created, added: inserted.length, unreachable };
+  }
+
+  /**
+   * Groups the rows just inserted that can share one platform call (the same text to people
+   * on a platform with sendTextBatch) into batches of up to its textBatchMax, and records
+   * each row's batch in the same transaction. Named after a row this transaction inserted,
+   * a batch only ever holds rows committed together. A text nobody else gets, a card, or a
+   * platform without batching keeps a job per row.
+   */
+  private async intoBatches(tx: Queryable, rows: LedgerInsert[], inserted: Staged): Promise<(Staged[number] & { batch: string | null })[]> {
+    const byKey = new Map(rows.map((r) => [r.key, r]));
+    const runs = new Map<string, { key: string; target: string }[][]>();
+    for (const r of inserted) {
+      const row = byKey.get(r.key)!;
+      const max = r.platform ? this.batchMax(r.platform) : 0;
+      if (max < 2 || row.content.text === undefined || row.content.card || !row.target) continue;
+      const group = `${r.platform}\u0000${row.content.text}`;
+      const list = runs.get(group) ?? [];
+      runs.set(group, list);
+      let run = list.at(-1);
+      // The same person twice is two messages: a batch names each person once.
+      if (!run || run.length >= max || run.some((x) => x.target === row.target)) list.push((run = []));
+      run.push({ key: r.key, target: row.target });
+    }
+    const batchOf = new Map<string, string>();
+    for (const list of runs.values()) for (const run of list) if (run.length > 1) for (const x of run) batchOf.set(x.key, batchId(run[0].key));
+    await setLedgerBatches(tx, [...batchOf].map(([key, batch]) => ({ key, batch })));
+    return inserted.map((r) => ({ ...r, batch: batchOf.get(r.key) ?? null }));
+  }
+
+  /** How many recipients one call of the platform can carry (0: no batching). */
+  private batchMax(platform: PlatformName): number {
+    const p = this.opts.bot.platform(platform);
+    return p?.sendTextBatch ? (p.textBatchMax ?? 0) : 0;
   }
 
   private rowFor(s: Staff, key: string, content: Card | string): LedgerInsert {
@@ -271,19 +330,25 @@ export class Outbound {
     return c ? campaignCounts(this.db, c.id) : undefined;
   }
 
-  private async enqueue(rows: { key: string; platform: PlatformName }[]): Promise<void> {
+  private async enqueue(rows: Queued[]): Promise<void> {
     const { attempts, backoffMs } = this.opts.settings;
-    const byPlatform = new Map<PlatformName, string[]>();
-    for (const r of rows) byPlatform.set(r.platform, [...(byPlatform.get(r.platform) ?? []), r.key]);
-    for (const [platform, keys] of byPlatform) {
+    // jobId → job; a batch is one job however many of its rows are listed.
+    const byPlatform = new Map<PlatformName, Map<string, { name: string; data: { key: string } | { batch: string } }>>();
+    for (const r of rows) {
+      const jobs = byPlatform.get(r.platform) ?? new Map();
+      byPlatform.set(r.platform, jobs);
+      if (r.batch) jobs.set(r.batch, { name: 'batch', data: { batch: r.batch } });
+      else jobs.set(r.key, { name: 'send', data: { key: r.key } });
+    }
+    for (const [platform, byId] of byPlatform) {
       const q = this.queue(platform);
-      for (let i = 0; i < keys.length; i += 500) {
+      const jobs = [...byId];
+      for (let i = 0; i < jobs.length; i += 500) {
         await q.addBulk(
-          keys.slice(i, i + 500).map((key) => ({
-            name: 'send',
-            data: { key },
+          jobs.slice(i, i + 500).map(([jobId, job]) => ({
+            ...job,
             opts: {
-              jobId: key,
+              jobId,
               attempts,
               backoff: { type: 'exponential', delay: backoffMs },
               // Kept a day so a re-add of the same key within it stays a no-op.
@@ -344,49 +409,108 @@ export class Outbound {
   }
 
   private async process(job: Job, platform: PlatformName): Promise<string> {
-    const key = String((job.data as { key?: unknown }).key ?? job.id);
+    const data = job.data as { key?: unknown; batch?: unknown };
+    if (typeof data.batch === 'string') return this.processBatch(job, platform, data.batch);
+    const key = String(data.key ?? job.id);
     const row = await readLedgerRow(this.db, key);
     if (!row || row.status !== 'pending') return 'skipped';
     let messageId: string;
     try {
       messageId = await asQueuedSend(() => this.sendRow(platform, row, key));
     } catch (e) {
-      const err = e instanceof Error ? e : new Error(String(e));
-      const retryable = !(e instanceof PlatformError) || e.retryable;
-      if (e instanceof PlatformError && e.retryable && e.retryAfterMs) {
-        // The platform asked us to slow down: pause this platform's queue and try the same job again.
-        await this.queue(platform).rateLimit(e.retryAfterMs);
-        this.opts.bot.metrics.sends.inc({ platform, outcome: 'throttled' });
-        throw Worker.RateLimitError();
-      }
-      const last = !retryable || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      const reason = describeError(err);
-      if (!last) {
-        await markRetry(this.db, key, reason);
-        this.opts.bot.metrics.sends.inc({ platform, outcome: 'retried' });
-        throw err;
-      }
-      await markFailed(this.db, key, reason);
-      this.opts.bot.metrics.sends.inc({ platform, outcome: 'failed' });
-      this.opts.logger.warn({ key, platform, reason }, 'send failed for good');
-      this.withProblems.add(row.campaign_id);
-      await this.maybeFinish(row.campaign_id);
-      throw new UnrecoverableError(reason);
+      return this.sendFailed(job, platform, [row], e);
     }
-    const hook = this.hooks.get(row.kind);
-    if (hook) {
-      // With the row: a crash between them resends (the platform drops the repeat) and hooks again.
-      const staged = await this.db.transaction(async (tx) => {
-        await markSent(tx, key, messageId);
-        return (await hook(tx, row, messageId)) ?? [];
-      });
-      if (staged.length) await this.deliver(staged);
-    } else {
-      await markSent(this.db, key, messageId);
-    }
+    await this.markRowsSent([row], messageId);
     this.opts.bot.metrics.sends.inc({ platform, outcome: 'ok' });
     if (this.withProblems.has(row.campaign_id)) await this.maybeFinish(row.campaign_id);
     return 'sent';
+  }
+
+  /**
+   * A batch's job: its rows still pending go in one platform call. Invalid recipients fail for
+   * good; flow-controlled ones fail this attempt (and are the only rows the retry sends).
+   */
+  private async processBatch(job: Job, platform: PlatformName, batch: string): Promise<string> {
+    const rows = await readPendingBatch(this.db, batch);
+    if (rows.length === 0) return 'skipped';
+    const p = this.opts.bot.platform(platform);
+    const targets = [...new Set(rows.map((r) => r.target ?? ''))];
+    if (!p?.sendTextBatch || rows.length > this.batchMax(platform) || targets.length < rows.length) {
+      // Batching was turned off (or narrowed) since these rows were written: a job each after all.
+      await this.enqueue(rows.map((r) => ({ key: r.key, platform })));
+      return 'split';
+    }
+    let result: TextBatchResult;
+    try {
+      result = await asQueuedSend(() => p.sendTextBatch!(targets, rows[0].content.text ?? ''));
+    } catch (e) {
+      return this.sendFailed(job, platform, rows, e);
+    }
+    const invalid = new Set(result.invalid);
+    const throttled = new Set(result.throttled);
+    const sent = rows.filter((r) => !invalid.has(r.target ?? '') && !throttled.has(r.target ?? ''));
+    if (sent.length) await this.markRowsSent(sent, result.messageId);
+    this.opts.bot.metrics.sends.inc({ platform, outcome: 'ok' }, sent.length);
+    const campaign = rows[0].campaign_id;
+    const refused = rows.filter((r) => invalid.has(r.target ?? ''));
+    if (refused.length) {
+      const reason = describeError(new PlatformError('recipient is not a valid staff id', platform, 'invalidStaffId', false));
+      await markFailed(this.db, refused.map((r) => r.key), reason);
+      this.opts.bot.metrics.sends.inc({ platform, outcome: 'failed' }, refused.length);
+      this.opts.logger.warn({ batch, keys: refused.map((r) => r.key), platform, reason }, 'send failed for good');
+      this.withProblems.add(campaign);
+    }
+    const later = rows.filter((r) => throttled.has(r.target ?? ''));
+    // No retryAfterMs: that would pause the whole queue for a few people.
+    if (later.length) return this.sendFailed(job, platform, later, new PlatformError('recipient is flow-controlled', platform, 'flowControlled', true));
+    if (this.withProblems.has(campaign)) await this.maybeFinish(campaign);
+    return 'sent';
+  }
+
+  /** Marks rows sent by one call; a hook runs with each, in the same transaction. */
+  private async markRowsSent(rows: LedgerRow[], messageId: string): Promise<void> {
+    const keys = rows.map((r) => r.key);
+    const hook = this.hooks.get(rows[0].kind);
+    if (!hook) return markSent(this.db, keys, messageId);
+    // With the rows: a crash between them resends (the platform drops the repeat) and hooks again.
+    const staged = await this.db.transaction(async (tx) => {
+      await markSent(tx, keys, messageId);
+      const out: Staged = [];
+      for (const row of rows) out.push(...((await hook(tx, row, messageId)) ?? []));
+      return out;
+    });
+    if (staged.length) await this.deliver(staged);
+  }
+
+  /**
+   * A failed attempt for these rows (one campaign's): a platform's "slow down" pauses the
+   * queue and comes back without spending an attempt; otherwise the rows are marked for a
+   * retry, or failed after the last attempt. Always throws, for BullMQ to act on.
+   */
+  private async sendFailed(job: Job, platform: PlatformName, rows: LedgerRow[], e: unknown): Promise<never> {
+    const err = e instanceof Error ? e : new Error(String(e));
+    const retryable = !(e instanceof PlatformError) || e.retryable;
+    const metrics = this.opts.bot.metrics.sends;
+    if (e instanceof PlatformError && e.retryable && e.retryAfterMs) {
+      // The platform asked us to slow down: pause this platform's queue and try the same job again.
+      await this.queue(platform).rateLimit(e.retryAfterMs);
+      metrics.inc({ platform, outcome: 'throttled' }, rows.length);
+      throw Worker.RateLimitError();
+    }
+    const last = !retryable || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    const reason = describeError(err);
+    const keys = rows.map((r) => r.key);
+    if (!last) {
+      await markRetry(this.db, keys, reason);
+      metrics.inc({ platform, outcome: 'retried' }, rows.length);
+      throw err;
+    }
+    await markFailed(this.db, keys, reason);
+    metrics.inc({ platform, outcome: 'failed' }, rows.length);
+    this.opts.logger.warn({ key: keys.length === 1 ? keys[0] : keys, platform, reason }, 'send failed for good');
+    this.withProblems.add(rows[0].campaign_id);
+    await this.maybeFinish(rows[0].campaign_id);
+    throw new UnrecoverableError(reason);
   }
 
   /** One attempt at a ledger row's send or card update; resolves with the platform's message id. */

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { card, note } from '../cards/builders.js';
 import { scheduling } from '../scheduler/index.js';
 import { listActiveStaff } from '../src/store/staff.js';
+import { seedStaff } from './fakes/recorder/seed.js';
 import { settledCampaign } from './helpers/app.js';
 import { startDingTalkApp, waitFor, type DingTalkHarness } from './fakes/dingtalk/harness.js';
 
@@ -92,5 +94,98 @@ describe('15 pacing batched DingTalk pushes per call', () => {
     expect(Math.min(...gaps)).toBeGreaterThanOrEqual(200);
     const delivered = h.fake.oto.filter((m) => m.msgParam.content === text).flatMap((m) => m.userIds);
     expect(delivered.sort()).toEqual(staff.map((s) => s.dingtalkUserId!).sort());
+  });
+});
+
+/**
+ * 15: a text campaign is one queue job per batch of up to 20 ledger rows, sent in one
+ * batchSend; recovery queues a pending batch row under its batch's job again, so a batch is
+ * never sent twice nor left behind.
+ */
+describe('15 one queue job per DingTalk batch', () => {
+  let h: DingTalkHarness;
+  const BATCH_SEND = '/v1.0/robot/oToMessages/batchSend';
+  const outbound = () => scheduling(h.t.app.bot).outbound;
+  const pushed = (text: string) => h.fake.oto.filter((m) => m.msgParam.content === text);
+  const callsFor = (text: string) => h.fake.received.filter((r) => r.path === BATCH_SEND && r.status === 200 && (r.body as { msgParam: string }).msgParam.includes(text));
+  const jobsOf = async (campaign: string) => (await outbound().queue('dingtalk').getJobs(['completed', 'failed', 'waiting', 'delayed', 'active'])).filter((j) => j.id?.startsWith(`${campaign}/`));
+  let people: Awaited<ReturnType<typeof listActiveStaff>>;
+  beforeAll(async () => {
+    h = await startDingTalkApp('dingtalk_batch_jobs', {}, {}, { settings: { outbound: { backoffMs: 100, concurrency: 40 } } });
+    await seedStaff(h.t.app.db, 45);
+    people = (await listActiveStaff(h.t.app.db)).filter((s) => s.staffId.startsWith('P'));
+  });
+  afterAll(async () => {
+    await h?.dispose();
+  });
+
+  it('15 sends a 45-person text push in 3 batchSend calls, one queue job each', async () => {
+    expect(people).toHaveLength(45);
+    const text = '第四季度廉洁风险自查表已下发，请于月底前填报。';
+    await outbound().createCampaign({ key: 'test.jobs45', kind: 'test', title: '按批排队', recipients: people, render: () => text });
+    expect(await settledCampaign(h.t, 'test.jobs45')).toMatchObject({ total: 45, sent: 45 });
+    expect(callsFor(text).map((c) => (c.body as { userIds: string[] }).userIds.length).sort((a, b) => b - a)).toEqual([20, 20, 5]);
+    const jobs = await jobsOf('test.jobs45');
+    expect(jobs.map((j) => j.name)).toEqual(['batch', 'batch', 'batch']);
+    expect(pushed(text).flatMap((m) => m.userIds).sort()).toEqual(people.map((s) => s.dingtalkUserId!).sort());
+  });
+
+  it('15 keeps a job per person for personalised texts and cards', async () => {
+    const few = people.slice(0, 4);
+    await outbound().createCampaign({ key: 'test.jobs.own', kind: 'test', title: '逐人', recipients: few, render: (s) => `${s.name}，您好：本月考试已开放。` });
+    await outbound().createCampaign({ key: 'test.jobs.card', kind: 'test', title: '卡片', recipients: few, render: () => card('廉洁提醒', [note('请查收。')]) });
+    await settledCampaign(h.t, 'test.jobs.own');
+    await settledCampaign(h.t, 'test.jobs.card');
+    expect((await jobsOf('test.jobs.own')).map((j) => j.name)).toEqual(['send', 'send', 'send', 'send']);
+    expect((await jobsOf('test.jobs.card')).map((j) => j.name)).toEqual(['send', 'send', 'send', 'send']);
+  });
+
+  it('15 fails an invalid id for good and reports it, sends the rest, and retries a flow-controlled id alone, once', async () => {
+    const text = '请查收本月廉洁提醒。';
+    const INVALID = people[3].dingtalkUserId!;
+    const LIMITED = people[25].dingtalkUserId!;
+    h.fake.opts.knownUserIds.push(...people.map((s) => s.dingtalkUserId!).filter((u) => u !== INVALID));
+    // The roster's administrators, who get the failure summary.
+    h.fake.opts.knownUserIds.push(...(await listActiveStaff(h.t.app.db)).flatMap((s) => (s.dingtalkUserId && !s.staffId.startsWith('P') ? [s.dingtalkUserId] : [])));
+    h.fake.flowControl(LIMITED, 1);
+    try {
+      await outbound().createCampaign({ key: 'test.jobs.lists', kind: 'test', title: '名单处理', recipients: people, render: () => text });
+      expect(await settledCampaign(h.t, 'test.jobs.lists')).toMatchObject({ total: 45, sent: 44, failed: 1 });
+      const calls = callsFor(text).map((c) => (c.body as { userIds: string[] }).userIds);
+      // Three batches, then the flow-controlled person's retry on its own.
+      expect(calls).toHaveLength(4);
+      expect(calls.filter((ids) => ids.includes(INVALID))).toHaveLength(1);
+      expect(calls.filter((ids) => ids.includes(LIMITED))).toHaveLength(2);
+      expect(calls.at(-1)).toEqual([LIMITED]);
+      expect(pushed(text).flatMap((m) => m.userIds).sort()).toEqual(people.map((s) => s.dingtalkUserId!).filter((u) => u !== INVALID).sort());
+      const failed = await h.t.app.db.query<{ staff_id: string; error: string }>(`SELECT staff_id, error FROM send_ledger WHERE key LIKE 'test.jobs.lists/%' AND status = 'failed'`);
+      expect(failed.rows).toEqual([{ staff_id: people[3].staffId, error: expect.stringContaining('invalidStaffId') }]);
+      const summary = await waitFor('failure summary', () => settledCampaign(h.t, 'test.jobs.lists.failures'));
+      expect(summary.sent).toBeGreaterThanOrEqual(1);
+    } finally {
+      h.fake.opts.knownUserIds.length = 0;
+    }
+  });
+
+  it('15 recovers lost batch jobs under their ids: nothing sent twice, nothing left, and nothing again once sent', async () => {
+    const text = '廉洁从业承诺书请于本周内签署。';
+    const q = outbound().queue('dingtalk');
+    // A crash after the rows were committed and before their jobs reached Redis: the jobs are lost.
+    await q.pause();
+    await outbound().createCampaign({ key: 'test.jobs.lost', kind: 'test', title: '任务丢失', recipients: people, render: () => text });
+    await q.obliterate({ force: true });
+    await q.resume();
+    // Recovery at start-up and the minute's sweep, meeting while the jobs are live.
+    expect(await outbound().recover()).toBe(45);
+    expect(await outbound().recover()).toBe(45);
+    expect(await settledCampaign(h.t, 'test.jobs.lost')).toMatchObject({ total: 45, sent: 45 });
+    expect(callsFor(text)).toHaveLength(3);
+    expect((await jobsOf('test.jobs.lost')).map((j) => j.name)).toEqual(['batch', 'batch', 'batch']);
+    // Sent: even with every job gone from Redis, recovery finds nothing to send.
+    await q.obliterate({ force: true });
+    expect(await outbound().recover()).toBe(0);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(callsFor(text)).toHaveLength(3);
+    expect(pushed(text).flatMap((m) => m.userIds).sort()).toEqual(people.map((s) => s.dingtalkUserId!).sort());
   });
 });

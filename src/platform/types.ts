@@ -70,6 +70,15 @@ export interface SentMessage {
   messageId: string;
 }
 
+/** What one call sending a text to several people answered, per recipient (ChatPlatform.sendTextBatch). */
+export interface TextBatchResult {
+  messageId: string;
+  /** Not people of the organisation: sending again cannot help. */
+  invalid: string[];
+  /** Refused for now (the platform's per-person flow control): to be tried again later. */
+  throttled: string[];
+}
+
 /** The sink an adapter hands normalised events to. For actions, its result is the answer. */
 export interface EventSink {
   onMessage(msg: IncomingMessage): Promise<void>;
@@ -112,4 +121,11 @@ export interface ChatPlatform {
   sendCost?(target: SendTarget, content: Card | string): number;
   /** Hands over the outbound pacer (`cost` as in sendCost), for calls the adapter makes on behalf of several sends. */
   usePacer?(pace: (cost: number) => Promise<unknown>): void;
+  /**
+   * The same text to up to `textBatchMax` people's direct chats in one platform call (DingTalk
+   * batchSend), paced as one whole call through usePacer. One attempt; a failure of the whole
+   * call throws like sendText, per-recipient refusals come back in the result.
+   */
+  sendTextBatch?(userIds: string[], text: string): Promise<TextBatchResult>;
+  readonly textBatchMax?: number;
 }

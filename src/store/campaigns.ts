@@ -110,6 +110,25 @@ export async function insertLedgerRows(db: Queryable, campaignId: string, rows: 
   return out;
 }
 
+/** Puts rows just inserted into their batches (send_ledger.batch: the batch's queue job id). */
+export async function setLedgerBatches(q: Queryable, rows: { key: string; batch: string }[]): Promise<void> {
+  if (rows.length === 0) return;
+  await q.query(`UPDATE send_ledger l SET batch = x.b FROM unnest($1::text[], $2::text[]) AS x(k, b) WHERE l.key = x.k`, [
+    rows.map((r) => r.key),
+    rows.map((r) => r.batch),
+  ]);
+}
+
+/** A batch's rows still pending, in key order. */
+export async function readPendingBatch(q: Queryable, batch: string): Promise<LedgerRow[]> {
+  const r = await q.query<LedgerRow>(
+    `SELECT l.key, l.campaign_id::text, l.staff_id, l.platform, l.target, l.content, l.status, l.attempts, l.message_id, l.error, c.kind, c.meta
+     FROM send_ledger l JOIN campaigns c ON c.id = l.campaign_id WHERE l.batch = $1 AND l.status = 'pending' ORDER BY l.key`,
+    [batch],
+  );
+  return r.rows;
+}
+
 export async function readLedgerRow(q: Queryable, key: string): Promise<LedgerRow | undefined> {
   const r = await q.query<LedgerRow>(
     `SELECT l.key, l.campaign_id::text, l.staff_id, l.platform, l.target, l.content, l.status, l.attempts, l.message_id, l.error, c.kind, c.meta
@@ -119,11 +138,14 @@ export async function readLedgerRow(q: Queryable, key: string): Promise<LedgerRo
   return r.rows[0];
 }
 
-export async function markSent(q: Queryable, key: string, messageId: string): Promise<void> {
+// The mark* functions take one key or a batch's keys: one statement either way.
+const keyList = (keys: string | string[]): string[] => (typeof keys === 'string' ? [keys] : keys);
+
+export async function markSent(q: Queryable, keys: string | string[], messageId: string): Promise<void> {
   await q.query(
     `UPDATE send_ledger SET status = 'sent', message_id = $2, sent_at = now(), attempts = attempts + 1, error = NULL
-     WHERE key = $1 AND status = 'pending'`,
-    [key, messageId],
+     WHERE key = ANY($1::text[]) AND status = 'pending'`,
+    [keyList(keys), messageId],
   );
 }
 
@@ -133,12 +155,12 @@ export async function countPending(q: Queryable, keys: string[]): Promise<number
   return r.rows[0].n;
 }
 
-export async function markRetry(q: Queryable, key: string, error: string): Promise<void> {
-  await q.query(`UPDATE send_ledger SET attempts = attempts + 1, error = $2 WHERE key = $1 AND status = 'pending'`, [key, error]);
+export async function markRetry(q: Queryable, keys: string | string[], error: string): Promise<void> {
+  await q.query(`UPDATE send_ledger SET attempts = attempts + 1, error = $2 WHERE key = ANY($1::text[]) AND status = 'pending'`, [keyList(keys), error]);
 }
 
-export async function markFailed(q: Queryable, key: string, error: string): Promise<void> {
-  await q.query(`UPDATE send_ledger SET status = 'failed', attempts = attempts + 1, error = $2 WHERE key = $1 AND status = 'pending'`, [key, error]);
+export async function markFailed(q: Queryable, keys: string | string[], error: string): Promise<void> {
+  await q.query(`UPDATE send_ledger SET status = 'failed', attempts = attempts + 1, error = $2 WHERE key = ANY($1::text[]) AND status = 'pending'`, [keyList(keys), error]);
 }
 
 export async function pendingAndProblems(q: Queryable, campaignId: string): Promise<{ pending: boolean; problems: boolean }> {
@@ -175,9 +197,9 @@ export async function problemRows(q: Queryable, campaignId: string): Promise<{ s
   return r.rows;
 }
 
-export async function listPendingKeys(q: Queryable, olderThanMs: number, limit: number, offset: number): Promise<{ key: string; platform: PlatformName }[]> {
-  const r = await q.query<{ key: string; platform: PlatformName }>(
-    `SELECT key, platform FROM send_ledger
+export async function listPendingKeys(q: Queryable, olderThanMs: number, limit: number, offset: number): Promise<{ key: string; platform: PlatformName; batch: string | null }[]> {
+  const r = await q.query<{ key: string; platform: PlatformName; batch: string | null }>(
+    `SELECT key, platform, batch FROM send_ledger
      WHERE status = 'pending' AND created_at <= now() - ($1::int * interval '1 millisecond')
      ORDER BY campaign_id, created_at, key LIMIT $2 OFFSET $3`,
     [olderThanMs, limit, offset],

@@ -8,7 +8,7 @@ import { renderDingTalkMarkdown } from '../../../cards/dingtalk-markdown.js';
 import { CapabilitiesChanged, FileTooLargeError, PlatformError } from '../../errors.js';
 import { readLimited } from '../download.js';
 import type { Logger } from '../../logger.js';
-import type { CardAction, ChatPlatform, Conversation, EventSink, IncomingMessage, PlatformHealth, SendTarget, SentMessage } from '../types.js';
+import type { CardAction, ChatPlatform, Conversation, EventSink, IncomingMessage, PlatformHealth, SendTarget, SentMessage, TextBatchResult } from '../types.js';
 import { cardAckResponse, parseCardCallback, type CardClick } from './card-callback.js';
 import { CardInstances, outTrackIdFor } from './card-instances.js';
 import { MemoryCardStore, RedisCardStore, type CardStore } from './card-store.js';
@@ -306,6 +306,17 @@ export class DingTalkPlatform implements ChatPlatform {
 
   usePacer(pace: (cost: number) => Promise<unknown>): void {
     this.pace = () => pace(1);
+  }
+
+  /** With batching off (batchTexts false), every push goes one person a call. */
+  get textBatchMax(): number | undefined {
+    return this.batcher ? BATCH_MAX : undefined;
+  }
+
+  /** One batchSend for a text push the outbound queue grouped itself (one queue job per call). */
+  async sendTextBatch(userIds: string[], text: string): Promise<TextBatchResult> {
+    const r = await this.batchSend(userIds, 'sampleText', { content: text }, this.pace);
+    return { messageId: r.processQueryKey ?? '', invalid: r.invalidStaffIdList ?? [], throttled: r.flowControlledStaffIdList ?? [] };
   }
 
   async sendText(target: SendTarget, text: string): Promise<SentMessage> {

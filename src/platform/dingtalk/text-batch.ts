@@ -10,6 +10,9 @@ import type { SentMessage } from '../types.js';
  * staff id fails for good (the outbound queue reports it to the administrators), a
  * flow-controlled one fails retryably (the queue tries that recipient again later), everyone
  * else is sent. Each caller is one ledger row, so exactly-once per recipient is unchanged.
+ * A campaign's identical texts no longer come this way: the outbound queue groups them into
+ * one job per call itself (sendTextBatch, scheduler/outbound.ts); this gathers the texts that
+ * are still queued a row at a time.
  */
 export const BATCH_MAX = 20;
 
