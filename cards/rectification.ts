@@ -154,7 +154,7 @@ export function ledgerProgressCard(title: string, rows: LedgerLine[], opts: { le
   const total = rows.reduce<LedgerFigures>((a, r) => ({ found: a.found + r.found, closed: a.closed + r.closed, applied: a.applied + r.applied, overdue: a.overdue + r.overdue, selfFound: a.selfFound + r.selfFound, inspected: a.inspected + r.inspected }), { found: 0, closed: 0, applied: 0, overdue: 0, selfFound: 0, inspected: 0 });
   return card(title, [
     fields([['发现问题', show(total.found)], ['已销号', show(total.closed)], ['待销号', show(total.found - total.closed)], ['逾期未整改', show(total.overdue)], ['自查发现 / 检查发现', `${show(total.selfFound)} / ${show(total.inspected)}`]]),
-    opts.chart !== undefined && image('ledger.png', opts.chart, '各科室销号率柱状图（编号与下表序号对应）'),
+    opts.chart !== undefined && image('ledger.png', opts.chart, '各科室销号率柱状图'),
     table(['序号', '科室', '发现', '已销号', '未销号', '逾期', '自查发现', '检查发现'], rows.map((r, i) => [i + 1, r.department, ...ledgerCells(r, show)])),
     note(`${opts.leaderView ? '1–2 的数目显示为“<3”。' : ''}合并为院级问题的，按院级问题的进度计入原科室。导出表格：导出 问题清单。`),
   ]);

@@ -519,7 +519,7 @@ export function registerRectification(bot: Bot): void {
 export async function ledgerProgress(bot: Bot, ctx: CommandContext, scope: LedgerScope): Promise<Card> {
   const rows = await bot.repos.rectification.ledgerByDepartment(localDate(ctx.now, bot.timeZone), scope.departmentId);
   const sorted = [...rows].sort((a, b) => a.closed / a.found - b.closed / b.found || a.department.localeCompare(b.department, 'zh'));
-  const chart = sorted.length > 0 ? renderBarChart({ values: sorted.map((r) => (100 * r.closed) / r.found), target: 100 }) : undefined;
+  const chart = sorted.length > 0 ? renderBarChart({ labels: sorted.map((r) => r.department), values: sorted.map((r) => (100 * r.closed) / r.found), target: 100 }) : undefined;
   const where = scope.departmentName ?? '全院';
   return ledgerProgressCard(`问题清单进度 · ${where} · 截至 ${localDate(ctx.now, bot.timeZone)}`, sorted, { leaderView: ledgerScopeFor(ctx.staff).leaderView, ...(chart !== undefined ? { chart } : {}) });
 }
