@@ -131,6 +131,15 @@ describe('进度 and 导出 against a hand-computed fixture', () => {
     expect(summary.views[0]).toMatchObject({ state: 'frozen', ySplit: 3 });
     const detail = wb.getWorksheet('明细')!;
     expect(detail.rowCount).toBe(43);
+    // The summary carries the chat card's chart, the same bytes, right of the table.
+    const [card] = await ask(t, 'S0005', '进度 学习 2026-11');
+    const img = card.card!.elements.find((e) => e.type === 'image') as { url: string };
+    const chatPng = Buffer.from(await (await fetch(`${t.url}${img.url}`)).arrayBuffer());
+    const images = summary.getImages();
+    expect(images).toHaveLength(1);
+    expect(images[0].range.tl.nativeCol).toBe(6);
+    expect(Buffer.from(wb.getImage(Number(images[0].imageId)).buffer as unknown as Uint8Array).equals(chatPng)).toBe(true);
+    expect(detail.getImages()).toHaveLength(0);
     const [decl] = (await ask(t, 'S0005', '导出 上缴', 2)).filter((m) => m.fileUrl);
     const wb2 = new ExcelJS.Workbook();
     await wb2.xlsx.load((await (await fetch(`${t.url}${decl.fileUrl}`)).arrayBuffer()) as ArrayBuffer);
