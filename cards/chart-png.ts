@@ -203,8 +203,3 @@ export function renderBarChart(input: BarChartInput): Buffer {
     chart.destroy();
   }
 }
-
-/** Width and height in pixels, from a PNG's IHDR. */
-export function pngSize(png: Buffer): { width: number; height: number } {
-  return { width: png.readUInt32BE(16), height: png.readUInt32BE(20) };
-}

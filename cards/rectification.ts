@@ -1,4 +1,5 @@
 import { actions, button, card, fields, form, image, note, table, text } from './builders.js';
+import { renderBarChart } from './chart-png.js';
 import type { Card, FormInput } from './model.js';
 import { dateLabel, slashDateTimeLabel } from '../src/domain/calendar.js';
 import { REPEATS, type CampaignSpec } from '../src/domain/rectification/campaign-file.js';
@@ -146,6 +147,12 @@ export interface LedgerLine extends LedgerFigures {
 }
 
 const ledgerCells = (f: LedgerFigures, show: (n: number) => string): string[] => [show(f.found), show(f.closed), show(f.found - f.closed), show(f.overdue), show(f.selfFound), show(f.inspected)];
+
+/** The share closed per department, `rows` in display order: the card and the exported workbook show these same bytes. */
+export function ledgerChart(rows: LedgerLine[]): Buffer | undefined {
+  if (rows.length === 0) return undefined;
+  return renderBarChart({ labels: rows.map((r) => r.department), values: rows.map((r) => (100 * r.closed) / r.found), target: 100 });
+}
 
 /** `进度 问题清单`: found / closed / open / overdue by department, self-found against inspected. */
 export function ledgerProgressCard(title: string, rows: LedgerLine[], opts: { leaderView: boolean; chart?: Buffer }): Card {

@@ -1,6 +1,6 @@
-import { buildWorkbook, type Sheet, type SheetChart } from './workbook.js';
+import { buildWorkbook, sheetChart, type Sheet, type SheetChart } from './workbook.js';
 import { byRate, departmentRatesChart, examRateRows, studyRateRows, type RateRow } from '../../cards/progress.js';
-import { CHART_SCALE, pngSize } from '../../cards/chart-png.js';
+import { CHART_SCALE } from '../../cards/chart-png.js';
 import { localDate, monthLabel, slashDateTimeLabel, type Month } from './calendar.js';
 import { ledgerSheets } from './rectification/progress.js';
 import {
@@ -20,9 +20,7 @@ import {
 /** The chat card's chart, worst first like the card, shown at its logical size. */
 function rateChart(rows: RateRow[]): { chart?: SheetChart } {
   if (rows.length === 0) return {};
-  const png = departmentRatesChart(byRate(rows));
-  const { width, height } = pngSize(png);
-  return { chart: { png, width: width / CHART_SCALE, height: height / CHART_SCALE } };
+  return { chart: sheetChart(departmentRatesChart(byRate(rows)), CHART_SCALE) };
 }
 
 /**

@@ -20,6 +20,11 @@ export interface SheetChart {
   height: number;
 }
 
+/** A chart drawn at `scale` pixels per logical pixel, shown at its logical size (read from the PNG's IHDR). */
+export function sheetChart(png: Buffer, scale: number): SheetChart {
+  return { png, width: png.readUInt32BE(16) / scale, height: png.readUInt32BE(20) / scale };
+}
+
 const displayWidth = (v: unknown): number => [...String(v ?? '')].reduce((w, ch) => w + (ch.charCodeAt(0) > 0x2e80 ? 2 : 1), 0);
 
 type ExcelWorkbook = import('exceljs').Workbook;
