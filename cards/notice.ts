@@ -158,7 +158,7 @@ export function noticeRatesCard(title: string, rows: NoticeRate[], full: boolean
   const read = rows.reduce((a, r) => a + r.read, 0);
   return card(title, [
     fields([['通报份数', rows.length], ['应阅人次', shownCount(total, full)], ['已阅人次', shownCount(read, full)], ['阅读率', shownRate(read, total, full)]]),
-    chart !== undefined && image('notices.png', chart, '各通报阅读率柱状图（编号与下表序号对应）'),
+    chart !== undefined && image('notices.png', chart, '各通报阅读率柱状图'),
     table(['序号', '编号', '标题', '应阅', '已阅', '阅读率'], rows.map((r, i) => [i + 1, r.id, truncate(r.title, 24), shownCount(r.total, full), shownCount(r.read, full), shownRate(r.read, r.total, full)])),
     note('查看某份通报各科室的阅读情况：进度 通报 编号；导出表格：导出 通报 [编号]。'),
   ]);

@@ -79,10 +79,15 @@ export function departmentPeopleCard(title: string, area: 'study' | 'exam', row:
   ]);
 }
 
+/** The rates' bar chart, `rows` in display order: the card and the exported workbook show these same bytes. */
+export function departmentRatesChart(rows: RateRow[]): Buffer {
+  return renderBarChart({ labels: rows.map((r) => r.name), values: rows.map((r) => r.p ?? 0), target: 100 });
+}
+
 /** Every department's study or exam rate, `rows` already in display order, with their bar chart. */
 export function departmentRatesCard(title: string, area: 'study' | 'exam', rows: RateRow[]): Card {
   return card(title, [
-    rows.length > 0 && image('progress.png', renderBarChart({ values: rows.map((r) => r.p ?? 0), target: 100 }), '各科室完成率柱状图（编号与下表序号对应）'),
+    rows.length > 0 && image('progress.png', departmentRatesChart(rows), '各科室完成率柱状图'),
     table(area === 'study' ? ['序号', '科室', '应学', '已学', '完成率'] : ['序号', '科室', '人数', '参加', '参加率', '通过率'], rows.map((r, i) => [i + 1, r.name, ...r.cells])),
     note('按完成率从低到高排列。查看某科室的人员：在命令后加科室名称。'),
   ]);

@@ -1,4 +1,5 @@
 import { actions, button, card, fields, form, image, note, table, text } from './builders.js';
+import { renderBarChart } from './chart-png.js';
 import type { Card, FormInput } from './model.js';
 import { dateLabel, slashDateTimeLabel } from '../src/domain/calendar.js';
 import { REPEATS, type CampaignSpec } from '../src/domain/rectification/campaign-file.js';
@@ -147,6 +148,12 @@ export interface LedgerLine extends LedgerFigures {
 
 const ledgerCells = (f: LedgerFigures, show: (n: number) => string): string[] => [show(f.found), show(f.closed), show(f.found - f.closed), show(f.overdue), show(f.selfFound), show(f.inspected)];
 
+/** The share closed per department, `rows` in display order: the card and the exported workbook show these same bytes. */
+export function ledgerChart(rows: LedgerLine[]): Buffer | undefined {
+  if (rows.length === 0) return undefined;
+  return renderBarChart({ labels: rows.map((r) => r.department), values: rows.map((r) => (100 * r.closed) / r.found), target: 100 });
+}
+
 /** `进度 问题清单`: found / closed / open / overdue by department, self-found against inspected. */
 export function ledgerProgressCard(title: string, rows: LedgerLine[], opts: { leaderView: boolean; chart?: Buffer }): Card {
   if (rows.length === 0) return card(title, [text('问题清单中还没有问题。')]);
@@ -154,7 +161,7 @@ export function ledgerProgressCard(title: string, rows: LedgerLine[], opts: { le
   const total = rows.reduce<LedgerFigures>((a, r) => ({ found: a.found + r.found, closed: a.closed + r.closed, applied: a.applied + r.applied, overdue: a.overdue + r.overdue, selfFound: a.selfFound + r.selfFound, inspected: a.inspected + r.inspected }), { found: 0, closed: 0, applied: 0, overdue: 0, selfFound: 0, inspected: 0 });
   return card(title, [
     fields([['发现问题', show(total.found)], ['已销号', show(total.closed)], ['待销号', show(total.found - total.closed)], ['逾期未整改', show(total.overdue)], ['自查发现 / 检查发现', `${show(total.selfFound)} / ${show(total.inspected)}`]]),
-    opts.chart !== undefined && image('ledger.png', opts.chart, '各科室销号率柱状图（编号与下表序号对应）'),
+    opts.chart !== undefined && image('ledger.png', opts.chart, '各科室销号率柱状图'),
     table(['序号', '科室', '发现', '已销号', '未销号', '逾期', '自查发现', '检查发现'], rows.map((r, i) => [i + 1, r.department, ...ledgerCells(r, show)])),
     note(`${opts.leaderView ? '1–2 的数目显示为“<3”。' : ''}合并为院级问题的，按院级问题的进度计入原科室。导出表格：导出 问题清单。`),
   ]);

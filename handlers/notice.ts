@@ -242,9 +242,9 @@ function createNoticeFeature(bot: Bot) {
   }
 
   /** A hidden rate has no honest bar: no chart rather than a misleading one. */
-  function chart(values: (number | null)[]): Buffer | undefined {
+  function chart(labels: string[], values: (number | null)[]): Buffer | undefined {
     if (values.length === 0 || values.some((v) => v === null)) return undefined;
-    return renderBarChart({ values: values as number[], target: 100 });
+    return renderBarChart({ labels, values: values as number[], target: 100 });
   }
 
 
@@ -267,7 +267,7 @@ function createNoticeFeature(bot: Bot) {
     const rows = await bot.repos.notices.noticeRates(monthRange(month, bot.timeZone), scope.departmentId);
     const title = `通报阅读情况 · ${monthLabel(month)}${scope.departmentId !== undefined ? ` · ${ctx.staff.department}` : ''}`;
     if (rows.length === 0) return `${monthLabel(month)}没有发布通报。`;
-    return noticeRatesCard(title, rows, scope.full, chart(rows.map((r) => rateValue(r.read, r.total, scope.full))));
+    return noticeRatesCard(title, rows, scope.full, chart(rows.map((r) => r.title), rows.map((r) => rateValue(r.read, r.total, scope.full))));
   }
 
   /** `导出 通报 [编号 | 月份]`: the workbook; per-person receipts only for the discipline office. */

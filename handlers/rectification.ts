@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { renderBarChart } from '../cards/chart-png.js';
 import type { Card } from '../cards/model.js';
 import {
   ACCEPT_ACTION,
@@ -15,6 +14,7 @@ import {
   FILES_ACTION,
   escalationText,
   FOUND,
+  ledgerChart,
   ledgerProgressCard,
   NOT_FOUND,
   overdueReminderText,
@@ -41,7 +41,7 @@ import {
   type Moved,
   type OverdueClaim,
 } from '../src/domain/rectification/workflow.js';
-import { ledgerScopeFor, type LedgerScope } from '../src/domain/rectification/progress.js';
+import { byClosedRate, ledgerScopeFor, type LedgerScope } from '../src/domain/rectification/progress.js';
 import type { Role } from '../src/domain/roles.js';
 import { FileTooLargeError, PlatformError, UserError } from '../src/errors.js';
 import { MAX_ATTACHMENT_BYTES } from '../src/domain/declaration/record.js';
@@ -466,8 +466,8 @@ export function registerRectification(bot: Bot): void {
 /** `进度 问题清单`: the ledger by department, with its chart; leaders read small counts as "<3". */
 export async function ledgerProgress(bot: Bot, ctx: CommandContext, scope: LedgerScope): Promise<Card> {
   const rows = await bot.repos.rectification.ledgerByDepartment(localDate(ctx.now, bot.timeZone), scope.departmentId);
-  const sorted = [...rows].sort((a, b) => a.closed / a.found - b.closed / b.found || a.department.localeCompare(b.department, 'zh'));
-  const chart = sorted.length > 0 ? renderBarChart({ values: sorted.map((r) => (100 * r.closed) / r.found), target: 100 }) : undefined;
+  const sorted = byClosedRate(rows);
+  const chart = ledgerChart(sorted);
   const where = scope.departmentName ?? '全院';
   return ledgerProgressCard(`问题清单进度 · ${where} · 截至 ${localDate(ctx.now, bot.timeZone)}`, sorted, { leaderView: ledgerScopeFor(ctx.staff).leaderView, ...(chart !== undefined ? { chart } : {}) });
 }

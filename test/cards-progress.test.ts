@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chartWidth } from '../cards/chart-png.js';
+import { CHART_WIDTH } from '../cards/chart-png.js';
 import {
   byRate,
   declarationProgressCard,
@@ -45,10 +45,10 @@ describe('cards/progress', () => {
     expect(rows.map((r) => [r.name, r.p])).toEqual([['药剂科', 25], ['心内科', 100], ['后勤科', null]]);
     const c = departmentRatesCard('学习进度 · 2026年12月', 'study', rows);
     const [chart] = elementsOf(c, 'image');
-    expect(chart).toMatchObject({ type: 'image', alt: '各科室完成率柱状图（编号与下表序号对应）', file: { name: 'progress.png', mime: 'image/png' } });
+    expect(chart).toMatchObject({ type: 'image', alt: '各科室完成率柱状图', file: { name: 'progress.png', mime: 'image/png' } });
     if (!('file' in chart)) throw new Error('the card holds an uploaded key');
     expect(chart.file.data.subarray(1, 4).toString('ascii')).toBe('PNG');
-    expect(chart.file.data.readUInt32BE(16)).toBe(chartWidth(3));
+    expect(chart.file.data.readUInt32BE(16)).toBe(CHART_WIDTH);
     expect(elementsOf(c, 'table')[0]).toEqual({ type: 'table', columns: ['序号', '科室', '应学', '已学', '完成率'], rows: [['1', '药剂科', '4', '1', '25.0%'], ['2', '心内科', '4', '4', '100.0%'], ['3', '后勤科', '0', '0', '—']] });
     expect(elementsOf(departmentRatesCard('t', 'study', []), 'image')).toHaveLength(0);
     const exam = examRateRows([{ departmentId: 1, department: '心内科', figures: { staff: 4, took: 2, passed: 1 } }]);

@@ -1,6 +1,6 @@
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chartWidth, CHART_HEIGHT } from '../cards/chart-png.js';
+import { CHART_WIDTH } from '../cards/chart-png.js';
 import type { Card } from '../cards/model.js';
 import { ask, startTestApp, type TestApp } from './helpers/app.js';
 
@@ -76,8 +76,9 @@ describe('进度 and 导出 against a hand-computed fixture', () => {
     const img = r.card!.elements.find((e) => e.type === 'image') as { url: string };
     const png = Buffer.from(await (await fetch(`${t.url}${img.url}`)).arrayBuffer());
     expect(png.subarray(1, 4).toString('ascii')).toBe('PNG');
-    expect(png.readUInt32BE(16)).toBe(chartWidth(8));
-    expect(png.readUInt32BE(20)).toBe(CHART_HEIGHT);
+    expect(png.readUInt32BE(16)).toBe(CHART_WIDTH);
+    // Eight departments lie flat, one row of at least 20 logical px (40 px at 2×) each.
+    expect(png.readUInt32BE(20)).toBeGreaterThan(8 * 40);
   });
 
   it('lists one department’s people, and each area in detail', async () => {
@@ -130,6 +131,15 @@ describe('进度 and 导出 against a hand-computed fixture', () => {
     expect(summary.views[0]).toMatchObject({ state: 'frozen', ySplit: 3 });
     const detail = wb.getWorksheet('明细')!;
     expect(detail.rowCount).toBe(43);
+    // The summary carries the chat card's chart, the same bytes, right of the table.
+    const [card] = await ask(t, 'S0005', '进度 学习 2026-11');
+    const img = card.card!.elements.find((e) => e.type === 'image') as { url: string };
+    const chatPng = Buffer.from(await (await fetch(`${t.url}${img.url}`)).arrayBuffer());
+    const images = summary.getImages();
+    expect(images).toHaveLength(1);
+    expect(images[0].range.tl.nativeCol).toBe(6);
+    expect(Buffer.from(wb.getImage(Number(images[0].imageId)).buffer as unknown as Uint8Array).equals(chatPng)).toBe(true);
+    expect(detail.getImages()).toHaveLength(0);
     const [decl] = (await ask(t, 'S0005', '导出 上缴', 2)).filter((m) => m.fileUrl);
     const wb2 = new ExcelJS.Workbook();
     await wb2.xlsx.load((await (await fetch(`${t.url}${decl.fileUrl}`)).arrayBuffer()) as ArrayBuffer);

@@ -235,6 +235,13 @@ describe('自查自纠 campaign, 问题清单 and 销号 end to end', () => {
     const detail = wb.getWorksheet('明细')!;
     expect(detail.rowCount).toBe(6); // header + 5 rows (two self-found, two inspected, one institutional)
     expect(JSON.stringify(detail.getSheetValues())).toContain('院级（合并）');
+    // The summary carries the chat card's chart, byte for byte, right of the table.
+    const chatImage = card(discipline).elements.find((e) => e.type === 'image') as { url: string };
+    const chatPng = Buffer.from(await (await fetch(`${t.url}${chatImage.url}`)).arrayBuffer());
+    const images = summary.getImages();
+    expect(images).toHaveLength(1);
+    expect(images[0].range.tl.nativeCol).toBe(10);
+    expect(Buffer.from(wb.getImage(Number(images[0].imageId)).buffer as unknown as Uint8Array).equals(chatPng)).toBe(true);
 
     const [leaderFile] = (await ask(t, 'S0005', '导出 问题清单', 2)).filter((m) => m.fileUrl);
     const wb2 = new ExcelJS.Workbook();

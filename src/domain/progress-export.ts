@@ -1,4 +1,6 @@
-import { buildWorkbook, type Sheet } from './workbook.js';
+import { buildWorkbook, sheetChart, type Sheet, type SheetChart } from './workbook.js';
+import { byRate, departmentRatesChart, examRateRows, studyRateRows, type RateRow } from '../../cards/progress.js';
+import { CHART_SCALE } from '../../cards/chart-png.js';
 import { localDate, monthLabel, slashDateTimeLabel, type Month } from './calendar.js';
 import { ledgerSheets } from './rectification/progress.js';
 import {
@@ -14,6 +16,12 @@ import {
   type ProgressDeps,
   type Scope,
 } from './progress.js';
+
+/** The chat card's chart, worst first like the card, shown at its logical size. */
+function rateChart(rows: RateRow[]): { chart?: SheetChart } {
+  if (rows.length === 0) return {};
+  return { chart: sheetChart(departmentRatesChart(byRate(rows)), CHART_SCALE) };
+}
 
 /**
  * The workbook handed to an inspection for one area and month: a summary sheet by
@@ -38,7 +46,7 @@ export async function progressWorkbook(
       const detail: (string | number)[][] = [];
       for (const r of rows) for (const p of await studyPeople(deps, month, r.departmentId)) detail.push([r.department, p.staffId, p.name, p.status, p.detail]);
       sheets = [
-        { name: '汇总', preface, columns: ['科室', '应学人数', '已学习', '未学习', '完成率'], rows: rows.map((r) => [r.department, r.figures.audience, r.figures.done, r.figures.audience - r.figures.done, formatPercent({ done: r.figures.done, total: r.figures.audience })]) },
+        { name: '汇总', preface, ...rateChart(studyRateRows(rows)), columns: ['科室', '应学人数', '已学习', '未学习', '完成率'], rows: rows.map((r) => [r.department, r.figures.audience, r.figures.done, r.figures.audience - r.figures.done, formatPercent({ done: r.figures.done, total: r.figures.audience })]) },
         { name: '明细', columns: ['科室', '工号', '姓名', '状态', '完成时间'], rows: detail },
       ];
       break;
@@ -51,6 +59,7 @@ export async function progressWorkbook(
         {
           name: '汇总',
           preface,
+          ...rateChart(examRateRows(rows)),
           columns: ['科室', '人数', '参加人数', '参加率', '通过人数', '通过率（参加者）'],
           rows: rows.map((r) => [r.department, r.figures.staff, r.figures.took, formatPercent({ done: r.figures.took, total: r.figures.staff }), r.figures.passed, formatPercent({ done: r.figures.passed, total: r.figures.took })]),
         },

@@ -9,9 +9,34 @@ export interface Sheet {
   rows: (string | number | null)[][];
   /** Lines written above the table (title, month, generated at). */
   preface?: string[];
+  /** A chart placed beside the table: the same PNG the chat card shows. */
+  chart?: SheetChart;
+}
+
+export interface SheetChart {
+  png: Buffer;
+  /** The size it is shown at, in pixels (a 2× chart at half its pixel size stays sharp). */
+  width: number;
+  height: number;
+}
+
+/** A chart drawn at `scale` pixels per logical pixel, shown at its logical size (read from the PNG's IHDR). */
+export function sheetChart(png: Buffer, scale: number): SheetChart {
+  return { png, width: png.readUInt32BE(16) / scale, height: png.readUInt32BE(20) / scale };
 }
 
 const displayWidth = (v: unknown): number => [...String(v ?? '')].reduce((w, ch) => w + (ch.charCodeAt(0) > 0x2e80 ? 2 : 1), 0);
+
+type ExcelWorkbook = import('exceljs').Workbook;
+type ExcelSheet = import('exceljs').Worksheet;
+type ExcelImageBuffer = NonNullable<Parameters<ExcelWorkbook['addImage']>[0]['buffer']>;
+
+/** The chart floats right of the table (one empty column between), its top level with the preface. */
+function addChart(wb: ExcelWorkbook, ws: ExcelSheet, chart: SheetChart, afterColumn: number): void {
+  // exceljs declares its own Buffer type, which Node's Buffer<ArrayBufferLike> does not match.
+  const id = wb.addImage({ buffer: chart.png as unknown as ExcelImageBuffer, extension: 'png' });
+  ws.addImage(id, { tl: { col: afterColumn, row: 0 }, ext: { width: chart.width, height: chart.height }, editAs: 'oneCell' });
+}
 
 export async function buildWorkbook(sheets: Sheet[], meta: { creator?: string } = {}): Promise<Buffer> {
   // Loaded on first export: exceljs is large and most processes never write a spreadsheet.
@@ -35,6 +60,7 @@ export async function buildWorkbook(sheets: Sheet[], meta: { creator?: string } 
       const widest = Math.max(displayWidth(col), ...s.rows.map((r) => displayWidth(r[i])));
       ws.getColumn(i + 1).width = Math.min(60, Math.max(8, widest + 2));
     });
+    if (s.chart) addChart(wb, ws, s.chart, s.columns.length + 1);
   }
   return Buffer.from(await wb.xlsx.writeBuffer());
 }

@@ -3,7 +3,9 @@ import { ledgerByDepartment, listProblems } from '../../store/rectification.js';
 import type { Staff } from '../../store/staff.js';
 import { dateLabel, slashDateTimeLabel, localDate } from '../calendar.js';
 import { smallCount } from '../small-counts.js';
-import type { Sheet } from '../workbook.js';
+import { sheetChart, type Sheet } from '../workbook.js';
+import { ledgerChart } from '../../../cards/rectification.js';
+import { CHART_SCALE } from '../../../cards/chart-png.js';
 import { problemRef, SOURCE_NAMES, STATE_NAMES, type LedgerFigures } from './ledger.js';
 
 /**
@@ -22,8 +24,19 @@ export function ledgerScopeFor(s: Pick<Staff, 'roles'>): { leaderView: boolean; 
   return { leaderView: s.roles.includes('leader') && !discipline, rows: discipline || s.roles.includes('dept_head') };
 }
 
+/** Lowest share closed first, so the departments that need a push lead the card, its chart and the export's chart. */
+export function byClosedRate<T extends LedgerFigures & { department: string }>(rows: T[]): T[] {
+  return [...rows].sort((a, b) => a.closed / a.found - b.closed / b.found || a.department.localeCompare(b.department, 'zh'));
+}
+
 export async function ledgerTotals(q: Queryable, today: string, scope: LedgerScope = {}): Promise<LedgerFigures[]> {
   return ledgerByDepartment(q, today, scope.departmentId);
+}
+
+/** The chat card's chart, in the card's order. */
+function chartOf(rows: (LedgerFigures & { department: string })[]): Pick<Sheet, 'chart'> {
+  const png = ledgerChart(byClosedRate(rows));
+  return png ? { chart: sheetChart(png, CHART_SCALE) } : {};
 }
 
 /** The sheets of `导出 问题清单`: a summary by department, and the rows unless `summaryOnly`. */
@@ -36,6 +49,7 @@ export async function ledgerSheets(q: Queryable, opts: { timeZone: string; gener
   const sheets: Sheet[] = [{
     name: '汇总',
     preface,
+    ...chartOf(rows),
     columns: ['科室', '发现问题', '已销号', '申请销号中', '未销号', '逾期未整改', '自查发现', '检查发现', '销号率'],
     rows: rows.map((r) => [r.department, show(r.found), show(r.closed), show(r.applied), show(r.found - r.closed), show(r.overdue), show(r.selfFound), show(r.inspected), r.found ? `${((100 * r.closed) / r.found).toFixed(1)}%` : '—']),
   }];
