@@ -1,5 +1,6 @@
 import { card, fields, image, markdown, note, table } from './builders.js';
 import { renderBarChart } from './chart-png.js';
+import { formatYuan } from '../src/domain/declaration.js';
 import { SMALL_COUNT_LABEL, SMALL_COUNT_LIMIT, smallCount } from '../src/domain/small-counts.js';
 import type { Card } from './model.js';
 import { monthLabel, slashMonthDayTimeLabel, type Month } from '../src/domain/calendar.js';
@@ -28,7 +29,7 @@ const change = (now: number | null, before: number | null, unit = '个百分点'
 
 /** `where`: the department's name, or 全院; `extra`: lines other features add (通报阅读, 问题清单). */
 export function overviewCard(where: string, month: Month, o: Overview, prev: Overview, extra: [string, string][] = []): Card {
-  const amount = (n: number) => `${n.toLocaleString('zh-CN', { minimumFractionDigits: 2, maximumFractionDigits: 2 })} 元`;
+  const amount = (n: number) => `${formatYuan(n)} 元`;
   const ledger = extra.some(([label]) => label === '问题清单') ? '|问题清单' : '';
   return card(`${where}清廉建设进度 · ${monthLabel(month)}`, [
     fields([
@@ -106,11 +107,11 @@ export function reportProgressCard(title: string, rows: DepartmentRow<ReportFigu
 export function declarationProgressCard(title: string, rows: DepartmentRow<DeclarationFigures>[], opts: { exact?: boolean } = {}): Card {
   const sorted = [...rows].sort((a, b) => b.figures.registered - a.figures.registered);
   const count = (n: number) => (opts.exact ? n : smallCount(n));
-  const money = (registered: number, amount: number) => (opts.exact || registered === 0 || registered >= SMALL_COUNT_LIMIT ? amount.toFixed(2) : '—');
+  const money = (registered: number, amount: number) => (opts.exact || registered === 0 || registered >= SMALL_COUNT_LIMIT ? formatYuan(amount) : '—');
   const registered = sorted.reduce((a, r) => a + r.figures.registered, 0);
   const amount = sorted.reduce((a, r) => a + r.figures.amount, 0);
   return card(title, [
-    fields([['登记件数', count(registered)], ['登记金额', money(registered, amount) === '—' ? '—' : `${amount.toFixed(2)} 元`], ['审批中', count(sorted.reduce((a, r) => a + r.figures.pending, 0))]]),
+    fields([['登记件数', count(registered)], ['登记金额', money(registered, amount) === '—' ? '—' : `${formatYuan(amount)} 元`], ['审批中', count(sorted.reduce((a, r) => a + r.figures.pending, 0))]]),
     table(['科室', '登记件数', '登记金额（元）', '审批中'], sorted.map((r) => [r.department, count(r.figures.registered), money(r.figures.registered, r.figures.amount), count(r.figures.pending)])),
     note(`按收到日期所在月份统计，只含件数和金额，不含个人信息。${opts.exact ? '' : `少于 ${SMALL_COUNT_LIMIT} 件的显示为“${SMALL_COUNT_LABEL}”，不显示金额。`}`),
   ]);

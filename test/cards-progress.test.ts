@@ -29,7 +29,7 @@ describe('cards/progress', () => {
       考试参加率: '50.0%（2/4）（与上月持平）',
       考试通过率: '50.0%（参加者中 1 人通过）',
       月度上报: '已交 2/3，逾期 1，未交 1（上月已交 1/3）',
-      上缴登记: '2 件，1,234.50 元（上月 0 件，0.00 元）',
+      上缴登记: '2 件，1,234.50 元（上月 0 件，0 元）',
     });
     expect(emptyOverviewText('心内科', month)).toBe('2026年12月心内科还没有任何数据。');
     expect(detailTitle('study', month, { name: '心内科' })).toBe('学习进度 · 2026年12月 · 心内科');
@@ -74,12 +74,17 @@ describe('cards/progress', () => {
     ];
     const d = declarationProgressCard('上缴进度', rows, { exact: true });
     expect(fieldMap(d)).toEqual({ 登记件数: '4', 登记金额: '250.50 元', 审批中: '1' });
-    expect(elementsOf(d, 'table')[0].rows).toEqual([['药剂科', '3', '50.50', '1'], ['心内科', '1', '200.00', '0']]);
+    expect(elementsOf(d, 'table')[0].rows).toEqual([['药剂科', '3', '50.50', '1'], ['心内科', '1', '200', '0']]);
     // 16: leadership sees a department's 1 or 2 declarations as "<3", without the amount.
     const led = declarationProgressCard('上缴进度', rows);
     expect(fieldMap(led)).toEqual({ 登记件数: '4', 登记金额: '250.50 元', 审批中: '<3' });
     expect(elementsOf(led, 'table')[0].rows).toEqual([['药剂科', '3', '50.50', '<3'], ['心内科', '<3', '—', '0']]);
     expect(allText(led)).toContain('少于 3 件的显示为“<3”，不显示金额。');
+    // 16: one money format in every view: thousands separated, cents only when there are cents.
+    const big = declarationProgressCard('上缴进度', [{ departmentId: 1, department: '心内科', figures: { registered: 3, amount: 1000.7 + 599.1 + 0.2, pending: 0 } }], { exact: true });
+    expect(fieldMap(big).登记金额).toBe('1,600 元');
+    expect(elementsOf(big, 'table')[0].rows[0][2]).toBe('1,600');
+    expect(fieldMap(overviewCard('全院', month, { ...o, declarations: { registered: 3, amount: 1600 } }, prev)).上缴登记).toBe('3 件，1,600 元（上月 0 件，0 元）');
   });
 
   it('14.2 my progress', () => {

@@ -63,7 +63,7 @@ describe('进度 and 导出 against a hand-computed fixture', () => {
     expect(f['考试参加率']).toBe('7.1%（3/42）（较上月↑4.8个百分点）');
     expect(f['考试通过率']).toBe('66.7%（参加者中 2 人通过）（较上月↓33.3个百分点）');
     expect(f['月度上报']).toBe('已交 2/5，逾期 1，未交 3（上月已交 0/5）');
-    expect(f['上缴登记']).toBe('2 件，800.50 元（上月 0 件，0.00 元）');
+    expect(f['上缴登记']).toBe('2 件，800.50 元（上月 0 件，0 元）');
   });
 
   it('gives a detail table sorted worst first, with a chart that is a valid PNG of the expected size', async () => {
