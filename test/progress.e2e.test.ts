@@ -125,14 +125,40 @@ describe('进度 and 导出 against a hand-computed fixture', () => {
     expect(summary.getCell('A1').value).toBe('学习情况 · 2026年11月');
     expect(summary.getRow(3).values).toEqual([undefined, '科室', '应学人数', '已学习', '未学习', '完成率']);
     const rows = summary.getSheetValues().slice(4).map((r) => (r as unknown[]).slice(1));
-    expect(rows).toContainEqual(['心血管内科', 7, 3, 4, '42.9%']);
-    expect(rows).toContainEqual(['纪检监察室', 3, 3, 0, '100.0%']);
+    expect(rows).toContainEqual(['心血管内科', 7, 3, 4, 3 / 7]);
+    expect(rows).toContainEqual(['纪检监察室', 3, 3, 0, 1]);
+    // 16: rates are numbers under a percent format, and a 全院 line sums the departments.
+    const cardio = summary.getColumn(1).values.indexOf('心血管内科');
+    expect(summary.getCell(cardio, 5)).toMatchObject({ type: ExcelJS.ValueType.Number, numFmt: '0.0%' });
+    expect(rows.at(-1)).toEqual(['全院', 42, 7, 35, 7 / 42]);
+    expect(summary.getCell(summary.rowCount, 5).numFmt).toBe('0.0%');
     expect(summary.views[0]).toMatchObject({ state: 'frozen', ySplit: 3 });
     const detail = wb.getWorksheet('明细')!;
     expect(detail.rowCount).toBe(43);
+    // A completion time is a real date (10:00 in Shanghai) with its year, not the text "11/10 10:00".
+    const done = detail.getRow(detail.getColumn(2).values.indexOf('S0001'));
+    expect(done.getCell(5).type).toBe(ExcelJS.ValueType.Date);
+    expect(done.getCell(5).value).toEqual(new Date(Date.UTC(2026, 10, 10, 10, 0)));
+    expect(done.getCell(5).numFmt).toBe('yyyy-mm-dd hh:mm');
     const [decl] = (await ask(t, 'S0005', '导出 上缴', 2)).filter((m) => m.fileUrl);
     const wb2 = new ExcelJS.Workbook();
     await wb2.xlsx.load((await (await fetch(`${t.url}${decl.fileUrl}`)).arrayBuffer()) as ArrayBuffer);
     expect(wb2.getWorksheet('汇总')!.getRow(5).values).toEqual([undefined, 2, 800.5, 1]);
+    const byDept = wb2.getWorksheet('按科室')!;
+    expect(byDept.getRow(byDept.rowCount).values).toEqual([undefined, '全院', 2, 800.5, 1]);
+    expect(byDept.getCell(byDept.rowCount, 3).numFmt).toBe('#,##0.00');
+  });
+
+  it('16 exports exams with 次数 and 最高分 as numbers, and a 全院 line', async () => {
+    const [file] = (await ask(t, 'S0005', '导出 考试 2026-11', 2)).filter((m) => m.fileUrl);
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load((await (await fetch(`${t.url}${file.fileUrl}`)).arrayBuffer()) as ArrayBuffer);
+    const detail = wb.getWorksheet('明细')!;
+    expect(detail.getRow(1).values).toEqual([undefined, '科室', '工号', '姓名', '结果', '次数', '最高分']);
+    const row = (id: string) => (detail.getRow(detail.getColumn(2).values.indexOf(id)).values as unknown[]).slice(1);
+    expect(row('S0003')).toEqual(['心血管内科', 'S0003', '郑国栋', '已通过', 2, 85]);
+    expect(row('S0005').slice(3, 5)).toEqual(['未参加', 0]);
+    const summary = wb.getWorksheet('汇总')!;
+    expect((summary.getRow(summary.rowCount).values as unknown[]).slice(1)).toEqual(['全院', 42, 3, 3 / 42, 2, 2 / 3]);
   });
 });

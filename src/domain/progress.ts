@@ -93,6 +93,10 @@ export interface PersonRow {
   name: string;
   status: string;
   detail: string;
+  /** The figures behind `detail`, for exports that write them as typed cells. */
+  completedAt?: Date | null;
+  attempts?: number;
+  best?: number | null;
 }
 
 export async function studyPeople(deps: ProgressDeps, month: Month, departmentId: number): Promise<PersonRow[]> {
@@ -102,7 +106,7 @@ export async function studyPeople(deps: ProgressDeps, month: Month, departmentId
       WHERE s.active AND s.department_id = $2 ORDER BY (c.completed_at IS NOT NULL), s.staff_id`,
     [monthKey(month), departmentId],
   );
-  return r.rows.map((x) => ({ staffId: x.staff_id, name: x.name, status: x.completed_at ? '已学习' : '未学习', detail: x.completed_at ? slashMonthDayTimeLabel(x.completed_at, deps.timeZone) : '' }));
+  return r.rows.map((x) => ({ staffId: x.staff_id, name: x.name, status: x.completed_at ? '已学习' : '未学习', detail: x.completed_at ? slashMonthDayTimeLabel(x.completed_at, deps.timeZone) : '', completedAt: x.completed_at }));
 }
 
 // ---- exams ----------------------------------------------------------------------------
@@ -139,6 +143,8 @@ export async function examPeople(deps: ProgressDeps, month: Month, departmentId:
     name: x.name,
     status: x.attempts === 0 ? '未参加' : x.passed ? '已通过' : '未通过',
     detail: x.attempts === 0 ? '' : `${x.attempts} 次，最高 ${x.best ?? 0} 分`,
+    attempts: x.attempts,
+    best: x.attempts === 0 ? null : Number(x.best ?? 0),
   }));
 }
 
