@@ -44,6 +44,15 @@ export function overviewCard(where: string, month: Month, o: Overview, prev: Ove
   ], 'blue');
 }
 
+/** Said when a partial word was taken for a department, so a wrong guess is seen at once. */
+export const departmentMatchText = (word: string, department: string): string => `按“${word}”匹配到科室：${department}`;
+
+/** A reply with a line put first: a note on a card, a first line on a text. */
+export function withLeadNote(reply: Card | string, text: string | undefined): Card | string {
+  if (!text) return reply;
+  return typeof reply === 'string' ? `${text}\n${reply}` : { ...reply, elements: [note(text), ...reply.elements] };
+}
+
 export function emptyOverviewText(where: string, month: Month): string {
   return `${monthLabel(month)}${where}还没有任何数据。`;
 }

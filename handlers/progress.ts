@@ -1,6 +1,7 @@
 import {
   byRate,
   declarationProgressCard,
+  departmentMatchText,
   departmentPeopleCard,
   departmentRatesCard,
   detailTitle,
@@ -10,6 +11,7 @@ import {
   overviewCard,
   reportProgressCard,
   studyRateRows,
+  withLeadNote,
 } from '../cards/progress.js';
 import type { Card } from '../cards/model.js';
 import type { Bot } from '../src/bot/bot.js';
@@ -24,6 +26,7 @@ import {
   type Scope,
 } from '../src/domain/progress.js';
 import { UserError } from '../src/errors.js';
+import { ambiguousDepartmentText, matchDepartment } from '../src/domain/roster.js';
 import { ledgerOverviewLine } from '../cards/rectification.js';
 import { ledgerScopeFor, ledgerTotals } from '../src/domain/rectification/progress.js';
 import { ledgerProgress } from './rectification.js';
@@ -39,6 +42,8 @@ interface Request {
   area?: Area;
   month: Month;
   department?: { id: number; name: string };
+  /** Set when the department was found from part of its name: said on the reply. */
+  matchNote?: string;
 }
 
 const SELF_HINT = '您可以发送“我的进度”查看自己的学习、考试和申报情况。';
@@ -50,6 +55,7 @@ async function parseRequest(bot: Bot, ctx: CommandContext): Promise<Request> {
   let area: Area | undefined;
   let month: Month | undefined;
   let department: { id: number; name: string } | undefined;
+  let matchNote: string | undefined;
   const depts = await bot.repos.staff.listDepartments();
   for (const arg of ctx.args) {
     const a = AREA_ALIASES[arg.toLowerCase()];
@@ -57,9 +63,11 @@ async function parseRequest(bot: Bot, ctx: CommandContext): Promise<Request> {
       area = a;
       continue;
     }
-    const d = depts.find((x) => x.name === arg) ?? depts.find((x) => x.name.includes(arg) && arg.length >= 2);
-    if (d && !department) {
-      department = d;
+    const d = department ? { kind: 'none' as const } : matchDepartment(depts, arg);
+    if (d.kind === 'many') throw new UserError(ambiguousDepartmentText(arg, d.candidates));
+    if (d.kind === 'exact' || d.kind === 'one') {
+      department = d.department;
+      if (d.kind === 'one') matchNote = departmentMatchText(arg, d.department.name);
       continue;
     }
     const m = parseMonth(arg, ctx.now, tz);
@@ -71,7 +79,7 @@ async function parseRequest(bot: Bot, ctx: CommandContext): Promise<Request> {
       `没有看懂“${arg}”。用法：进度 [学习|考试|上报|上缴|问题清单] [月份] [科室]，例如“进度 学习 2026-11 心血管内科”。${m.ok ? '' : m.message}`,
     );
   }
-  return { area, month: month ?? monthOf(ctx.now, tz), department };
+  return { area, month: month ?? monthOf(ctx.now, tz), department, matchNote };
 }
 
 /** Who may see what: the whole hospital, one department, or nothing (refused politely). */
@@ -123,14 +131,14 @@ export function registerProgress(bot: Bot): void {
         const ledger = await ledgerTotals(bot.db, localDate(ctx.now, bot.timeZone), scope);
         const extra: [string, string][] = [notices.line, ...(ledger.length ? [ledgerOverviewLine(ledger, ledgerScopeFor(ctx.staff).leaderView)] : [])];
         const nothing = isEmpty(o) && !notices.published && ledger.length === 0;
-        if (scope.departmentId !== undefined) return nothing ? emptyOverviewText(where, req.month) : overviewCard(where, req.month, o, prev, extra);
+        if (scope.departmentId !== undefined) return withLeadNote(nothing ? emptyOverviewText(where, req.month) : overviewCard(where, req.month, o, prev, extra), req.matchNote);
         // Tip-offs are counted hospital-wide only: a department's own count could point at someone.
         const tipoffs = await monthFigures(bot.db, monthRange(req.month, bot.timeZone), localDate(ctx.now, bot.timeZone));
         if (nothing) return tipoffs.received ? `${emptyOverviewText(where, req.month)}\n${tipoffProgressLine(tipoffs)}` : emptyOverviewText(where, req.month);
         const card = overviewCard(where, req.month, o, prev, extra);
         return tipoffs.received ? { ...card, elements: [...card.elements, { type: 'text', text: tipoffProgressLine(tipoffs) }] } : card;
       }
-      return detailCard(bot, ctx, req.area, req.month, scope, req.department);
+      return withLeadNote(await detailCard(bot, ctx, req.area, req.month, scope, req.department), req.matchNote);
     },
   );
 
@@ -154,7 +162,7 @@ export function registerProgress(bot: Bot): void {
       const file = await bot.repos.progress.progressWorkbook(req.area, req.month, scope, ctx.now, ledgerScopeFor(ctx.staff));
       await ctx.replyFile(file.name, file.data);
       bot.log.info({ area: req.area, month: monthKey(req.month), staffId: ctx.staff.staffId }, 'progress exported');
-      return `已生成 ${file.name}，请查收。`;
+      return withLeadNote(`已生成 ${file.name}，请查收。`, req.matchNote);
     },
   );
 }

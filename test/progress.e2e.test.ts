@@ -115,6 +115,23 @@ describe('进度 and 导出 against a hand-computed fixture', () => {
     expect(empty.text).toBe('2025年1月全院还没有任何数据。');
   });
 
+  it('16 says which department a partial name was taken for, and asks for the full name when several fit', async () => {
+    const [one] = await ask(t, 'S0005', '进度 学习 外科');
+    expect(one.card!.title).toBe('学习进度 · 2026年11月 · 普外科');
+    expect(one.card!.elements[0]).toEqual({ type: 'note', text: '按“外科”匹配到科室：普外科' });
+    const [exact] = await ask(t, 'S0005', '进度 学习 普外科');
+    expect(json(exact.card)).not.toContain('匹配到科室');
+    const [file] = (await ask(t, 'S0005', '导出 学习 外科', 2)).filter((m) => !m.fileUrl);
+    expect(file.text).toMatch(/^按“外科”匹配到科室：普外科\n已生成 /);
+    await t.app.db.query(`INSERT INTO departments (name) VALUES ('心胸外科')`);
+    try {
+      const [many] = await ask(t, 'S0005', '进度 学习 外科');
+      expect(many.text).toBe('“外科”对应多个科室：普外科、心胸外科，请写完整名称。');
+    } finally {
+      await t.app.db.query(`DELETE FROM departments WHERE name = '心胸外科'`);
+    }
+  });
+
   it('exports a workbook whose cells match the figures', async () => {
     const replies = await ask(t, 'S0005', '导出 学习 2026-11', 2);
     const file = replies.find((m) => m.fileUrl)!;
