@@ -53,6 +53,8 @@ export function withLeadNote(reply: Card | string, text: string | undefined): Ca
   return typeof reply === 'string' ? `${text}\n${reply}` : { ...reply, elements: [note(text), ...reply.elements] };
 }
 
+export const notStartedText = (month: Month): string => `${monthLabel(month)}尚未开始，暂无进度。`;
+
 export function emptyOverviewText(where: string, month: Month): string {
   return `${monthLabel(month)}${where}还没有任何数据。`;
 }

@@ -8,6 +8,7 @@ import {
   emptyOverviewText,
   examRateRows,
   myProgressCard,
+  notStartedText,
   overviewCard,
   reportProgressCard,
   studyRateRows,
@@ -22,6 +23,7 @@ import { monthFigures } from '../src/store/tipoffs.js';
 import {
   AREA_ALIASES,
   isEmpty,
+  isFutureMonth,
   type Area,
   type Scope,
 } from '../src/domain/progress.js';
@@ -124,6 +126,7 @@ export function registerProgress(bot: Bot): void {
       if (NOTICE_WORDS.has(ctx.args[0]?.toLowerCase() ?? '')) return noticeProgress(bot, ctx, ctx.args.slice(1));
       const req = await parseRequest(bot, ctx);
       const scope = scopeFor(ctx, req.department);
+      if (isFutureMonth(req.month, monthOf(ctx.now, bot.timeZone))) return withLeadNote(notStartedText(req.month), req.matchNote);
       if (!req.area) {
         const [o, prev] = await Promise.all([bot.repos.progress.overview(req.month, scope), bot.repos.progress.overview(addMonths(req.month, -1), scope)]);
         const where = scope.departmentId !== undefined ? (req.department?.name ?? ctx.staff.department) : '全院';
@@ -159,6 +162,7 @@ export function registerProgress(bot: Bot): void {
       const req = await parseRequest(bot, ctx);
       if (!req.area) throw new UserError('请说明要导出哪一项，例如“导出 学习 2026-11”（可选：学习、考试、上报、上缴、问题清单）。');
       const scope = scopeFor(ctx, req.department);
+      if (isFutureMonth(req.month, monthOf(ctx.now, bot.timeZone))) return withLeadNote(notStartedText(req.month), req.matchNote);
       const file = await bot.repos.progress.progressWorkbook(req.area, req.month, scope, ctx.now, ledgerScopeFor(ctx.staff));
       await ctx.replyFile(file.name, file.data);
       bot.log.info({ area: req.area, month: monthKey(req.month), staffId: ctx.staff.staffId }, 'progress exported');

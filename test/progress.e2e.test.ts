@@ -113,6 +113,13 @@ describe('进度 and 导出 against a hand-computed fixture', () => {
     expect(bad.text).toContain('月份“2026年13月”不存在');
     const [empty] = await ask(t, 'S0005', '进度 2025-01');
     expect(empty.text).toBe('2025年1月全院还没有任何数据。');
+    // 16: a month not yet begun says so, instead of a table of 0%.
+    const [future] = await ask(t, 'S0005', '进度 学习 2027-03');
+    expect(future.text).toBe('2027年3月尚未开始，暂无进度。');
+    const [next] = await ask(t, 'S0005', '进度 2026-12');
+    expect(next.text).toBe('2026年12月尚未开始，暂无进度。');
+    const exported = await ask(t, 'S0005', '导出 考试 2027-03');
+    expect(exported.map((m) => [m.text, m.fileUrl])).toEqual([['2027年3月尚未开始，暂无进度。', undefined]]);
   });
 
   it('16 says which department a partial name was taken for, and asks for the full name when several fit', async () => {

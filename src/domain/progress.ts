@@ -210,6 +210,9 @@ export async function overview(deps: ProgressDeps, month: Month, scope: Scope = 
   };
 }
 
+/** A month after `current` has not begun: its 0% would read as a month gone wrong, so it has no progress. */
+export const isFutureMonth = (month: Month, current: Month): boolean => monthKey(month) > monthKey(current);
+
 /** True when nothing at all was recorded for the month in this scope. */
 export function isEmpty(o: Overview): boolean {
   return o.study.done === 0 && o.examTook.done === 0 && o.reports.submitted === 0 && o.declarations.registered === 0;
