@@ -96,7 +96,8 @@ export function departmentRatesCard(title: string, area: 'study' | 'exam', rows:
   return card(title, [
     rows.length > 0 && image('progress.png', renderBarChart({ values: rows.map((r) => r.p ?? 0), target: 100 }), '各科室完成率柱状图（编号与下表序号对应）'),
     table(area === 'study' ? ['序号', '科室', '应学', '已学', '完成率'] : ['序号', '科室', '人数', '参加', '参加率', '通过率'], rows.map((r, i) => [i + 1, r.name, ...r.cells])),
-    note('按完成率从低到高排列。查看某科室的人员：在命令后加科室名称。'),
+    // byRate sorts exams by participation (examRateRows' p), so the words name that rate.
+    note(`按${area === 'study' ? '完成率' : '参加率'}从低到高排列。查看某科室的人员：在命令后加科室名称。`),
   ]);
 }
 

@@ -53,6 +53,9 @@ describe('cards/progress', () => {
     expect(elementsOf(departmentRatesCard('t', 'study', []), 'image')).toHaveLength(0);
     const exam = examRateRows([{ departmentId: 1, department: '心内科', figures: { staff: 4, took: 2, passed: 1 } }]);
     expect(elementsOf(departmentRatesCard('t', 'exam', exam), 'table')[0].columns).toEqual(['序号', '科室', '人数', '参加', '参加率', '通过率']);
+    // 16: exams are sorted by participation, and the note says so.
+    expect(allText(departmentRatesCard('t', 'exam', exam))).toContain('按参加率从低到高排列。');
+    expect(allText(c)).toContain('按完成率从低到高排列。');
     const people = departmentPeopleCard('t', 'exam', exam[0], [{ staffId: 'E1', name: '张三', status: '已通过', detail: '80 分' }]);
     expect(fieldMap(people)).toEqual({ 参加率: '50.0%', 通过率: '50.0%' });
     expect(elementsOf(people, 'table')[0].rows).toEqual([['E1', '张三', '已通过', '80 分']]);
