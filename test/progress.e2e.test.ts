@@ -40,16 +40,18 @@ describe('进度 and 导出 against a hand-computed fixture', () => {
     const pharmacy = await dept('药剂科');
     await db.query(`INSERT INTO report_submissions (month, department_id, version, summary, submitted_by, submitted_at, late) VALUES ('2026-11', $1, 1, '本月开展专题学习一次', 'S0004', '2026-11-18T02:00:00Z', false)`, [cardio]);
     await db.query(`INSERT INTO report_submissions (month, department_id, version, summary, submitted_by, submitted_at, late) VALUES ('2026-11', $1, 1, '逾期提交', 'S0028', '2026-11-21T02:00:00Z', true)`, [pharmacy]);
-    // Declarations received in November: two registered (500.00 + 300.50), one still pending.
-    const decl = async (staff: string, d: number, kind: string, amount: string, state: string, handling: string) =>
+    // Declarations received in November: two registered (500.00 + 300.50), one still pending;
+    // and one received in October but registered in November (16: counted as 当月办理登记).
+    const decl = async (staff: string, d: number, kind: string, amount: string, state: string, handling: string, receivedOn = '2026-11-12', registeredAt = '2026-11-20T02:00:00Z') =>
       db.query(
         `INSERT INTO declarations (declarant_id, department_id, state, kind, amount, received_on, giver, handling, description, registered_at)
-         VALUES ($1, $2, $3, $4, $5, '2026-11-12', 'family', $6, '', CASE WHEN $3 = 'registered' THEN now() END)`,
-        [staff, d, state, kind, amount, handling],
+         VALUES ($1, $2, $3, $4, $5, $7, 'family', $6, '', CASE WHEN $3 = 'registered' THEN $8::timestamptz END)`,
+        [staff, d, state, kind, amount, handling, receivedOn, registeredAt],
       );
     await decl('S0006', cardio, 'cash', '500.00', 'registered', 'to_finance');
     await decl('S0012', surgery, 'gift', '300.50', 'registered', 'returned');
     await decl('S0017', await dept('儿科'), 'cash', '200.00', 'pending_dept', 'to_finance');
+    await decl('S0007', cardio, 'cash', '100.00', 'registered', 'to_finance', '2026-10-28', '2026-11-24T02:00:00Z');
   });
   afterAll(async () => {
     await t?.dispose();
@@ -63,7 +65,8 @@ describe('进度 and 导出 against a hand-computed fixture', () => {
     expect(f['考试参加率']).toBe('7.1%（3/42）（较上月↑4.8个百分点）');
     expect(f['考试通过率']).toBe('66.7%（参加者中 2 人通过）（较上月↓33.3个百分点）');
     expect(f['月度上报']).toBe('已交 2/5，逾期 1，未交 3（上月已交 0/5）');
-    expect(f['上缴登记']).toBe('2 件，800.50 元（上月 0 件，0 元）');
+    expect(f['上缴登记']).toBe('收到 3 件，已登记 2 件，800.50 元（上月收到 1 件，已登记 1 件，100 元）');
+    expect(f['当月办理登记']).toBe('3 件（上月 0 件）');
   });
 
   it('gives a detail table sorted worst first, with a chart that is a valid PNG of the expected size', async () => {
@@ -92,7 +95,8 @@ describe('进度 and 导出 against a hand-computed fixture', () => {
     expect(fieldsOf(decl.card!)).toMatchObject({ 登记件数: '<3', 登记金额: '—', 审批中: '<3' });
     expect(json(decl.card)).not.toMatch(/S0006|谢婉清|S0012|邓佳慧|800\.50/);
     const [exact] = await ask(t, 'S0040', '进度 上缴');
-    expect(fieldsOf(exact.card!)).toMatchObject({ 登记件数: '2', 登记金额: '800.50 元', 审批中: '1' });
+    expect(fieldsOf(exact.card!)).toMatchObject({ 收到件数: '3', 登记件数: '2', 登记金额: '800.50 元', 审批中: '1', 当月办理登记: '3' });
+    expect(tableOf(exact.card!).rows.find((x) => x[0] === '心血管内科')).toEqual(['心血管内科', '1', '1', '500', '0', '2']);
   });
 
   it('limits a department head to their own department and refuses everyone else politely', async () => {

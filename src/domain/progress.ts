@@ -1,6 +1,6 @@
 import type { Settings } from '../config.js';
 import type { Queryable } from '../store/db.js';
-import { monthlyTotals } from '../store/declarations.js';
+import { monthlyTotals, registeredBetween } from '../store/declarations.js';
 import { monthKey, monthRange, slashMonthDayTimeLabel, type Month } from './calendar.js';
 import { requiredDepartments } from './report.js';
 import { resolvePlan } from './study.js';
@@ -58,10 +58,17 @@ export interface ReportFigures {
   submittedAt?: Date;
   submittedBy?: string;
 }
+/**
+ * `received`, `registered`, `amount` and `pending` count the declarations received in the
+ * month (by the date the gift was received); `registeredInMonth` those registered during the
+ * month, whenever received. Both are shown, so a registration today is seen today.
+ */
 export interface DeclarationFigures {
+  received: number;
   registered: number;
   amount: number;
   pending: number;
+  registeredInMonth: number;
 }
 
 export interface ProgressDeps {
@@ -170,14 +177,19 @@ export async function reportsByDepartment(deps: ProgressDeps, month: Month, scop
 
 // ---- declarations ---------------------------------------------------------------------
 
-/** Registered declarations by department for the month they were received: no names. */
+/** Declarations by department, received in the month and registered in it (see DeclarationFigures): no names. */
 export async function declarationsByDepartment(deps: ProgressDeps, month: Month, scope: Scope = {}): Promise<DepartmentRow<DeclarationFigures>[]> {
   const key = monthKey(month);
+  const { start, end } = monthRange(month, deps.timeZone);
   const depts = (await deps.db.query<{ id: number; name: string }>('SELECT id, name FROM departments WHERE active AND ($1::int IS NULL OR id = $1) ORDER BY id', [scope.departmentId ?? null])).rows;
   const totals = (await monthlyTotals(deps.db)).filter((t) => t.month === key);
+  const done = await registeredBetween(deps.db, start, end);
   return depts.map((d) => {
     const t = totals.find((x) => x.department === d.name);
-    return { departmentId: d.id, department: d.name, figures: { registered: t?.registered ?? 0, amount: Number(t?.registeredAmount ?? 0), pending: t?.pending ?? 0 } };
+    const registered = t?.registered ?? 0;
+    const pending = t?.pending ?? 0;
+    const registeredInMonth = done.find((x) => x.departmentId === d.id)?.registered ?? 0;
+    return { departmentId: d.id, department: d.name, figures: { received: registered + pending, registered, amount: Number(t?.registeredAmount ?? 0), pending, registeredInMonth } };
   });
 }
 
@@ -188,7 +200,7 @@ export interface Overview {
   examTook: Ratio;
   examPassed: Ratio;
   reports: { submitted: number; required: number; late: number };
-  declarations: { registered: number; amount: number };
+  declarations: { received: number; registered: number; amount: number; registeredInMonth: number };
 }
 
 const sum = <T>(rows: DepartmentRow<T>[], f: (x: T) => number): number => rows.reduce((a, r) => a + f(r.figures), 0);
@@ -206,7 +218,7 @@ export async function overview(deps: ProgressDeps, month: Month, scope: Scope = 
     examTook: { done: took, total: sum(exam, (x) => x.staff) },
     examPassed: { done: sum(exam, (x) => x.passed), total: took },
     reports: { submitted: reports.filter((r) => r.figures.submitted).length, required: reports.length, late: reports.filter((r) => r.figures.late).length },
-    declarations: { registered: sum(decl, (x) => x.registered), amount: sum(decl, (x) => x.amount) },
+    declarations: { received: sum(decl, (x) => x.received), registered: sum(decl, (x) => x.registered), amount: sum(decl, (x) => x.amount), registeredInMonth: sum(decl, (x) => x.registeredInMonth) },
   };
 }
 
@@ -215,7 +227,7 @@ export const isFutureMonth = (month: Month, current: Month): boolean => monthKey
 
 /** True when nothing at all was recorded for the month in this scope. */
 export function isEmpty(o: Overview): boolean {
-  return o.study.done === 0 && o.examTook.done === 0 && o.reports.submitted === 0 && o.declarations.registered === 0;
+  return o.study.done === 0 && o.examTook.done === 0 && o.reports.submitted === 0 && o.declarations.received === 0 && o.declarations.registeredInMonth === 0;
 }
 
 /** One's own declarations by state (for 我的进度): counts only. */
