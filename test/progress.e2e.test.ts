@@ -177,6 +177,26 @@ describe('进度 and 导出 against a hand-computed fixture', () => {
     expect(byDept.getCell(byDept.rowCount, 3).numFmt).toBe('#,##0.00');
   });
 
+  it('16 a study completed after the due date (in Shanghai) shows as 逾期 in 进度 学习 and 导出 学习', async () => {
+    // 01:00 on 1 December in Shanghai, still 30 November in UTC: late against November's due date (the 30th).
+    await t.app.db.query(`UPDATE study_completions SET completed_at = '2026-11-30T17:00:00Z' WHERE month = '2026-11' AND staff_id = 'S0004'`);
+    try {
+      const [study] = await ask(t, 'S0005', '进度 学习 2026-11 心血管内科');
+      const status = Object.fromEntries(tableOf(study.card!).rows.map((x) => [x[0], x[2]]));
+      expect(status).toMatchObject({ S0001: '已学习', S0003: '已学习', S0004: '已学习（逾期）', S0005: '未学习' });
+      const [file] = (await ask(t, 'S0005', '导出 学习 2026-11', 2)).filter((m) => m.fileUrl);
+      const wb = new ExcelJS.Workbook();
+      await wb.xlsx.load((await (await fetch(`${t.url}${file.fileUrl}`)).arrayBuffer()) as ArrayBuffer);
+      const detail = wb.getWorksheet('明细')!;
+      expect(detail.getRow(1).values).toEqual([undefined, '科室', '工号', '姓名', '状态', '完成时间', '是否逾期']);
+      const row = (id: string) => (detail.getRow(detail.getColumn(2).values.indexOf(id)).values as unknown[]).slice(4);
+      expect(row('S0004')).toEqual(['已学习（逾期）', new Date(Date.UTC(2026, 11, 1, 1, 0)), '逾期']);
+      expect(row('S0001')).toEqual(['已学习', new Date(Date.UTC(2026, 10, 10, 10, 0)), '']);
+    } finally {
+      await t.app.db.query(`UPDATE study_completions SET completed_at = '2026-11-10T02:00:00Z' WHERE month = '2026-11' AND staff_id = 'S0004'`);
+    }
+  });
+
   it('16 exports exams with 次数 and 最高分 as numbers, and a 全院 line', async () => {
     const [file] = (await ask(t, 'S0005', '导出 考试 2026-11', 2)).filter((m) => m.fileUrl);
     const wb = new ExcelJS.Workbook();

@@ -49,11 +49,11 @@ export async function progressWorkbook(
     case 'study': {
       const rows = await studyByDepartment(deps, month, scope);
       const detail: CellValue[][] = [];
-      for (const r of rows) for (const p of await studyPeople(deps, month, r.departmentId)) detail.push([r.department, p.staffId, p.name, p.status, dateTimeCell(p.completedAt, deps.timeZone)]);
+      for (const r of rows) for (const p of await studyPeople(deps, month, r.departmentId)) detail.push([r.department, p.staffId, p.name, p.status, dateTimeCell(p.completedAt, deps.timeZone), p.late ? '逾期' : '']);
       const line = (name: string, audience: number, done: number): CellValue[] => [name, audience, done, audience - done, percentCell(done, audience)];
       sheets = [
         { name: '汇总', preface, columns: ['科室', '应学人数', '已学习', '未学习', '完成率'], rows: withTotal(rows, (r) => line(r.department, r.figures.audience, r.figures.done), (t) => line(HOSPITAL, t.audience, t.done)) },
-        { name: '明细', columns: ['科室', '工号', '姓名', '状态', '完成时间'], rows: detail },
+        { name: '明细', columns: ['科室', '工号', '姓名', '状态', '完成时间', '是否逾期'], rows: detail },
       ];
       break;
     }

@@ -3,7 +3,7 @@ import type { Queryable } from '../store/db.js';
 import { monthlyTotals, registeredBetween } from '../store/declarations.js';
 import { monthKey, monthRange, slashMonthDayTimeLabel, type Month } from './calendar.js';
 import { requiredDepartments } from './report.js';
-import { resolvePlan } from './study.js';
+import { isLateCompletion, resolvePlan } from './study.js';
 
 /**
  * Where the hospital stands in a month, for leadership: study completion, exam participation
@@ -102,18 +102,24 @@ export interface PersonRow {
   detail: string;
   /** The figures behind `detail`, for exports that write them as typed cells. */
   completedAt?: Date | null;
+  /** Completed after the study plan's due date. */
+  late?: boolean;
   attempts?: number;
   best?: number | null;
 }
 
 export async function studyPeople(deps: ProgressDeps, month: Month, departmentId: number): Promise<PersonRow[]> {
+  const plan = await resolvePlan(deps.db, deps.settings.study, month);
   const r = await deps.db.query<{ staff_id: string; name: string; completed_at: Date | null }>(
     `SELECT s.staff_id, s.name, c.completed_at FROM staff s
        LEFT JOIN study_completions c ON c.month = $1 AND c.staff_id = s.staff_id
       WHERE s.active AND s.department_id = $2 ORDER BY (c.completed_at IS NOT NULL), s.staff_id`,
     [monthKey(month), departmentId],
   );
-  return r.rows.map((x) => ({ staffId: x.staff_id, name: x.name, status: x.completed_at ? '已学习' : '未学习', detail: x.completed_at ? slashMonthDayTimeLabel(x.completed_at, deps.timeZone) : '', completedAt: x.completed_at }));
+  return r.rows.map((x) => {
+    const late = x.completed_at !== null && isLateCompletion(plan, x.completed_at, deps.timeZone);
+    return { staffId: x.staff_id, name: x.name, status: x.completed_at ? (late ? '已学习（逾期）' : '已学习') : '未学习', detail: x.completed_at ? slashMonthDayTimeLabel(x.completed_at, deps.timeZone) : '', completedAt: x.completed_at, late };
+  });
 }
 
 // ---- exams ----------------------------------------------------------------------------
