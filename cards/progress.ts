@@ -1,5 +1,6 @@
 import { card, fields, image, markdown, note, table } from './builders.js';
 import { renderBarChart } from './chart-png.js';
+import { formatYuan } from '../src/domain/declaration.js';
 import { SMALL_COUNT_LABEL, SMALL_COUNT_LIMIT, smallCount } from '../src/domain/small-counts.js';
 import type { Card } from './model.js';
 import { monthLabel, slashMonthDayTimeLabel, type Month } from '../src/domain/calendar.js';
@@ -26,9 +27,16 @@ const change = (now: number | null, before: number | null, unit = '个百分点'
   return `（较上月${d > 0 ? '↑' : '↓'}${Math.abs(d).toFixed(1)}${unit}）`;
 };
 
+/**
+ * 上缴 is counted by the month the gift was received, so a registration today of last month's
+ * gift would not show this month: 当月办理登记 counts it by its registration date, and both
+ * views say which rule each figure follows.
+ */
+const DECLARATION_MONTH_RULE = '上缴按收到日期所在月份统计，“当月办理登记”按登记日期统计（含以前月份收到的）。';
+
 /** `where`: the department's name, or 全院; `extra`: lines other features add (通报阅读, 问题清单). */
 export function overviewCard(where: string, month: Month, o: Overview, prev: Overview, extra: [string, string][] = []): Card {
-  const amount = (n: number) => `${n.toLocaleString('zh-CN', { minimumFractionDigits: 2, maximumFractionDigits: 2 })} 元`;
+  const amount = (n: number) => `${formatYuan(n)} 元`;
   const ledger = extra.some(([label]) => label === '问题清单') ? '|问题清单' : '';
   return card(`${where}清廉建设进度 · ${monthLabel(month)}`, [
     fields([
@@ -36,12 +44,24 @@ export function overviewCard(where: string, month: Month, o: Overview, prev: Ove
       ['考试参加率', `${formatPercent(o.examTook)}（${o.examTook.done}/${o.examTook.total}）${change(percent(o.examTook), percent(prev.examTook))}`],
       ['考试通过率', `${formatPercent(o.examPassed)}（参加者中 ${o.examPassed.done} 人通过）${change(percent(o.examPassed), percent(prev.examPassed))}`],
       ['月度上报', `已交 ${o.reports.submitted}/${o.reports.required}，逾期 ${o.reports.late}，未交 ${o.reports.required - o.reports.submitted}（上月已交 ${prev.reports.submitted}/${prev.reports.required}）`],
-      ['上缴登记', `${o.declarations.registered} 件，${amount(o.declarations.amount)}（上月 ${prev.declarations.registered} 件，${amount(prev.declarations.amount)}）`],
+      ['上缴登记', `收到 ${o.declarations.received} 件，已登记 ${o.declarations.registered} 件，${amount(o.declarations.amount)}（上月收到 ${prev.declarations.received} 件，已登记 ${prev.declarations.registered} 件，${amount(prev.declarations.amount)}）`],
+      ['当月办理登记', `${o.declarations.registeredInMonth} 件（上月 ${prev.declarations.registeredInMonth} 件）`],
       ...extra,
     ]),
-    note(`${monthLabel(month)}。查看明细：进度 学习|考试|上报|上缴${ledger} [月份] [科室]，进度 通报 [编号|月份]；导出表格：导出 学习|考试|上报|上缴${ledger}|通报 [月份]。`),
+    note(`${monthLabel(month)}。${DECLARATION_MONTH_RULE}查看明细：进度 学习|考试|上报|上缴${ledger} [月份] [科室]，进度 通报 [编号|月份]；导出表格：导出 学习|考试|上报|上缴${ledger}|通报 [月份]。`),
   ], 'blue');
 }
+
+/** Said when a partial word was taken for a department, so a wrong guess is seen at once. */
+export const departmentMatchText = (word: string, department: string): string => `按“${word}”匹配到科室：${department}`;
+
+/** A reply with a line put first: a note on a card, a first line on a text. */
+export function withLeadNote(reply: Card | string, text: string | undefined): Card | string {
+  if (!text) return reply;
+  return typeof reply === 'string' ? `${text}\n${reply}` : { ...reply, elements: [note(text), ...reply.elements] };
+}
+
+export const notStartedText = (month: Month): string => `${monthLabel(month)}尚未开始，暂无进度。`;
 
 export function emptyOverviewText(where: string, month: Month): string {
   return `${monthLabel(month)}${where}还没有任何数据。`;
@@ -89,7 +109,8 @@ export function departmentRatesCard(title: string, area: 'study' | 'exam', rows:
   return card(title, [
     rows.length > 0 && image('progress.png', departmentRatesChart(rows), '各科室完成率柱状图'),
     table(area === 'study' ? ['序号', '科室', '应学', '已学', '完成率'] : ['序号', '科室', '人数', '参加', '参加率', '通过率'], rows.map((r, i) => [i + 1, r.name, ...r.cells])),
-    note('按完成率从低到高排列。查看某科室的人员：在命令后加科室名称。'),
+    // byRate sorts exams by participation (examRateRows' p), so the words name that rate.
+    note(`按${area === 'study' ? '完成率' : '参加率'}从低到高排列。查看某科室的人员：在命令后加科室名称。`),
   ]);
 }
 
@@ -111,13 +132,19 @@ export function reportProgressCard(title: string, rows: DepartmentRow<ReportFigu
 export function declarationProgressCard(title: string, rows: DepartmentRow<DeclarationFigures>[], opts: { exact?: boolean } = {}): Card {
   const sorted = [...rows].sort((a, b) => b.figures.registered - a.figures.registered);
   const count = (n: number) => (opts.exact ? n : smallCount(n));
-  const money = (registered: number, amount: number) => (opts.exact || registered === 0 || registered >= SMALL_COUNT_LIMIT ? amount.toFixed(2) : '—');
+  const money = (registered: number, amount: number) => (opts.exact || registered === 0 || registered >= SMALL_COUNT_LIMIT ? formatYuan(amount) : '—');
   const registered = sorted.reduce((a, r) => a + r.figures.registered, 0);
   const amount = sorted.reduce((a, r) => a + r.figures.amount, 0);
   return card(title, [
-    fields([['登记件数', count(registered)], ['登记金额', money(registered, amount) === '—' ? '—' : `${amount.toFixed(2)} 元`], ['审批中', count(sorted.reduce((a, r) => a + r.figures.pending, 0))]]),
-    table(['科室', '登记件数', '登记金额（元）', '审批中'], sorted.map((r) => [r.department, count(r.figures.registered), money(r.figures.registered, r.figures.amount), count(r.figures.pending)])),
-    note(`按收到日期所在月份统计，只含件数和金额，不含个人信息。${opts.exact ? '' : `少于 ${SMALL_COUNT_LIMIT} 件的显示为“${SMALL_COUNT_LABEL}”，不显示金额。`}`),
+    fields([
+      ['收到件数', count(sorted.reduce((a, r) => a + r.figures.received, 0))],
+      ['登记件数', count(registered)],
+      ['登记金额', money(registered, amount) === '—' ? '—' : `${formatYuan(amount)} 元`],
+      ['审批中', count(sorted.reduce((a, r) => a + r.figures.pending, 0))],
+      ['当月办理登记', count(sorted.reduce((a, r) => a + r.figures.registeredInMonth, 0))],
+    ]),
+    table(['科室', '收到件数', '登记件数', '登记金额（元）', '审批中', '当月办理登记'], sorted.map((r) => [r.department, count(r.figures.received), count(r.figures.registered), money(r.figures.registered, r.figures.amount), count(r.figures.pending), count(r.figures.registeredInMonth)])),
+    note(`${DECLARATION_MONTH_RULE}只含件数和金额，不含个人信息。${opts.exact ? '' : `少于 ${SMALL_COUNT_LIMIT} 件的显示为“${SMALL_COUNT_LABEL}”，不显示金额。`}`),
   ]);
 }
 

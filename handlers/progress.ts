@@ -1,15 +1,18 @@
 import {
   byRate,
   declarationProgressCard,
+  departmentMatchText,
   departmentPeopleCard,
   departmentRatesCard,
   detailTitle,
   emptyOverviewText,
   examRateRows,
   myProgressCard,
+  notStartedText,
   overviewCard,
   reportProgressCard,
   studyRateRows,
+  withLeadNote,
 } from '../cards/progress.js';
 import type { Card } from '../cards/model.js';
 import type { Bot } from '../src/bot/bot.js';
@@ -19,6 +22,7 @@ import { tipoffProgressLine } from '../cards/tipoff.js';
 import {
   AREA_ALIASES,
   isEmpty,
+  isFutureMonth,
   type Area,
   type Scope,
 } from '../src/domain/progress.js';
@@ -42,7 +46,18 @@ const USAGE_EXAMPLE = '进度 学习 2026-11 心血管内科';
 /** `进度 学习 2026-11 心血管内科`, in any order. */
 const progressArgs = [opt(choice('area', AREA_ALIASES, AREA_LABEL)), opt(month('month')), opt(department('department'))];
 
-type Asked = { area?: Area; month?: Month; department?: { id: number; name: string } };
+type Asked = { area?: Area; month?: Month; department?: { id: number; name: string; typed?: string } };
+
+/** The request with its defaults, and the note when a department was found from part of its name. */
+function requestOf(bot: Bot, ctx: CommandContext<Asked>): { area?: Area; month: Month; department?: { id: number; name: string }; matchNote?: string } {
+  const d = ctx.params.department;
+  return {
+    ...(ctx.params.area ? { area: ctx.params.area } : {}),
+    month: ctx.params.month ?? monthOf(ctx.now, bot.timeZone),
+    ...(d ? { department: { id: d.id, name: d.name } } : {}),
+    ...(d?.typed ? { matchNote: departmentMatchText(d.typed, d.name) } : {}),
+  };
+}
 
 /** Who may see what: the whole hospital, one department, or nothing (refused politely). */
 function scopeFor(ctx: CommandContext<Asked>, asked?: { id: number; name: string }): Scope {
@@ -83,8 +98,9 @@ export function registerProgress(bot: Bot): void {
       // A department's detail lists each person (工号, 姓名, 状态), and 上报 names who submitted.
       confidential: true },
     async (ctx) => {
-      const req = { ...ctx.params, month: ctx.params.month ?? monthOf(ctx.now, bot.timeZone), department: ctx.params.department };
+      const req = requestOf(bot, ctx);
       const scope = scopeFor(ctx, req.department);
+      if (isFutureMonth(req.month, monthOf(ctx.now, bot.timeZone))) return withLeadNote(notStartedText(req.month), req.matchNote);
       if (!req.area) {
         const [o, prev] = await Promise.all([bot.repos.progress.overview(req.month, scope), bot.repos.progress.overview(addMonths(req.month, -1), scope)]);
         const where = scope.departmentId !== undefined ? (req.department?.name ?? ctx.staff.department) : '全院';
@@ -92,14 +108,14 @@ export function registerProgress(bot: Bot): void {
         const ledger = await bot.repos.rectification.ledgerTotals(localDate(ctx.now, bot.timeZone), scope);
         const extra: [string, string][] = [notices.line, ...(ledger.length ? [ledgerOverviewLine(ledger, ledgerScopeFor(ctx.staff).leaderView)] : [])];
         const nothing = isEmpty(o) && !notices.published && ledger.length === 0;
-        if (scope.departmentId !== undefined) return nothing ? emptyOverviewText(where, req.month) : overviewCard(where, req.month, o, prev, extra);
+        if (scope.departmentId !== undefined) return withLeadNote(nothing ? emptyOverviewText(where, req.month) : overviewCard(where, req.month, o, prev, extra), req.matchNote);
         // Tip-offs are counted hospital-wide only: a department's own count could point at someone.
         const tipoffs = await bot.repos.tipoffs.monthFigures(monthRange(req.month, bot.timeZone), localDate(ctx.now, bot.timeZone));
         if (nothing) return tipoffs.received ? `${emptyOverviewText(where, req.month)}\n${tipoffProgressLine(tipoffs)}` : emptyOverviewText(where, req.month);
         const card = overviewCard(where, req.month, o, prev, extra);
         return tipoffs.received ? { ...card, elements: [...card.elements, { type: 'text', text: tipoffProgressLine(tipoffs) }] } : card;
       }
-      return detailCard(bot, ctx, req.area, req.month, scope, req.department);
+      return withLeadNote(await detailCard(bot, ctx, req.area, req.month, scope, req.department), req.matchNote);
     },
   );
 
@@ -116,12 +132,13 @@ export function registerProgress(bot: Bot): void {
   bot.command(
     { names: ['导出', 'export'], args: [choice('area', AREA_ALIASES, AREA_LABEL), opt(month('month')), hide(opt(department('department')))], anyOrder: true, example: '导出 学习 2026-11', summary: '把某月的进度或通报阅读情况导出为 Excel 表格', roles: ['leader', 'discipline', 'dept_head'], group: '进度与导出', confidential: true },
     async (ctx) => {
-      const req = { area: ctx.params.area, month: ctx.params.month ?? monthOf(ctx.now, bot.timeZone), department: ctx.params.department };
+      const req = { ...requestOf(bot, ctx), area: ctx.params.area };
       const scope = scopeFor(ctx, req.department);
+      if (isFutureMonth(req.month, monthOf(ctx.now, bot.timeZone))) return withLeadNote(notStartedText(req.month), req.matchNote);
       const file = await bot.repos.progress.progressWorkbook(req.area, req.month, scope, ctx.now, ledgerScopeFor(ctx.staff));
       await ctx.replyFile(file.name, file.data);
       bot.log.info({ area: req.area, month: monthKey(req.month), staffId: ctx.staff.staffId }, 'progress exported');
-      return `已生成 ${file.name}，请查收。`;
+      return withLeadNote(`已生成 ${file.name}，请查收。`, req.matchNote);
     },
   );
 }

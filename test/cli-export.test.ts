@@ -33,7 +33,7 @@ describe('npm run cli -- export', () => {
     const wb = new ExcelJS.Workbook();
     await wb.xlsx.load(readFileSync(out) as unknown as ArrayBuffer);
     const rows = wb.getWorksheet('汇总')!.getSheetValues().slice(4).map((x) => (x as unknown[]).slice(1));
-    expect(rows).toContainEqual(['纪检监察室', 3, 2, 1, '66.7%']);
+    expect(rows).toContainEqual(['纪检监察室', 3, 2, 1, 2 / 3]);
   }, 60_000);
 
   it('explains a bad area or month and exits 2', () => {

@@ -40,16 +40,18 @@ describe('进度 and 导出 against a hand-computed fixture', () => {
     const pharmacy = await dept('药剂科');
     await db.query(`INSERT INTO report_submissions (month, department_id, version, summary, submitted_by, submitted_at, late) VALUES ('2026-11', $1, 1, '本月开展专题学习一次', 'S0004', '2026-11-18T02:00:00Z', false)`, [cardio]);
     await db.query(`INSERT INTO report_submissions (month, department_id, version, summary, submitted_by, submitted_at, late) VALUES ('2026-11', $1, 1, '逾期提交', 'S0028', '2026-11-21T02:00:00Z', true)`, [pharmacy]);
-    // Declarations received in November: two registered (500.00 + 300.50), one still pending.
-    const decl = async (staff: string, d: number, kind: string, amount: string, state: string, handling: string) =>
+    // Declarations received in November: two registered (500.00 + 300.50), one still pending;
+    // and one received in October but registered in November (16: counted as 当月办理登记).
+    const decl = async (staff: string, d: number, kind: string, amount: string, state: string, handling: string, receivedOn = '2026-11-12', registeredAt = '2026-11-20T02:00:00Z') =>
       db.query(
         `INSERT INTO declarations (declarant_id, department_id, state, kind, amount, received_on, giver, handling, description, registered_at)
-         VALUES ($1, $2, $3, $4, $5, '2026-11-12', 'family', $6, '', CASE WHEN $3 = 'registered' THEN now() END)`,
-        [staff, d, state, kind, amount, handling],
+         VALUES ($1, $2, $3, $4, $5, $7, 'family', $6, '', CASE WHEN $3 = 'registered' THEN $8::timestamptz END)`,
+        [staff, d, state, kind, amount, handling, receivedOn, registeredAt],
       );
     await decl('S0006', cardio, 'cash', '500.00', 'registered', 'to_finance');
     await decl('S0012', surgery, 'gift', '300.50', 'registered', 'returned');
     await decl('S0017', await dept('儿科'), 'cash', '200.00', 'pending_dept', 'to_finance');
+    await decl('S0007', cardio, 'cash', '100.00', 'registered', 'to_finance', '2026-10-28', '2026-11-24T02:00:00Z');
   });
   afterAll(async () => {
     await t?.dispose();
@@ -63,7 +65,8 @@ describe('进度 and 导出 against a hand-computed fixture', () => {
     expect(f['考试参加率']).toBe('7.1%（3/42）（较上月↑4.8个百分点）');
     expect(f['考试通过率']).toBe('66.7%（参加者中 2 人通过）（较上月↓33.3个百分点）');
     expect(f['月度上报']).toBe('已交 2/5，逾期 1，未交 3（上月已交 0/5）');
-    expect(f['上缴登记']).toBe('2 件，800.50 元（上月 0 件，0.00 元）');
+    expect(f['上缴登记']).toBe('收到 3 件，已登记 2 件，800.50 元（上月收到 1 件，已登记 1 件，100 元）');
+    expect(f['当月办理登记']).toBe('3 件（上月 0 件）');
   });
 
   it('gives a detail table sorted worst first, with a chart that is a valid PNG of the expected size', async () => {
@@ -93,7 +96,8 @@ describe('进度 and 导出 against a hand-computed fixture', () => {
     expect(fieldsOf(decl.card!)).toMatchObject({ 登记件数: '<3', 登记金额: '—', 审批中: '<3' });
     expect(json(decl.card)).not.toMatch(/S0006|谢婉清|S0012|邓佳慧|800\.50/);
     const [exact] = await ask(t, 'S0040', '进度 上缴');
-    expect(fieldsOf(exact.card!)).toMatchObject({ 登记件数: '2', 登记金额: '800.50 元', 审批中: '1' });
+    expect(fieldsOf(exact.card!)).toMatchObject({ 收到件数: '3', 登记件数: '2', 登记金额: '800.50 元', 审批中: '1', 当月办理登记: '3' });
+    expect(tableOf(exact.card!).rows.find((x) => x[0] === '心血管内科')).toEqual(['心血管内科', '1', '1', '500', '0', '2']);
   });
 
   it('limits a department head to their own department and refuses everyone else politely', async () => {
@@ -114,6 +118,30 @@ describe('进度 and 导出 against a hand-computed fixture', () => {
     expect(bad.text).toContain('月份“2026年13月”不存在');
     const [empty] = await ask(t, 'S0005', '进度 2025-01');
     expect(empty.text).toBe('2025年1月全院还没有任何数据。');
+    // 16: a month not yet begun says so, instead of a table of 0%.
+    const [future] = await ask(t, 'S0005', '进度 学习 2027-03');
+    expect(future.text).toBe('2027年3月尚未开始，暂无进度。');
+    const [next] = await ask(t, 'S0005', '进度 2026-12');
+    expect(next.text).toBe('2026年12月尚未开始，暂无进度。');
+    const exported = await ask(t, 'S0005', '导出 考试 2027-03');
+    expect(exported.map((m) => [m.text, m.fileUrl])).toEqual([['2027年3月尚未开始，暂无进度。', undefined]]);
+  });
+
+  it('16 says which department a partial name was taken for, and asks for the full name when several fit', async () => {
+    const [one] = await ask(t, 'S0005', '进度 学习 外科');
+    expect(one.card!.title).toBe('学习进度 · 2026年11月 · 普外科');
+    expect(one.card!.elements[0]).toEqual({ type: 'note', text: '按“外科”匹配到科室：普外科' });
+    const [exact] = await ask(t, 'S0005', '进度 学习 普外科');
+    expect(json(exact.card)).not.toContain('匹配到科室');
+    const [file] = (await ask(t, 'S0005', '导出 学习 外科', 2)).filter((m) => !m.fileUrl);
+    expect(file.text).toMatch(/^按“外科”匹配到科室：普外科\n已生成 /);
+    await t.app.db.query(`INSERT INTO departments (name) VALUES ('心胸外科')`);
+    try {
+      const [many] = await ask(t, 'S0005', '进度 学习 外科');
+      expect(many.text).toBe('“外科”对应多个科室：普外科、心胸外科，请写完整名称。');
+    } finally {
+      await t.app.db.query(`DELETE FROM departments WHERE name = '心胸外科'`);
+    }
   });
 
   it('exports a workbook whose cells match the figures', async () => {
@@ -126,8 +154,13 @@ describe('进度 and 导出 against a hand-computed fixture', () => {
     expect(summary.getCell('A1').value).toBe('学习情况 · 2026年11月');
     expect(summary.getRow(3).values).toEqual([undefined, '科室', '应学人数', '已学习', '未学习', '完成率']);
     const rows = summary.getSheetValues().slice(4).map((r) => (r as unknown[]).slice(1));
-    expect(rows).toContainEqual(['心血管内科', 7, 3, 4, '42.9%']);
-    expect(rows).toContainEqual(['纪检监察室', 3, 3, 0, '100.0%']);
+    expect(rows).toContainEqual(['心血管内科', 7, 3, 4, 3 / 7]);
+    expect(rows).toContainEqual(['纪检监察室', 3, 3, 0, 1]);
+    // 16: rates are numbers under a percent format, and a 全院 line sums the departments.
+    const cardio = summary.getColumn(1).values.indexOf('心血管内科');
+    expect(summary.getCell(cardio, 5)).toMatchObject({ type: ExcelJS.ValueType.Number, numFmt: '0.0%' });
+    expect(rows.at(-1)).toEqual(['全院', 42, 7, 35, 7 / 42]);
+    expect(summary.getCell(summary.rowCount, 5).numFmt).toBe('0.0%');
     expect(summary.views[0]).toMatchObject({ state: 'frozen', ySplit: 3 });
     const detail = wb.getWorksheet('明细')!;
     expect(detail.rowCount).toBe(43);
@@ -140,9 +173,50 @@ describe('进度 and 导出 against a hand-computed fixture', () => {
     expect(images[0].range.tl.nativeCol).toBe(6);
     expect(Buffer.from(wb.getImage(Number(images[0].imageId)).buffer as unknown as Uint8Array).equals(chatPng)).toBe(true);
     expect(detail.getImages()).toHaveLength(0);
+    // A completion time is a real date (10:00 in Shanghai) with its year, not the text "11/10 10:00".
+    const done = detail.getRow(detail.getColumn(2).values.indexOf('S0001'));
+    expect(done.getCell(5).type).toBe(ExcelJS.ValueType.Date);
+    expect(done.getCell(5).value).toEqual(new Date(Date.UTC(2026, 10, 10, 10, 0)));
+    expect(done.getCell(5).numFmt).toBe('yyyy-mm-dd hh:mm');
     const [decl] = (await ask(t, 'S0005', '导出 上缴', 2)).filter((m) => m.fileUrl);
     const wb2 = new ExcelJS.Workbook();
     await wb2.xlsx.load((await (await fetch(`${t.url}${decl.fileUrl}`)).arrayBuffer()) as ArrayBuffer);
     expect(wb2.getWorksheet('汇总')!.getRow(5).values).toEqual([undefined, 2, 800.5, 1]);
+    const byDept = wb2.getWorksheet('按科室')!;
+    expect(byDept.getRow(byDept.rowCount).values).toEqual([undefined, '全院', 2, 800.5, 1]);
+    expect(byDept.getCell(byDept.rowCount, 3).numFmt).toBe('#,##0.00');
+  });
+
+  it('16 a study completed after the due date (in Shanghai) shows as 逾期 in 进度 学习 and 导出 学习', async () => {
+    // 01:00 on 1 December in Shanghai, still 30 November in UTC: late against November's due date (the 30th).
+    await t.app.db.query(`UPDATE study_completions SET completed_at = '2026-11-30T17:00:00Z' WHERE month = '2026-11' AND staff_id = 'S0004'`);
+    try {
+      const [study] = await ask(t, 'S0005', '进度 学习 2026-11 心血管内科');
+      const status = Object.fromEntries(tableOf(study.card!).rows.map((x) => [x[0], x[2]]));
+      expect(status).toMatchObject({ S0001: '已学习', S0003: '已学习', S0004: '已学习（逾期）', S0005: '未学习' });
+      const [file] = (await ask(t, 'S0005', '导出 学习 2026-11', 2)).filter((m) => m.fileUrl);
+      const wb = new ExcelJS.Workbook();
+      await wb.xlsx.load((await (await fetch(`${t.url}${file.fileUrl}`)).arrayBuffer()) as ArrayBuffer);
+      const detail = wb.getWorksheet('明细')!;
+      expect(detail.getRow(1).values).toEqual([undefined, '科室', '工号', '姓名', '状态', '完成时间', '是否逾期']);
+      const row = (id: string) => (detail.getRow(detail.getColumn(2).values.indexOf(id)).values as unknown[]).slice(4);
+      expect(row('S0004')).toEqual(['已学习（逾期）', new Date(Date.UTC(2026, 11, 1, 1, 0)), '逾期']);
+      expect(row('S0001')).toEqual(['已学习', new Date(Date.UTC(2026, 10, 10, 10, 0)), '']);
+    } finally {
+      await t.app.db.query(`UPDATE study_completions SET completed_at = '2026-11-10T02:00:00Z' WHERE month = '2026-11' AND staff_id = 'S0004'`);
+    }
+  });
+
+  it('16 exports exams with 次数 and 最高分 as numbers, and a 全院 line', async () => {
+    const [file] = (await ask(t, 'S0005', '导出 考试 2026-11', 2)).filter((m) => m.fileUrl);
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load((await (await fetch(`${t.url}${file.fileUrl}`)).arrayBuffer()) as ArrayBuffer);
+    const detail = wb.getWorksheet('明细')!;
+    expect(detail.getRow(1).values).toEqual([undefined, '科室', '工号', '姓名', '结果', '次数', '最高分']);
+    const row = (id: string) => (detail.getRow(detail.getColumn(2).values.indexOf(id)).values as unknown[]).slice(1);
+    expect(row('S0003')).toEqual(['心血管内科', 'S0003', '郑国栋', '已通过', 2, 85]);
+    expect(row('S0005').slice(3, 5)).toEqual(['未参加', 0]);
+    const summary = wb.getWorksheet('汇总')!;
+    expect((summary.getRow(summary.rowCount).values as unknown[]).slice(1)).toEqual(['全院', 42, 3, 3 / 42, 2, 2 / 3]);
   });
 });

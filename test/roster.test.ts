@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SAMPLE_ROSTER } from '../src/app.js';
-import { importRosterFile, RosterImportError, type ImportSummary } from '../src/domain/roster.js';
+import { ambiguousDepartmentText, importRosterFile, matchDepartment, RosterImportError, type ImportSummary } from '../src/domain/roster.js';
 import type { Db } from '../src/store/db.js';
 import { findStaffByPlatformId, getStaff } from '../src/store/staff.js';
 import { BACKENDS, freshDb } from './helpers/db.js';
@@ -142,5 +142,17 @@ describe('roster files', () => {
   it('refuses a file that is not CSV or XLSX', async () => {
     expect(await refused(db, 'r.pdf', Buffer.from('%PDF'))).toEqual(['不支持的文件类型：r.pdf（请使用 .csv 或 .xlsx）']);
     expect((await refused(db, 'r.xlsx', Buffer.from('not a zip')))[0]).toMatch(/无法读取该 XLSX 文件/);
+  });
+});
+
+describe('matchDepartment', () => {
+  const depts = [{ id: 1, name: '普外科' }, { id: 2, name: '心胸外科' }, { id: 3, name: '心血管内科' }, { id: 4, name: '外科' }];
+  it('16 an exact name, one name containing the word, several, or none', () => {
+    expect(matchDepartment(depts, '外科')).toEqual({ kind: 'exact', department: depts[3] });
+    expect(matchDepartment(depts, '内科')).toEqual({ kind: 'one', department: depts[2] });
+    expect(matchDepartment(depts.slice(0, 3), '外科')).toEqual({ kind: 'many', candidates: [depts[0], depts[1]] });
+    expect(matchDepartment(depts, '科')).toEqual({ kind: 'none' });
+    expect(matchDepartment(depts, '儿科')).toEqual({ kind: 'none' });
+    expect(ambiguousDepartmentText('外科', depts.slice(0, 2))).toBe('“外科”对应多个科室：普外科、心胸外科，请写完整名称。');
   });
 });

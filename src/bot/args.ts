@@ -1,5 +1,6 @@
 import { localDate, parseMonth, parseTypedDay, type Month } from '../domain/calendar.js';
 import { quoteTyped } from './small-talk.js';
+import { ambiguousDepartmentText, matchDepartment } from '../domain/roster.js';
 
 /**
  * Declared command arguments. A command lists what it takes (`args: [month('month'),
@@ -136,17 +137,21 @@ export const day = <N extends string>(name: N, label: string): Arg<N, string, fa
   });
 
 /**
- * A department of the roster by name: exact, else the one whose name contains the word (two
- * characters at least). `exact`: only the full name (where a free description may follow).
+ * A department of the roster by name (src/domain/roster.ts matchDepartment): exact, else the one
+ * whose name contains the word, with `typed` kept so the answer can say which was taken; several
+ * candidates are refused with their names. `exact`: only the full name (a description may follow).
  */
-export function department<N extends string>(name: N, label = '科室', opts: { exact?: boolean } = {}): Arg<N, { id: number; name: string }, false> {
+export function department<N extends string>(name: N, label = '科室', opts: { exact?: boolean } = {}): Arg<N, { id: number; name: string; typed?: string }, false> {
   return arg(
     name,
     label,
     (i, env) => {
       if (/\d/.test(i.word)) return no();
-      const d = env.departments.find((x) => x.name === i.word) ?? (opts.exact || i.word.length < 2 ? undefined : env.departments.find((x) => x.name.includes(i.word)));
-      return d ? ok(d) : opts.exact ? no() : no(`人员名单中没有科室“${i.word}”。`);
+      const m = matchDepartment(env.departments, i.word);
+      if (m.kind === 'exact') return ok(m.department);
+      if (opts.exact) return no();
+      if (m.kind === 'one') return ok({ ...m.department, typed: i.word });
+      return m.kind === 'many' ? no(ambiguousDepartmentText(i.word, m.candidates)) : no(`人员名单中没有科室“${i.word}”。`);
     },
     { departments: true },
   );

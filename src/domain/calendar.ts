@@ -216,6 +216,16 @@ export function slashDateTimeLabel(at: Date, timeZone: string): string {
   return `${z.year}/${z.month}/${z.day} ${pad2(z.hour)}:${pad2(z.minute)}`;
 }
 
+/**
+ * The zone's wall-clock reading of an instant, as a Date whose UTC fields carry it. A
+ * spreadsheet time has no zone and exceljs writes a Date's UTC fields, so this is what an
+ * export cell needs to read 10:00 for 10:00 in Shanghai.
+ */
+export function wallClockAsUtc(at: Date, timeZone: string): Date {
+  const z = zoned(at, timeZone);
+  return new Date(Date.UTC(z.year, z.month - 1, z.day, z.hour, z.minute, z.second));
+}
+
 /** "1/2 09:02" in the zone: progress tables where the month is already in the title. */
 export function slashMonthDayTimeLabel(at: Date, timeZone: string): string {
   const z = zoned(at, timeZone);

@@ -304,7 +304,12 @@ export function parseRef(s: string): RefQuery | undefined {
   return undefined;
 }
 
+/**
+ * The one way an amount is shown to a user, in every card, list and message: thousands
+ * separated, and two decimals only when there are cents (1,600 and 1,600.50, never 1600.00).
+ * Rounded to the cent first, so a sum of floats that is whole reads as whole.
+ */
 export function formatYuan(n: number | string): string {
-  const v = typeof n === 'number' ? n : Number(n);
+  const v = Math.round((typeof n === 'number' ? n : Number(n)) * 100) / 100;
   return v.toLocaleString('zh-CN', { minimumFractionDigits: Number.isInteger(v) ? 0 : 2, maximumFractionDigits: 2 });
 }

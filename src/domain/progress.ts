@@ -1,9 +1,9 @@
 import type { Settings } from '../config.js';
 import type { Queryable } from '../store/db.js';
-import { monthlyTotals } from '../store/declarations.js';
+import { monthlyTotals, registeredBetween } from '../store/declarations.js';
 import { monthKey, monthRange, slashMonthDayTimeLabel, type Month } from './calendar.js';
 import { requiredDepartments } from './report.js';
-import { resolvePlan } from './study.js';
+import { isLateCompletion, resolvePlan } from './study.js';
 
 /**
  * Where the hospital stands in a month, for leadership: study completion, exam participation
@@ -58,10 +58,17 @@ export interface ReportFigures {
   submittedAt?: Date;
   submittedBy?: string;
 }
+/**
+ * `received`, `registered`, `amount` and `pending` count the declarations received in the
+ * month (by the date the gift was received); `registeredInMonth` those registered during the
+ * month, whenever received. Both are shown, so a registration today is seen today.
+ */
 export interface DeclarationFigures {
+  received: number;
   registered: number;
   amount: number;
   pending: number;
+  registeredInMonth: number;
 }
 
 export interface ProgressDeps {
@@ -93,16 +100,26 @@ export interface PersonRow {
   name: string;
   status: string;
   detail: string;
+  /** The figures behind `detail`, for exports that write them as typed cells. */
+  completedAt?: Date | null;
+  /** Completed after the study plan's due date. */
+  late?: boolean;
+  attempts?: number;
+  best?: number | null;
 }
 
 export async function studyPeople(deps: ProgressDeps, month: Month, departmentId: number): Promise<PersonRow[]> {
+  const plan = await resolvePlan(deps.db, deps.settings.study, month);
   const r = await deps.db.query<{ staff_id: string; name: string; completed_at: Date | null }>(
     `SELECT s.staff_id, s.name, c.completed_at FROM staff s
        LEFT JOIN study_completions c ON c.month = $1 AND c.staff_id = s.staff_id
       WHERE s.active AND s.department_id = $2 ORDER BY (c.completed_at IS NOT NULL), s.staff_id`,
     [monthKey(month), departmentId],
   );
-  return r.rows.map((x) => ({ staffId: x.staff_id, name: x.name, status: x.completed_at ? '已学习' : '未学习', detail: x.completed_at ? slashMonthDayTimeLabel(x.completed_at, deps.timeZone) : '' }));
+  return r.rows.map((x) => {
+    const late = x.completed_at !== null && isLateCompletion(plan, x.completed_at, deps.timeZone);
+    return { staffId: x.staff_id, name: x.name, status: x.completed_at ? (late ? '已学习（逾期）' : '已学习') : '未学习', detail: x.completed_at ? slashMonthDayTimeLabel(x.completed_at, deps.timeZone) : '', completedAt: x.completed_at, late };
+  });
 }
 
 // ---- exams ----------------------------------------------------------------------------
@@ -139,6 +156,8 @@ export async function examPeople(deps: ProgressDeps, month: Month, departmentId:
     name: x.name,
     status: x.attempts === 0 ? '未参加' : x.passed ? '已通过' : '未通过',
     detail: x.attempts === 0 ? '' : `${x.attempts} 次，最高 ${x.best ?? 0} 分`,
+    attempts: x.attempts,
+    best: x.attempts === 0 ? null : Number(x.best ?? 0),
   }));
 }
 
@@ -164,14 +183,19 @@ export async function reportsByDepartment(deps: ProgressDeps, month: Month, scop
 
 // ---- declarations ---------------------------------------------------------------------
 
-/** Registered declarations by department for the month they were received: no names. */
+/** Declarations by department, received in the month and registered in it (see DeclarationFigures): no names. */
 export async function declarationsByDepartment(deps: ProgressDeps, month: Month, scope: Scope = {}): Promise<DepartmentRow<DeclarationFigures>[]> {
   const key = monthKey(month);
+  const { start, end } = monthRange(month, deps.timeZone);
   const depts = (await deps.db.query<{ id: number; name: string }>('SELECT id, name FROM departments WHERE active AND ($1::int IS NULL OR id = $1) ORDER BY id', [scope.departmentId ?? null])).rows;
   const totals = (await monthlyTotals(deps.db)).filter((t) => t.month === key);
+  const done = await registeredBetween(deps.db, start, end);
   return depts.map((d) => {
     const t = totals.find((x) => x.department === d.name);
-    return { departmentId: d.id, department: d.name, figures: { registered: t?.registered ?? 0, amount: Number(t?.registeredAmount ?? 0), pending: t?.pending ?? 0 } };
+    const registered = t?.registered ?? 0;
+    const pending = t?.pending ?? 0;
+    const registeredInMonth = done.find((x) => x.departmentId === d.id)?.registered ?? 0;
+    return { departmentId: d.id, department: d.name, figures: { received: registered + pending, registered, amount: Number(t?.registeredAmount ?? 0), pending, registeredInMonth } };
   });
 }
 
@@ -182,7 +206,7 @@ export interface Overview {
   examTook: Ratio;
   examPassed: Ratio;
   reports: { submitted: number; required: number; late: number };
-  declarations: { registered: number; amount: number };
+  declarations: { received: number; registered: number; amount: number; registeredInMonth: number };
 }
 
 const sum = <T>(rows: DepartmentRow<T>[], f: (x: T) => number): number => rows.reduce((a, r) => a + f(r.figures), 0);
@@ -200,13 +224,16 @@ export async function overview(deps: ProgressDeps, month: Month, scope: Scope = 
     examTook: { done: took, total: sum(exam, (x) => x.staff) },
     examPassed: { done: sum(exam, (x) => x.passed), total: took },
     reports: { submitted: reports.filter((r) => r.figures.submitted).length, required: reports.length, late: reports.filter((r) => r.figures.late).length },
-    declarations: { registered: sum(decl, (x) => x.registered), amount: sum(decl, (x) => x.amount) },
+    declarations: { received: sum(decl, (x) => x.received), registered: sum(decl, (x) => x.registered), amount: sum(decl, (x) => x.amount), registeredInMonth: sum(decl, (x) => x.registeredInMonth) },
   };
 }
 
+/** A month after `current` has not begun: its 0% would read as a month gone wrong, so it has no progress. */
+export const isFutureMonth = (month: Month, current: Month): boolean => monthKey(month) > monthKey(current);
+
 /** True when nothing at all was recorded for the month in this scope. */
 export function isEmpty(o: Overview): boolean {
-  return o.study.done === 0 && o.examTook.done === 0 && o.reports.submitted === 0 && o.declarations.registered === 0;
+  return o.study.done === 0 && o.examTook.done === 0 && o.reports.submitted === 0 && o.declarations.received === 0 && o.declarations.registeredInMonth === 0;
 }
 
 /** One's own declarations by state (for 我的进度): counts only. */

@@ -240,3 +240,28 @@ export async function importRoster(db: Db, entries: RosterEntry[], opts: { dryRu
 export function describeSummary(s: ImportSummary): string {
   return `${s.dryRun ? '（试运行，未写入）' : ''}共 ${s.total} 人，${s.departments} 个科室：新增 ${s.added}，更新 ${s.updated}，未变 ${s.unchanged}，停用 ${s.deactivated}`;
 }
+
+/** How a typed word names a department: exactly, as part of exactly one name, of several, or of none. */
+export type DepartmentMatch<D> = { kind: 'exact'; department: D } | { kind: 'one'; department: D } | { kind: 'many'; candidates: D[] } | { kind: 'none' };
+
+/**
+ * The one rule for a department typed in a command (`进度 学习 外科`): its exact name, else
+ * the departments whose name contains the word. A single character matches only exactly: 科
+ * is in nearly every name. The caller says which department a partial word was taken for,
+ * and asks for the full name when several fit, instead of silently picking the first.
+ */
+export function matchDepartment<D extends { name: string }>(depts: readonly D[], word: string): DepartmentMatch<D> {
+  const w = word.trim();
+  const exact = depts.find((d) => d.name === w);
+  if (exact) return { kind: 'exact', department: exact };
+  if ([...w].length < 2) return { kind: 'none' };
+  const candidates = depts.filter((d) => d.name.includes(w));
+  if (candidates.length === 1) return { kind: 'one', department: candidates[0] };
+  return candidates.length ? { kind: 'many', candidates } : { kind: 'none' };
+}
+
+/** The answer when a word fits several departments: the candidates, and a request for the full name. */
+export function ambiguousDepartmentText(word: string, candidates: readonly { name: string }[]): string {
+  const shown = candidates.slice(0, 10).map((d) => d.name).join('、');
+  return `“${word}”对应多个科室：${shown}${candidates.length > 10 ? ` 等 ${candidates.length} 个` : ''}，请写完整名称。`;
+}

@@ -164,6 +164,12 @@ export async function audienceOf(q: Queryable, plan: StudyPlan): Promise<Staff[]
   return (await listActiveStaff(q)).filter((s) => inAudience(plan, s));
 }
 
+/**
+ * A completion is late (逾期) when its date in the bot's zone is after the plan's due date:
+ * the one rule the confirmation, the study card and 进度/导出 学习 read.
+ */
+export const isLateCompletion = (plan: Pick<StudyPlan, 'dueOn'>, at: Date, timeZone: string): boolean => localDate(at, timeZone) > plan.dueOn;
+
 /** `at` is the bot's clock (the database's own by default): lateness is judged against it. */
 export async function recordCompletion(db: Db, month: string, staffId: string, at?: Date): Promise<{ first: boolean; at: Date }> {
   return db.transaction(async (tx) => {

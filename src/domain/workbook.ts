@@ -1,12 +1,30 @@
+import { wallClockAsUtc } from './calendar.js';
 
 /**
  * Spreadsheets handed to inspections: a summary sheet and a detail sheet, Chinese headers,
  * frozen header rows, and column widths that fit the content (CJK characters count double).
  */
+
+/** A number or time written with an Excel format, so a reader can sort, sum and chart it. */
+export interface FormattedCell {
+  value: number | Date;
+  numFmt: string;
+}
+export type CellValue = string | number | null | FormattedCell;
+
+const isFormatted = (v: CellValue): v is FormattedCell => typeof v === 'object' && v !== null;
+
+/** A rate as a fraction under `0.0%` (Excel shows 0.286 as 28.6%); '—' when nobody counts. */
+export const percentCell = (done: number, total: number): CellValue => (total === 0 ? '—' : { value: done / total, numFmt: '0.0%' });
+/** An instant as the zone's date and time under `yyyy-mm-dd hh:mm`; '' when there is none. */
+export const dateTimeCell = (at: Date | null | undefined, timeZone: string): CellValue => (at ? { value: wallClockAsUtc(at, timeZone), numFmt: 'yyyy-mm-dd hh:mm' } : '');
+/** An amount in yuan under `#,##0.00`. */
+export const yuanCell = (n: number): CellValue => ({ value: n, numFmt: '#,##0.00' });
+
 export interface Sheet {
   name: string;
   columns: string[];
-  rows: (string | number | null)[][];
+  rows: CellValue[][];
   /** Lines written above the table (title, month, generated at). */
   preface?: string[];
   /** A chart placed beside the table: the same PNG the chat card shows. */
@@ -25,7 +43,8 @@ export function sheetChart(png: Buffer, scale: number): SheetChart {
   return { png, width: png.readUInt32BE(16) / scale, height: png.readUInt32BE(20) / scale };
 }
 
-const displayWidth = (v: unknown): number => [...String(v ?? '')].reduce((w, ch) => w + (ch.charCodeAt(0) > 0x2e80 ? 2 : 1), 0);
+const displayWidth = (v: CellValue | undefined): number => (v !== null && typeof v === 'object' ? (v.value instanceof Date ? v.numFmt.length : v.numFmt.length + 4) : textWidth(v));
+const textWidth = (v: unknown): number => [...String(v ?? '')].reduce((w, ch) => w + (ch.charCodeAt(0) > 0x2e80 ? 2 : 1), 0);
 
 type ExcelWorkbook = import('exceljs').Workbook;
 type ExcelSheet = import('exceljs').Worksheet;
@@ -55,9 +74,14 @@ export async function buildWorkbook(sheets: Sheet[], meta: { creator?: string } 
       c.fill = { type: 'pattern', pattern: 'solid', fgColor: { argb: 'FFEFF1F5' } };
       c.border = { bottom: { style: 'thin' } };
     });
-    for (const r of s.rows) ws.addRow(r.map((v) => (v === null ? '' : v)));
+    for (const r of s.rows) {
+      const row = ws.addRow(r.map((v) => (v === null ? '' : isFormatted(v) ? v.value : v)));
+      r.forEach((v, i) => {
+        if (isFormatted(v)) row.getCell(i + 1).numFmt = v.numFmt;
+      });
+    }
     s.columns.forEach((col, i) => {
-      const widest = Math.max(displayWidth(col), ...s.rows.map((r) => displayWidth(r[i])));
+      const widest = Math.max(textWidth(col), ...s.rows.map((r) => displayWidth(r[i])));
       ws.getColumn(i + 1).width = Math.min(60, Math.max(8, widest + 2));
     });
     if (s.chart) addChart(wb, ws, s.chart, s.columns.length + 1);

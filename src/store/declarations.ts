@@ -215,6 +215,20 @@ export async function monthlyTotals(q: Queryable): Promise<MonthlyTotal[]> {
 }
 
 /**
+ * Declarations registered in [start, end) by department, whatever month they were received
+ * in: a gift received last month and registered today counts here, not in its received month.
+ */
+export async function registeredBetween(q: Queryable, start: Date, end: Date): Promise<{ departmentId: number; registered: number }[]> {
+  const r = await q.query<{ department_id: number; registered: number }>(
+    `SELECT department_id, count(*)::int AS registered FROM declarations
+      WHERE state = 'registered' AND registered_at >= $1 AND registered_at < $2
+      GROUP BY department_id`,
+    [start, end],
+  );
+  return r.rows.map((x) => ({ departmentId: x.department_id, registered: x.registered }));
+}
+
+/**
  * The histories of many declarations in one statement, each in the order it happened (see
  * auditTrail), with the actor's name joined in: an export reads thousands of declarations
  * without a query per declaration or per actor.
