@@ -206,7 +206,7 @@ export function registerReport(bot: Bot): void {
       const { m, d } = ctx.value as { m: string; d: number };
       if (d !== dept.id) throw new UserError('这张表单不属于您所在的科室，请发送“上报”重新打开。');
       checkReportMonth(bot, m, ctx.now);
-      const draft = draftFromForm(ctx.form, bot.deps.settings.report.figures, m, d);
+      const draft = draftFromForm(ctx.form, bot.deps.settings.report.figures, m, d, bot.deps.settings.report.rules);
       const id = randomUUID();
       await bot.state.set(draftKey(id), draft, DRAFT_TTL_MS);
       return { card: reportConfirmCard(draft, dept.name, bot.deps.settings.report.figures, id) };

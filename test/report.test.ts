@@ -71,6 +71,17 @@ describe('the monthly report', () => {
     expect(toast).toContain('2000');
   });
 
+  it('16 refuses figures that contradict each other, naming both figures next to the one too big', async () => {
+    const [msg] = await ask(t, 'S0010', '上报');
+    const form = formOf(msg.card!)!;
+    const r = await t.click('S0010', msg.id, form.actionId, form.value as Record<string, string>, { summary: '本月已自查。', f0: '2', f1: '5' });
+    expect(r.body.fieldErrors).toEqual({ f1: '已完成整改数（5）不能大于本月自查发现问题数（2）' });
+    expect(r.body.toast).toBe('报告没有提交：已完成整改数（5）不能大于本月自查发现问题数（2），请核对后重新提交。');
+    // Equal is consistent: everything found has been rectified.
+    const ok = await t.click('S0010', msg.id, form.actionId, form.value as Record<string, string>, { summary: '本月已自查。', f0: '2', f1: '2' });
+    expect(ok.body.fieldErrors).toBeUndefined();
+  });
+
   it('reminds only departments that have not reported, naming days left and the date', async () => {
     at('2026-11-15T01:05:00Z'); // 5 days before the 20th
     await runReportDaily(t.app.bot, clock);

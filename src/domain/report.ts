@@ -158,7 +158,25 @@ export const reportDraftSchema = z.object({
 });
 export type ReportDraft = z.infer<typeof reportDraftSchema>;
 
-export function draftFromForm(form: Record<string, string> | undefined, figureNames: string[], month: string, departmentId: number): ReportDraft {
+export type FigureRule = ReportSettings['rules'][number];
+
+/**
+ * The configured rules a draft's figures break, by input name (`f<i>` of the figure that is
+ * too big). A rule with a figure left blank is not checked: a blank is "not reported", not 0.
+ */
+export function figureRuleProblems(figures: Record<string, number>, figureNames: string[], rules: FigureRule[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const r of rules) {
+    const a = figures[r.figure];
+    const b = figures[r.lte];
+    const input = `f${figureNames.indexOf(r.figure)}`;
+    if (a === undefined || b === undefined || a <= b || out[input]) continue;
+    out[input] = `${r.figure}（${a}）不能大于${r.lte}（${b}）`;
+  }
+  return out;
+}
+
+export function draftFromForm(form: Record<string, string> | undefined, figureNames: string[], month: string, departmentId: number, rules: FigureRule[] = []): ReportDraft {
   const parsed = reportFormSchema(figureNames).safeParse(form ?? {});
   if (!parsed.success) {
     // Input name → its first problem, for platforms that show it next to the input.
@@ -175,6 +193,8 @@ export function draftFromForm(form: Record<string, string> | undefined, figureNa
     const v = values[`f${i}`];
     if (v !== undefined && v !== '') figures[name] = Number(v);
   });
+  const broken = figureRuleProblems(figures, figureNames, rules);
+  if (Object.keys(broken).length) throw new FormError(`报告没有提交：${Object.values(broken).join('；')}，请核对后重新提交。`, broken);
   return { month, departmentId, summary: values.summary!, figures, ...(values.attachment ? { attachment: values.attachment } : {}) };
 }
 
