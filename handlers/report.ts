@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import {
+  REPORT_CANCEL as CANCEL,
   REPORT_CONFIRM as CONFIRM,
+  REPORT_EDIT as EDIT,
+  reportCancelledCard,
   reportConfirmationText,
   reportConfirmCard,
   reportFormCard as formCard,
@@ -24,6 +27,7 @@ import {
   reportSteps,
   type Department,
   reportDraftSchema,
+  type ReportDraft,
   type Submission,
 } from '../src/domain/report.js';
 import { UserError } from '../src/errors.js';
@@ -38,6 +42,7 @@ import { type Staff } from '../src/store/staff.js';
 
 const monthSchema = z.object({ m: z.string().regex(MONTH_KEY) });
 const submitSchema = z.object({ m: z.string().regex(MONTH_KEY), d: z.coerce.number().int().positive() });
+/** 确认提交, 修改 and 取消 on the confirmation all name the waiting draft only. */
 const confirmSchema = z.object({ id: z.string().uuid() });
 
 export const reportKeys = {
@@ -51,7 +56,7 @@ function tz(bot: Bot): string {
 }
 
 /** The card with the form, for one department and month. */
-async function reportFormCard(bot: Bot, staff: Staff, month: Month, now: Date): Promise<Card> {
+async function reportFormCard(bot: Bot, staff: Staff, month: Month, now: Date, draft?: ReportDraft): Promise<Card> {
   const { settings } = bot.deps;
   const timeZone = tz(bot);
   const key = monthKey(month);
@@ -63,6 +68,7 @@ async function reportFormCard(bot: Bot, staff: Staff, month: Month, now: Date): 
     deadline: deadline.date,
     late: now.getTime() >= deadline.endsAt.getTime(),
     ...(prev ? { prev } : {}),
+    ...(draft ? { draft } : {}),
     figures: settings.report.figures,
     timeZone,
   });
@@ -176,6 +182,16 @@ const draftKey = (id: string): string => `report-draft:${id}`;
 const DRAFT_TTL_MS = 24 * 3600 * 1000;
 
 export function registerReport(bot: Bot): void {
+  /** The waiting draft of the reporter's own department, or the toast that says why there is none. */
+  async function ownDraft(staff: Staff, id: string): Promise<{ draft: ReportDraft; dept: Department } | { toast: string }> {
+    const dept = await reporterFor(bot, staff);
+    // A draft of another shape (written before a deploy) is as good as expired: the form is asked again.
+    const read = await bot.state.get(draftKey(id), reportDraftSchema);
+    if (!read || !('value' in read)) return { toast: '这份待确认的报告已过期或已提交，请发送“上报”查看。' };
+    if (read.value.departmentId !== dept.id) return { toast: '这份报告不属于您所在的科室。' };
+    return { draft: read.value, dept };
+  }
+
   bot.command(
     { names: ['上报', 'report'], usage: '上报', summary: '报送本科室本月的专项整治进展和数据（科室负责人、报告联络员）', group: '学习与上报' },
     async (ctx) => {
@@ -217,17 +233,14 @@ export function registerReport(bot: Bot): void {
   bot.action(
     CONFIRM,
     async (ctx) => {
-      const dept = await reporterFor(bot, ctx.staff);
-      // A draft of another shape (written before a deploy) is as good as expired: the form is asked again.
-      const read = await bot.state.get(draftKey(String(ctx.value.id)), reportDraftSchema);
-      if (!read || !('value' in read)) return { toast: '这份待确认的报告已过期或已提交，请发送“上报”查看。' };
-      const draft = read.value;
-      if (draft.departmentId !== dept.id) return { toast: '这份报告不属于您所在的科室。' };
+      const got = await ownDraft(ctx.staff, String(ctx.value.id));
+      if ('toast' in got) return got;
+      const { draft, dept } = got;
       // The draft may have waited past a month's end.
       checkReportMonth(bot, draft.month, ctx.now);
       const timeZone = tz(bot);
       const draftId = String(ctx.value.id);
-      const confirmed = (submission: Submission, replaced: boolean): Card => reportSubmittedCard(dept.name, draft.month, submission, replaced, timeZone);
+      const confirmed = (submission: Submission, replaced: boolean): Card => reportSubmittedCard(dept.name, draft.month, submission, replaced, bot.deps.settings.report.figures, timeZone);
       let staged: Staged = [];
       // Keyed by the confirmation: clicked again, or redelivered after a crash, it finds its version.
       const { submission, replaced } = await bot.repos.report.submitReport(draft, ctx.staff, ctx.now, bot.deps.settings.report, timeZone, {
@@ -247,6 +260,30 @@ export function registerReport(bot: Bot): void {
       await bot.state.delete(draftKey(draftId));
       if (staged.length) await scheduling(bot).outbound.deliver(staged);
       return { toast: reportConfirmationText(dept.name, draft.month, submission, replaced), card: confirmed(submission, replaced) };
+    },
+    { schema: confirmSchema },
+  );
+
+  bot.action(
+    EDIT,
+    async (ctx) => {
+      const got = await ownDraft(ctx.staff, String(ctx.value.id));
+      if ('toast' in got) return got;
+      checkReportMonth(bot, got.draft.month, ctx.now);
+      // Submitting the form again makes a new draft; this one simply expires.
+      return { card: await reportFormCard(bot, ctx.staff, monthFromKey(got.draft.month), ctx.now, got.draft) };
+    },
+    { schema: confirmSchema },
+  );
+
+  bot.action(
+    CANCEL,
+    async (ctx) => {
+      // No draft (already confirmed, say): the card is left as it is, never turned into 已取消 over a submission.
+      const got = await ownDraft(ctx.staff, String(ctx.value.id));
+      if ('toast' in got) return got;
+      await bot.state.delete(draftKey(String(ctx.value.id)));
+      return { toast: '已取消，未提交。', card: reportCancelledCard(got.draft.month, got.dept.name) };
     },
     { schema: confirmSchema },
   );

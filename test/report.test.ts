@@ -52,6 +52,32 @@ describe('the monthly report', () => {
     const dept = (await t.app.db.query<{ id: number }>(`SELECT id FROM departments WHERE name = '心血管内科'`)).rows[0].id;
     const [v1] = await submissionHistory(t.app.db, '2026-11', dept);
     expect(v1).toMatchObject({ version: 1, late: false, submittedBy: 'S0004', figures: { 本月自查发现问题数: 3, 已完成整改数: 2 } });
+    // 16: the card written over the confirmation keeps the form's order (jsonb gives the shorter name first) and the text.
+    const [done] = cards(await t.inbox('S0004'), '已提交：');
+    const f = done.card!.elements.flatMap((e) => (e.type === 'fields' ? e.fields.map((x) => x.label) : []));
+    expect(f.slice(2)).toEqual(t.app.bot.deps.settings.report.figures);
+    expect(JSON.stringify(done.card)).toContain('本月开展专题学习两次，完成科室自查。');
+  });
+
+  it('16 修改 on the confirmation re-opens the filled form; 取消 drops the draft and stores nothing', async () => {
+    const [msg] = await ask(t, 'S0004', '上报');
+    const form = formOf(msg.card!)!;
+    await t.click('S0004', msg.id, form.actionId, form.value as Record<string, string>, { summary: '草稿：补充两项。', f0: '5', f1: '1', attachment: '统计表.xlsx' });
+    const current = async () => (await t.inbox('S0004')).find((m) => m.id === msg.id)!.card!;
+    const edit = buttonOf(await current(), 'report.edit')!;
+    expect(edit.value).toEqual(buttonOf(await current(), 'report.confirm')!.value);
+    await t.click('S0004', msg.id, 'report.edit', edit.value);
+    const again = formOf(await current())!;
+    expect(again.inputs.map((i) => i.initial)).toEqual(['草稿：补充两项。', '5', '1', undefined, undefined, '统计表.xlsx']);
+    await t.click('S0004', msg.id, again.actionId, again.value as Record<string, string>, { summary: '草稿：补充三项。', f0: '5', f1: '3' });
+    const cancel = buttonOf(await current(), 'report.cancel')!;
+    const r = await t.click('S0004', msg.id, 'report.cancel', cancel.value);
+    expect(r.body.toast).toBe('已取消，未提交。');
+    expect((await current()).title).toContain('已取消');
+    // The cancelled draft cannot be confirmed afterwards (a second tab, a redelivered click).
+    expect((await t.click('S0004', msg.id, 'report.confirm', cancel.value)).body.toast).toBe('这份待确认的报告已过期或已提交，请发送“上报”查看。');
+    const dept = (await t.app.db.query<{ id: number }>(`SELECT id FROM departments WHERE name = '心血管内科'`)).rows[0].id;
+    expect((await submissionHistory(t.app.db, '2026-11', dept)).map((h) => h.version)).toEqual([1]);
   });
 
   it('14 a waiting draft of another shape (an older deploy) counts as expired: nothing is stored', async () => {
