@@ -66,9 +66,9 @@ function builtin(bot: Bot): PushTarget[] {
     {
       words: ['报告提醒', '报告', 'report'],
       label: '报告提醒',
-      async run(ctx) {
-        const r = await remindReports(bot, ctx.now, { manual: true, createdBy: ctx.staff.staffId });
-        return reportRemindedCard(r);
+      async run(ctx, args) {
+        const r = await remindReports(bot, ctx.now, { manual: true, again: args[0] === '再次', createdBy: ctx.staff.staffId });
+        return reportRemindedCard(r, scheduling(bot).timeZone);
       },
       async preview(ctx) {
         return reportReminderPreviewCard(await previewReportReminder(bot, ctx.now));

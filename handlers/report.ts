@@ -26,6 +26,7 @@ import {
   mayReportFor,
   reportSteps,
   type Department,
+  type ManualRound,
   reportDraftSchema,
   type ReportDraft,
   type Submission,
@@ -107,7 +108,12 @@ export async function reminderRecipients(bot: Bot, month: string): Promise<{ sta
   return out;
 }
 
-export async function remindReports(bot: Bot, now: Date, opts: { daysLeft?: number; manual?: boolean; createdBy?: string; month?: Month } = {}): Promise<CampaignResult> {
+export async function remindReports(
+  bot: Bot,
+  now: Date,
+  /** `again` (with `manual`): a new round to the departments still missing, even if one went out today. */
+  opts: { daysLeft?: number; manual?: boolean; again?: boolean; createdBy?: string; month?: Month } = {},
+): Promise<CampaignResult & { manual?: ManualRound }> {
   const timeZone = tz(bot);
   const month = opts.month ?? monthOf(now, timeZone);
   const key = monthKey(month);
@@ -117,14 +123,35 @@ export async function remindReports(bot: Bot, now: Date, opts: { daysLeft?: numb
   const daysLeft = opts.daysLeft ?? daysBetween(today, deadline);
   const people = await reminderRecipients(bot, key);
   const deptOf = new Map(people.map((p) => [p.staff.staffId, p.department.name]));
-  return scheduling(bot).outbound.createCampaign({
-    key: opts.manual ? reportKeys.manual(key, today) : reportKeys.remind(key, daysLeft),
+  const departments = new Set(deptOf.values()).size;
+  let manual: ManualRound | undefined;
+  let campaignKey = reportKeys.remind(key, daysLeft);
+  if (opts.manual) {
+    // A repeated 推送 adds to the day's latest round (only people not yet in it get it); 再次
+    // with departments still missing starts the next round, keyed `-2`, `-3`…
+    const base = reportKeys.manual(key, today);
+    const rounds = await bot.repos.campaigns.campaignRounds(base);
+    const last = rounds.at(-1);
+    const next = last && opts.again && departments > 0;
+    const round = next ? rounds.length + 1 : Math.max(rounds.length, 1);
+    campaignKey = round === 1 ? base : `${base}-${round}`;
+    manual = {
+      round,
+      missing: departments,
+      // The bot's clock (meta.at), not the database's, says when: the two differ in tests and a sandbox.
+      ...(last ? { previous: { at: typeof last.meta.at === 'string' ? new Date(last.meta.at) : last.createdAt, departments: last.departments } } : {}),
+    };
+  }
+  const r = await scheduling(bot).outbound.createCampaign({
+    key: campaignKey,
+    ...(opts.manual ? { meta: { at: now.toISOString() } } : {}),
     kind: 'report.remind',
     title: `${monthTitle(key)}报告提醒（${daysLeft < 0 ? `已逾期 ${-daysLeft} 天` : daysLeft === 0 ? '截止当天' : `还剩 ${daysLeft} 天`}）`,
     recipients: people.map((p) => p.staff),
     ...(opts.createdBy ? { createdBy: opts.createdBy } : {}),
     render: (s) => reportReminderCard(key, deadline, today, daysLeft, deptOf.get(s.staffId) ?? s.department, Boolean(opts.manual)),
   });
+  return manual ? { ...r, manual } : r;
 }
 
 export async function previewReportReminder(bot: Bot, now: Date): Promise<Preview & { departments: string[] }> {

@@ -148,6 +148,25 @@ describe('the monthly report', () => {
     expect(JSON.stringify(got[got.length - 1].card)).toContain('管理员提醒');
   });
 
+  it('16 a second 推送 报告提醒 the same day says when the first went out; 再次 reminds those still missing again', async () => {
+    const [p] = await ask(t, 'S0002', '预览 报告提醒');
+    const missing = p.card!.elements.flatMap((e) => (e.type === 'fields' ? e.fields : [])).find((f) => f.label === '未报送科室')!.value.split('、').length;
+    const before = cards(await t.inbox('S0024'), '报告提醒').length;
+    const [r] = await ask(t, 'S0002', '推送 报告提醒');
+    const said = JSON.stringify(r.card);
+    // 15:30Z is 23:30 in Shanghai, when the first round went out (the test before this one).
+    expect(said).toContain(`今天已于 23:30 提醒过 ${missing} 个科室，未再发送。`);
+    expect(said).toContain('推送 报告提醒 再次');
+    const [again] = await ask(t, 'S0002', '推送 报告提醒 再次');
+    expect(again.card!.title).toBe('已再次推送本月报告提醒（今天第 2 次）');
+    await settled(`${reportKeys.manual('2026-11', '2026-11-20')}-2`);
+    expect(cards(await t.inbox('S0024'), '报告提醒')).toHaveLength(before + 1);
+    // Not to a department that has reported.
+    expect(cards(await t.inbox('S0004'), '报告提醒')).toHaveLength(0);
+    const [third] = await ask(t, 'S0002', '推送 报告提醒');
+    expect(JSON.stringify(third.card)).toContain('未再发送');
+  });
+
   it('the day after the deadline tells leadership and the discipline office who is missing', async () => {
     at('2026-11-21T01:05:00Z');
     await runReportDaily(t.app.bot, clock);

@@ -246,6 +246,16 @@ export async function submitReport(
   });
 }
 
+/** What a manual reminder round did, beside the campaign's counts: what the administrator is told. */
+export interface ManualRound {
+  /** 1 for the day's first manual reminder, 2 for the first `再次`, … */
+  round: number;
+  /** The day's latest round before this call, if there was one. */
+  previous?: { at: Date; departments: number };
+  /** Departments still missing their report (those a round reminds). */
+  missing: number;
+}
+
 export type ReportStep = { kind: 'remind'; daysLeft: number } | { kind: 'overdue' };
 
 /** What the daily check does for a month's report on a local date. */
