@@ -2,6 +2,7 @@ import { actions, button, card, fields, form, note, table, text } from './builde
 import type { Card, FormInput } from './model.js';
 import { ATTACHMENT_MAX, SUMMARY_MAX, type ReportDraft, type Submission } from '../src/domain/report.js';
 import { dateLabel, localDate, shortDateLabel } from '../src/domain/study.js';
+import { localTime } from '../src/domain/calendar.js';
 
 /** The monthly report's cards: the form, its confirmation, reminders and the overdue list. */
 
@@ -128,6 +129,34 @@ export function reportSubmittedCard(department: string, month: string, submissio
     fields(submissionFields(submission, figures, timeZone)),
     note(submission.late ? '截止日期后提交，已记为逾期。' : '截止日期前如需修改，可再次发送“上报”，新版本会替换旧版本。'),
   ], 'green');
+}
+
+export interface ReportViewInput {
+  month: string;
+  department: string;
+  submission: Submission & { submitterName: string | null };
+  figures: string[];
+  timeZone: string;
+}
+
+/** A department's current report as leadership and the discipline office read it (上报 查看). */
+export function reportViewCard(r: ReportViewInput): Card {
+  const s = r.submission;
+  return card(
+    `${reportMonthTitle(r.month)}专项整治进展报告 · ${r.department}`,
+    [
+      text(s.summary),
+      fields([
+        ['提交人', s.submitterName ? `${s.submitterName}（${s.submittedBy}）` : s.submittedBy],
+        ['提交时间', `${dateLabel(localDate(s.submittedAt, r.timeZone))} ${localTime(s.submittedAt, r.timeZone)}${s.late ? '（逾期）' : ''}`],
+        ['版本', `第 ${s.version} 版`],
+        ...figureFields(s.figures, r.figures),
+        ['统计表附件', s.attachment ?? '无'],
+      ]),
+      note(s.version > 1 ? `这是截止前重新提交的第 ${s.version} 版，早先的版本留档备查。` : '这是该科室本月提交的报告。'),
+    ],
+    s.late ? 'orange' : 'green',
+  );
 }
 
 /** To a department that has not reported; `manual`: an administrator sent it with 推送. */

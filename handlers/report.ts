@@ -14,6 +14,7 @@ import {
   reportReminderCard,
   REPORT_SUBMIT as SUBMIT,
   reportSubmittedCard,
+  reportViewCard,
 } from '../cards/report.js';
 import type { Card } from '../cards/model.js';
 import { dailyAt, hasScheduling, scheduling } from '../scheduler/index.js';
@@ -24,6 +25,7 @@ import {
   deadlineOf,
   draftFromForm,
   mayReportFor,
+  mayViewReport,
   reportSteps,
   type Department,
   type ManualRound,
@@ -96,6 +98,23 @@ async function reporterFor(bot: Bot, staff: Staff): Promise<Department> {
   const dept = required.find((d) => d.id === staff.departmentId);
   if (!dept) throw new UserError(`${staff.department}不在需要按月报送的重点责任科室名单中，无需上报。`);
   return dept;
+}
+
+/**
+ * `上报 查看`: a department's current report for a month, text and every figure. Leadership
+ * and the discipline office read any department's, a department head their own.
+ */
+export async function viewReport(bot: Bot, staff: Staff, departmentName: string, month: Month): Promise<Card | string> {
+  const name = departmentName.trim();
+  const dept = (await bot.repos.staff.listDepartments()).find((d) => d.name === name);
+  // Those who may read no report are refused before the name is checked: they learn nothing about which departments exist.
+  if (mayViewReport(staff, dept?.id ?? -1) === 'no') return '抱歉，查看科室报告仅限院领导、纪检监察、科室负责人使用。';
+  if (!dept) return `没有名为“${name}”的科室，请核对科室名称。`;
+  if (mayViewReport(staff, dept.id) === 'own-only') return `抱歉，科室负责人只能查看本科室（${staff.department}）的报告。`;
+  const key = monthKey(month);
+  const submission = await bot.repos.report.submissionWithSubmitter(key, dept.id);
+  if (!submission) return `该科室${monthTitle(key)}尚未上报。`;
+  return reportViewCard({ month: key, department: dept.name, submission, figures: bot.deps.settings.report.figures, timeZone: tz(bot) });
 }
 
 // ---- campaigns -------------------------------------------------------------------------

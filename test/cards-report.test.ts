@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { reportCancelledCard, reportConfirmationText, reportConfirmCard, reportFormCard, reportOverdueCard, reportReminderCard, reportSubmittedCard } from '../cards/report.js';
+import { reportCancelledCard, reportConfirmationText, reportConfirmCard, reportFormCard, reportOverdueCard, reportReminderCard, reportSubmittedCard, reportViewCard } from '../cards/report.js';
 import type { Submission } from '../src/domain/report.js';
 import { allText, buttonsOf, elementsOf, fieldMap } from './helpers/card-parts.js';
 
@@ -76,6 +76,25 @@ describe('cards/report', () => {
     expect(x.title).toBe('已取消：2026年12月专项整治进展报告 · 药剂科');
     expect(allText(x)).toContain('已取消，未提交。');
     expect(buttonsOf(x)).toEqual([]);
+  });
+
+  it('16 上报 查看: the text, who filed it and when, every figure in order, the attachment', () => {
+    const v = reportViewCard({ month: '2026-12', department: '药剂科', submission: { ...prev, figures: { 整改完成数: 2 }, submitterName: '钟立新' }, figures, timeZone: TZ });
+    expect(v.title).toBe('2026年12月专项整治进展报告 · 药剂科');
+    expect(elementsOf(v, 'text')[0].text).toBe('完成自查。');
+    expect(elementsOf(v, 'fields')[0].fields.map((f) => [f.label, f.value])).toEqual([
+      ['提交人', '钟立新（E1）'],
+      ['提交时间', '2026年12月11日 01:00'],
+      ['版本', '第 2 版'],
+      ['自查问题数', '未填'],
+      ['整改完成数', '2'],
+      ['统计表附件', '统计表.xlsx'],
+    ]);
+    expect(v.color).toBe('green');
+    expect(buttonsOf(v)).toEqual([]);
+    const late = reportViewCard({ month: '2026-12', department: '药剂科', submission: { ...prev, version: 1, late: true, attachment: null, submitterName: null }, figures, timeZone: TZ });
+    expect(fieldMap(late)).toMatchObject({ 提交人: 'E1', 提交时间: '2026年12月11日 01:00（逾期）', 统计表附件: '无' });
+    expect(late.color).toBe('orange');
   });
 
   it('14.2 reminders open the month’s form; the overdue list names the owners', () => {

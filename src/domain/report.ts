@@ -95,6 +95,23 @@ export async function currentSubmission(q: Queryable, month: string, departmentI
   return r.rows[0] ? toSubmission(r.rows[0]) : undefined;
 }
 
+/** A department's current report with who filed it, for those who read it (上报 查看); null name: no longer on the roster. */
+export async function submissionWithSubmitter(q: Queryable, month: string, departmentId: number): Promise<(Submission & { submitterName: string | null }) | undefined> {
+  const r = await q.query<Row & { submitter_name: string | null }>(
+    `SELECT x.*, (SELECT name FROM staff WHERE staff_id = x.submitted_by) AS submitter_name
+     FROM (SELECT ${COLS} FROM report_submissions WHERE month = $1 AND department_id = $2 AND current) x`,
+    [month, departmentId],
+  );
+  return r.rows[0] ? { ...toSubmission(r.rows[0]), submitterName: r.rows[0].submitter_name } : undefined;
+}
+
+/** Who may read a department's report: leadership and the discipline office any, a head their own. */
+export function mayViewReport(staff: Staff, departmentId: number): 'yes' | 'own-only' | 'no' {
+  if (staff.roles.includes('leader') || staff.roles.includes('discipline')) return 'yes';
+  if (staff.roles.includes('dept_head')) return staff.departmentId === departmentId ? 'yes' : 'own-only';
+  return 'no';
+}
+
 export async function submissionHistory(q: Queryable, month: string, departmentId: number): Promise<Submission[]> {
   const r = await q.query<Row>(`SELECT ${COLS} FROM report_submissions WHERE month = $1 AND department_id = $2 ORDER BY version`, [month, departmentId]);
   return r.rows.map(toSubmission);
