@@ -1,7 +1,8 @@
 import type { CampaignResult, Preview } from '../scheduler/outbound.js';
-import { monthLabel, type Month } from '../src/domain/calendar.js';
+import { localTime, monthLabel, type Month } from '../src/domain/calendar.js';
+import type { ManualRound } from '../src/domain/report.js';
 import { PLATFORM_LABELS, type PlatformName } from '../src/platform/types.js';
-import { actions, button, card, fields, markdown, note } from './builders.js';
+import { actions, button, card, fields, markdown, note, text } from './builders.js';
 import type { Card } from './model.js';
 
 /** What an administrator sees after `推送 …` and `预览 …`: counts only, never names. */
@@ -54,7 +55,33 @@ export function otherMonthStudyCard(month: Month, p: Preview & { topic: string; 
   );
 }
 
-export const reportRemindedCard = (r: CampaignResult): Card => resultCard('已推送本月报告提醒', r);
+/**
+ * After `推送 报告提醒`. Repeated on a day, it says when the day's round went out and sends
+ * nothing new unless asked `再次`, which reminds the departments still missing once more.
+ */
+export function reportRemindedCard(r: CampaignResult & { manual?: ManualRound }, timeZone: string): Card {
+  const m = r.manual;
+  if (!m?.previous) return resultCard('已推送本月报告提醒', r);
+  const earlier = `今天已于 ${localTime(m.previous.at, timeZone)} 提醒过 ${m.previous.departments} 个科室`;
+  if (r.created) {
+    return card(`已再次推送本月报告提醒（今天第 ${m.round} 次）`, [
+      text(`${earlier}；这次再提醒仍未报送的 ${m.missing} 个科室。`),
+      fields([
+        ['本次新发出', r.added - r.unreachable],
+        ['无法送达（未绑定可用账号）', r.unreachable],
+      ]),
+      note('推送已进入发送队列，会按平台限速逐一发出。'),
+    ], 'green');
+  }
+  // Someone new to the round (a new report owner, say) got it: counted as before.
+  if (r.added > 0) return resultCard('已推送本月报告提醒', r);
+  return card('本月报告提醒未再发送', [
+    text(`${earlier}，未再发送。`),
+    m.missing > 0
+      ? note(`目前仍有 ${m.missing} 个科室未报送。如需再次提醒，请发送“推送 报告提醒 再次”。`)
+      : note('各科室均已报送，无需再次提醒。'),
+  ], 'orange');
+}
 
 export function reportReminderPreviewCard(p: Preview & { departments: string[] }): Card {
   return card('预览：本月报告提醒（不会发送）', [

@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import {
+  REPORT_CANCEL as CANCEL,
   REPORT_CONFIRM as CONFIRM,
+  REPORT_EDIT as EDIT,
+  reportCancelledCard,
   reportConfirmationText,
   reportConfirmCard,
   reportFormCard as formCard,
@@ -11,10 +14,12 @@ import {
   reportReminderCard,
   REPORT_SUBMIT as SUBMIT,
   reportSubmittedCard,
+  reportViewCard,
 } from '../cards/report.js';
 import type { Card } from '../cards/model.js';
 import { dailyAt, hasScheduling, scheduling } from '../scheduler/index.js';
 import type { CampaignResult, Preview, Staged } from '../scheduler/outbound.js';
+import { flag, opt } from '../src/bot/args.js';
 import type { Bot } from '../src/bot/bot.js';
 import { reportRemindedCard, reportReminderPreviewCard } from '../cards/push.js';
 import { addPushTarget } from './push.js';
@@ -23,9 +28,12 @@ import {
   deadlineOf,
   draftFromForm,
   mayReportFor,
+  mayViewReport,
   reportSteps,
   type Department,
+  type ManualRound,
   reportDraftSchema,
+  type ReportDraft,
   type Submission,
 } from '../src/domain/report.js';
 import { UserError } from '../src/errors.js';
@@ -40,6 +48,7 @@ import { type Staff } from '../src/store/staff.js';
 
 const monthSchema = z.object({ m: z.string().regex(MONTH_KEY) });
 const submitSchema = z.object({ m: z.string().regex(MONTH_KEY), d: z.coerce.number().int().positive() });
+/** 确认提交, 修改 and 取消 on the confirmation all name the waiting draft only. */
 const confirmSchema = z.object({ id: z.string().uuid() });
 
 export const reportKeys = {
@@ -53,7 +62,7 @@ function tz(bot: Bot): string {
 }
 
 /** The card with the form, for one department and month. */
-async function reportFormCard(bot: Bot, staff: Staff, month: Month, now: Date): Promise<Card> {
+async function reportFormCard(bot: Bot, staff: Staff, month: Month, now: Date, draft?: ReportDraft): Promise<Card> {
   const { settings } = bot.deps;
   const timeZone = tz(bot);
   const key = monthKey(month);
@@ -65,6 +74,7 @@ async function reportFormCard(bot: Bot, staff: Staff, month: Month, now: Date): 
     deadline: deadline.date,
     late: now.getTime() >= deadline.endsAt.getTime(),
     ...(prev ? { prev } : {}),
+    ...(draft ? { draft } : {}),
     figures: settings.report.figures,
     timeZone,
   });
@@ -93,6 +103,23 @@ async function reporterFor(bot: Bot, staff: Staff): Promise<Department> {
   return dept;
 }
 
+/**
+ * `上报 查看`: a department's current report for a month, text and every figure. Leadership
+ * and the discipline office read any department's, a department head their own.
+ */
+export async function viewReport(bot: Bot, staff: Staff, departmentName: string, month: Month): Promise<Card | string> {
+  const name = departmentName.trim();
+  const dept = (await bot.repos.staff.listDepartments()).find((d) => d.name === name);
+  // Those who may read no report are refused before the name is checked: they learn nothing about which departments exist.
+  if (mayViewReport(staff, dept?.id ?? -1) === 'no') return '抱歉，查看科室报告仅限院领导、纪检监察、科室负责人使用。';
+  if (!dept) return `没有名为“${name}”的科室，请核对科室名称。`;
+  if (mayViewReport(staff, dept.id) === 'own-only') return `抱歉，科室负责人只能查看本科室（${staff.department}）的报告。`;
+  const key = monthKey(month);
+  const submission = await bot.repos.report.submissionWithSubmitter(key, dept.id);
+  if (!submission) return `该科室${monthTitle(key)}尚未上报。`;
+  return reportViewCard({ month: key, department: dept.name, submission, figures: bot.deps.settings.report.figures, timeZone: tz(bot) });
+}
+
 // ---- campaigns -------------------------------------------------------------------------
 
 /** Owners of every department that has not reported for the month. */
@@ -103,7 +130,12 @@ export async function reminderRecipients(bot: Bot, month: string): Promise<{ sta
   return out;
 }
 
-export async function remindReports(bot: Bot, now: Date, opts: { daysLeft?: number; manual?: boolean; createdBy?: string; month?: Month } = {}): Promise<CampaignResult> {
+export async function remindReports(
+  bot: Bot,
+  now: Date,
+  /** `again` (with `manual`): a new round to the departments still missing, even if one went out today. */
+  opts: { daysLeft?: number; manual?: boolean; again?: boolean; createdBy?: string; month?: Month } = {},
+): Promise<CampaignResult & { manual?: ManualRound }> {
   const timeZone = tz(bot);
   const month = opts.month ?? monthOf(now, timeZone);
   const key = monthKey(month);
@@ -113,14 +145,35 @@ export async function remindReports(bot: Bot, now: Date, opts: { daysLeft?: numb
   const daysLeft = opts.daysLeft ?? daysBetween(today, deadline);
   const people = await reminderRecipients(bot, key);
   const deptOf = new Map(people.map((p) => [p.staff.staffId, p.department.name]));
-  return scheduling(bot).outbound.createCampaign({
-    key: opts.manual ? reportKeys.manual(key, today) : reportKeys.remind(key, daysLeft),
+  const departments = new Set(deptOf.values()).size;
+  let manual: ManualRound | undefined;
+  let campaignKey = reportKeys.remind(key, daysLeft);
+  if (opts.manual) {
+    // A repeated 推送 adds to the day's latest round (only people not yet in it get it); 再次
+    // with departments still missing starts the next round, keyed `-2`, `-3`…
+    const base = reportKeys.manual(key, today);
+    const rounds = await bot.repos.campaigns.campaignRounds(base);
+    const last = rounds.at(-1);
+    const next = last && opts.again && departments > 0;
+    const round = next ? rounds.length + 1 : Math.max(rounds.length, 1);
+    campaignKey = round === 1 ? base : `${base}-${round}`;
+    manual = {
+      round,
+      missing: departments,
+      // The bot's clock (meta.at), not the database's, says when: the two differ in tests and a sandbox.
+      ...(last ? { previous: { at: typeof last.meta.at === 'string' ? new Date(last.meta.at) : last.createdAt, departments: last.departments } } : {}),
+    };
+  }
+  const r = await scheduling(bot).outbound.createCampaign({
+    key: campaignKey,
+    ...(opts.manual ? { meta: { at: now.toISOString() } } : {}),
     kind: 'report.remind',
     title: `${monthTitle(key)}报告提醒（${daysLeft < 0 ? `已逾期 ${-daysLeft} 天` : daysLeft === 0 ? '截止当天' : `还剩 ${daysLeft} 天`}）`,
     recipients: people.map((p) => p.staff),
     ...(opts.createdBy ? { createdBy: opts.createdBy } : {}),
     render: (s) => reportReminderCard(key, deadline, today, daysLeft, deptOf.get(s.staffId) ?? s.department, Boolean(opts.manual)),
   });
+  return manual ? { ...r, manual } : r;
 }
 
 export async function previewReportReminder(bot: Bot, now: Date): Promise<Preview & { departments: string[] }> {
@@ -178,6 +231,16 @@ const draftKey = (id: string): string => `report-draft:${id}`;
 const DRAFT_TTL_MS = 24 * 3600 * 1000;
 
 export function registerReport(bot: Bot): void {
+  /** The waiting draft of the reporter's own department, or the toast that says why there is none. */
+  async function ownDraft(staff: Staff, id: string): Promise<{ draft: ReportDraft; dept: Department } | { toast: string }> {
+    const dept = await reporterFor(bot, staff);
+    // A draft of another shape (written before a deploy) is as good as expired: the form is asked again.
+    const read = await bot.state.get(draftKey(id), reportDraftSchema);
+    if (!read || !('value' in read)) return { toast: '这份待确认的报告已过期或已提交，请发送“上报”查看。' };
+    if (read.value.departmentId !== dept.id) return { toast: '这份报告不属于您所在的科室。' };
+    return { draft: read.value, dept };
+  }
+
   bot.command(
     { names: ['上报', 'report'], summary: '报送本科室本月的专项整治进展和数据（科室负责人、报告联络员）', group: '学习与上报' },
     async (ctx) => {
@@ -208,7 +271,7 @@ export function registerReport(bot: Bot): void {
       const { m, d } = ctx.value as { m: string; d: number };
       if (d !== dept.id) throw new UserError('这张表单不属于您所在的科室，请发送“上报”重新打开。');
       checkReportMonth(bot, m, ctx.now);
-      const draft = draftFromForm(ctx.form, bot.deps.settings.report.figures, m, d);
+      const draft = draftFromForm(ctx.form, bot.deps.settings.report.figures, m, d, bot.deps.settings.report.rules);
       const id = randomUUID();
       await bot.state.set(draftKey(id), draft, DRAFT_TTL_MS);
       return { card: reportConfirmCard(draft, dept.name, bot.deps.settings.report.figures, id) };
@@ -219,17 +282,14 @@ export function registerReport(bot: Bot): void {
   bot.action(
     CONFIRM,
     async (ctx) => {
-      const dept = await reporterFor(bot, ctx.staff);
-      // A draft of another shape (written before a deploy) is as good as expired: the form is asked again.
-      const read = await bot.state.get(draftKey(String(ctx.value.id)), reportDraftSchema);
-      if (!read || !('value' in read)) return { toast: '这份待确认的报告已过期或已提交，请发送“上报”查看。' };
-      const draft = read.value;
-      if (draft.departmentId !== dept.id) return { toast: '这份报告不属于您所在的科室。' };
+      const got = await ownDraft(ctx.staff, String(ctx.value.id));
+      if ('toast' in got) return got;
+      const { draft, dept } = got;
       // The draft may have waited past a month's end.
       checkReportMonth(bot, draft.month, ctx.now);
       const timeZone = tz(bot);
       const draftId = String(ctx.value.id);
-      const confirmed = (submission: Submission, replaced: boolean): Card => reportSubmittedCard(dept.name, draft.month, submission, replaced, timeZone);
+      const confirmed = (submission: Submission, replaced: boolean): Card => reportSubmittedCard(dept.name, draft.month, submission, replaced, bot.deps.settings.report.figures, timeZone);
       let staged: Staged = [];
       // Keyed by the confirmation: clicked again, or redelivered after a crash, it finds its version.
       const { submission, replaced } = await bot.repos.report.submitReport(draft, ctx.staff, ctx.now, bot.deps.settings.report, timeZone, {
@@ -253,10 +313,37 @@ export function registerReport(bot: Bot): void {
     { schema: confirmSchema },
   );
 
+  bot.action(
+    EDIT,
+    async (ctx) => {
+      const got = await ownDraft(ctx.staff, String(ctx.value.id));
+      if ('toast' in got) return got;
+      checkReportMonth(bot, got.draft.month, ctx.now);
+      // Submitting the form again makes a new draft; this one simply expires.
+      return { card: await reportFormCard(bot, ctx.staff, monthFromKey(got.draft.month), ctx.now, got.draft) };
+    },
+    { schema: confirmSchema },
+  );
+
+  bot.action(
+    CANCEL,
+    async (ctx) => {
+      // No draft (already confirmed, say): the card is left as it is, never turned into 已取消 over a submission.
+      const got = await ownDraft(ctx.staff, String(ctx.value.id));
+      if ('toast' in got) return got;
+      await bot.state.delete(draftKey(String(ctx.value.id)));
+      return { toast: '已取消，未提交。', card: reportCancelledCard(got.draft.month, got.dept.name) };
+    },
+    { schema: confirmSchema },
+  );
+
   if (!hasScheduling(bot)) return;
   addPushTarget(bot, {
     words: ['报告提醒', '报告', 'report'],
-    run: async (ctx) => reportRemindedCard(await remindReports(bot, ctx.now, { manual: true, createdBy: ctx.staff.staffId })),
+    // 再次: today's manual reminder went out already and the admin insists (a new round for those still missing).
+    args: [opt(flag('again', ['再次', 'again']))],
+    previewArgs: [],
+    run: async (ctx) => reportRemindedCard(await remindReports(bot, ctx.now, { manual: true, again: ctx.params.again === true, createdBy: ctx.staff.staffId }), bot.timeZone),
     preview: async (ctx) => reportReminderPreviewCard(await previewReportReminder(bot, ctx.now)),
   });
   scheduling(bot).scheduler.every('report.daily', dailyAt(bot.deps.settings.report.reminderTime), async ({ now }) => {

@@ -111,6 +111,9 @@ export const studyPlanSchema = z
   })
   .strict();
 
+/** Shipped with the default figures: rectified problems cannot outnumber those found. */
+export const DEFAULT_REPORT_RULES: { figure: string; lte: string }[] = [{ figure: '已完成整改数', lte: '本月自查发现问题数' }];
+
 export const fileSchema = z
   .object({
     hospital: z.object({ name: z.string().min(1).default('示例人民医院') }).prefault({}),
@@ -143,7 +146,25 @@ export const fileSchema = z
         figures: z.array(z.string().trim().min(1).max(30)).max(10).default(['本月自查发现问题数', '已完成整改数', '主动上缴“红包”回扣件数', '开展专题教育次数']),
         // Who gets the list of departments still missing the day after the deadline.
         escalateTo: z.array(z.enum(ROLES)).min(1).default(['leader', 'discipline']),
+        // Figures that may not contradict each other: `figure` may not be greater than `lte`.
+        // Unset: the shipped rules whose two figures are both in `figures` (a hospital that
+        // renamed its figures is not refused for a rule about names it no longer has).
+        rules: z
+          .array(z.object({ figure: z.string().trim().min(1), lte: z.string().trim().min(1) }).strict())
+          .max(20)
+          .optional()
+          // Shown as the default in docs/configuration.md: what an unset list means with the default figures.
+          .meta({ default: DEFAULT_REPORT_RULES }),
       })
+      .superRefine((r, ctx) => {
+        r.rules?.forEach((rule, i) => {
+          for (const side of ['figure', 'lte'] as const) {
+            if (!r.figures.includes(rule[side])) ctx.addIssue({ code: 'custom', path: ['rules', i, side], message: `one of report.figures (${r.figures.join(', ')})` });
+          }
+          if (rule.figure === rule.lte) ctx.addIssue({ code: 'custom', path: ['rules', i, 'lte'], message: 'a figure other than `figure`' });
+        });
+      })
+      .transform((r) => ({ ...r, rules: r.rules ?? DEFAULT_REPORT_RULES.filter((x) => r.figures.includes(x.figure) && r.figures.includes(x.lte)) }))
       .prefault({}),
     outbound: z
       .object({

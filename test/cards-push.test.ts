@@ -28,9 +28,23 @@ describe('cards/push', () => {
   });
 
   it('the report reminder preview lists the missing departments, or says there are none', () => {
-    expect(reportRemindedCard(result).title).toBe('已推送本月报告提醒');
+    expect(reportRemindedCard(result, 'Asia/Shanghai').title).toBe('已推送本月报告提醒');
     expect(fieldMap(reportReminderPreviewCard({ ...preview, departments: ['药剂科', '检验科'] }))['未报送科室']).toBe('药剂科、检验科');
     expect(fieldMap(reportReminderPreviewCard({ ...preview, departments: [] }))['未报送科室']).toBe('无，全部已报送');
+  });
+
+  it('16 a repeated manual report reminder says when the day’s round went out, and how to send again', () => {
+    const at = new Date('2026-11-18T02:30:00Z'); // 10:30 in Shanghai
+    const none = { ...result, created: false, added: 0, unreachable: 0 };
+    const repeat = reportRemindedCard({ ...none, manual: { round: 1, previous: { at, departments: 3 }, missing: 2 } }, 'Asia/Shanghai');
+    expect(repeat.title).toBe('本月报告提醒未再发送');
+    expect(allText(repeat)).toContain('今天已于 10:30 提醒过 3 个科室，未再发送。');
+    expect(allText(repeat)).toContain('目前仍有 2 个科室未报送。如需再次提醒，请发送“推送 报告提醒 再次”。');
+    expect(allText(reportRemindedCard({ ...none, manual: { round: 2, previous: { at, departments: 3 }, missing: 0 } }, 'Asia/Shanghai'))).toContain('各科室均已报送，无需再次提醒。');
+    const second = reportRemindedCard({ ...result, created: true, added: 4, unreachable: 1, manual: { round: 2, previous: { at, departments: 3 }, missing: 2 } }, 'Asia/Shanghai');
+    expect(second.title).toBe('已再次推送本月报告提醒（今天第 2 次）');
+    expect(allText(second)).toContain('今天已于 10:30 提醒过 3 个科室；这次再提醒仍未报送的 2 个科室。');
+    expect(fieldMap(second)).toMatchObject({ 本次新发出: '3' });
   });
 
   it('an unknown target lists what can be pushed', () => {

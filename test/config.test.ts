@@ -56,6 +56,16 @@ describe('configuration', () => {
     expect(p).toContain(`${file}: unknown key(s) surprise; remove them or check the spelling`);
   });
 
+  it('16 ships the rule that rectified problems cannot outnumber those found, and checks configured rules name configured figures', () => {
+    expect(loadConfig(NO_FILE).settings.report.rules).toEqual([{ figure: '已完成整改数', lte: '本月自查发现问题数' }]);
+    // Other figures and no rules: the shipped rule is about names this hospital does not use.
+    expect(loadConfig({ ...NO_FILE, CONFIG_FILE: yaml('report:\n  figures: [甲, 乙]\n') }).settings.report.rules).toEqual([]);
+    const ok = yaml('report:\n  figures: [甲, 乙]\n  rules:\n    - { figure: 乙, lte: 甲 }\n');
+    expect(loadConfig({ ...NO_FILE, CONFIG_FILE: ok }).settings.report.rules).toEqual([{ figure: '乙', lte: '甲' }]);
+    const bad = yaml('report:\n  figures: [甲, 乙]\n  rules:\n    - { figure: 丙, lte: 甲 }\n');
+    expect(problems({ CONFIG_FILE: bad })).toEqual([`${bad}.report.rules.0.figure: got "丙", expected one of report.figures (甲, 乙)`]);
+  });
+
   it('says when the file is not YAML', () => {
     const file = yaml('quiz: [unclosed\n');
     expect(problems({ CONFIG_FILE: file })[0]).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: not valid YAML`));

@@ -2,6 +2,7 @@ import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHART_WIDTH } from '../cards/chart-png.js';
 import type { Card } from '../cards/model.js';
+import { viewReport } from '../handlers/report.js';
 import { ask, startTestApp, type TestApp } from './helpers/app.js';
 
 // A fixed "now" in Shanghai's November 2026; the fixture below is counted by hand.
@@ -38,7 +39,10 @@ describe('进度 and 导出 against a hand-computed fixture', () => {
     await attempt('S0009', surgery, 95, '2026-10-31T15:30:00Z'); // 23:30 on 31 October in Shanghai: October's
     // Reports: 5 departments have a report owner; 心血管内科 on time, 药剂科 late.
     const pharmacy = await dept('药剂科');
-    await db.query(`INSERT INTO report_submissions (month, department_id, version, summary, submitted_by, submitted_at, late) VALUES ('2026-11', $1, 1, '本月开展专题学习一次', 'S0004', '2026-11-18T02:00:00Z', false)`, [cardio]);
+    await db.query(
+      `INSERT INTO report_submissions (month, department_id, version, summary, figures, submitted_by, submitted_at, late) VALUES ('2026-11', $1, 1, '本月开展专题学习一次', $2, 'S0004', '2026-11-18T02:00:00Z', false)`,
+      [cardio, JSON.stringify({ 已完成整改数: 2, 本月自查发现问题数: 3, 开展专题教育次数: 1 })],
+    );
     await db.query(`INSERT INTO report_submissions (month, department_id, version, summary, submitted_by, submitted_at, late) VALUES ('2026-11', $1, 1, '逾期提交', 'S0028', '2026-11-21T02:00:00Z', true)`, [pharmacy]);
     // Declarations received in November: two registered (500.00 + 300.50), one still pending;
     // and one received in October but registered in November (16: counted as 当月办理登记).
@@ -218,5 +222,34 @@ describe('进度 and 导出 against a hand-computed fixture', () => {
     expect(row('S0005').slice(3, 5)).toEqual(['未参加', 0]);
     const summary = wb.getWorksheet('汇总')!;
     expect((summary.getRow(summary.rowCount).values as unknown[]).slice(1)).toEqual(['全院', 42, 3, 3 / 42, 2, 2 / 3]);
+  });
+
+  it('16 导出 上报 carries each report’s text and a column per figure, in the configured order', async () => {
+    const [file] = (await ask(t, 'S0005', '导出 上报 2026-11', 2)).filter((m) => m.fileUrl);
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load((await (await fetch(`${t.url}${file.fileUrl}`)).arrayBuffer()) as ArrayBuffer);
+    const detail = wb.getWorksheet('明细')!;
+    expect(detail.getRow(1).values).toEqual([undefined, '科室', '状态', '提交人', '提交时间', '工作进展', '本月自查发现问题数', '已完成整改数', '主动上缴“红包”回扣件数', '开展专题教育次数']);
+    const rows = detail.getSheetValues().slice(2).map((r) => (r as unknown[]).slice(1));
+    expect(rows).toContainEqual(['心血管内科', '按时提交', '罗晓燕', '2026/11/18 10:00', '本月开展专题学习一次', 3, 2, '', 1]);
+    // Its text is 逾期提交 and it has no figures: blank cells, not 0.
+    expect(rows.find((r) => r[0] === '药剂科')!.slice(4)).toEqual(['逾期提交', '', '', '', '']);
+  });
+
+  it('16 viewReport: leadership and the discipline office read any department’s report, a head only their own', async () => {
+    const bot = t.app.bot;
+    const staff = async (id: string) => (await bot.repos.staff.getStaff(id))!;
+    const nov = { year: 2026, month: 11 };
+    const c = await viewReport(bot, await staff('S0041'), '心血管内科', nov);
+    expect(typeof c).not.toBe('string');
+    const s = JSON.stringify(c);
+    for (const part of ['本月开展专题学习一次', '罗晓燕（S0004）', '2026年11月18日 10:00', '本月自查发现问题数', '"3"']) expect(s).toContain(part);
+    expect(typeof (await viewReport(bot, await staff('S0005'), '药剂科', nov))).toBe('object');
+    expect(typeof (await viewReport(bot, await staff('S0003'), '心血管内科', nov))).toBe('object');
+    expect(await viewReport(bot, await staff('S0003'), '药剂科', nov)).toBe('抱歉，科室负责人只能查看本科室（心血管内科）的报告。');
+    expect(await viewReport(bot, await staff('S0001'), '心血管内科', nov)).toBe('抱歉，查看科室报告仅限院领导、纪检监察、科室负责人使用。');
+    expect(await viewReport(bot, await staff('S0005'), '普外科', nov)).toBe('该科室2026年11月尚未上报。');
+    expect(await viewReport(bot, await staff('S0005'), '心血管内科', { year: 2026, month: 10 })).toBe('该科室2026年10月尚未上报。');
+    expect(await viewReport(bot, await staff('S0005'), '宇宙科', nov)).toBe('没有名为“宇宙科”的科室，请核对科室名称。');
   });
 });

@@ -84,12 +84,21 @@ export async function progressWorkbook(
     }
     case 'report': {
       const rows = await reportsByDepartment(deps, month, scope);
+      const figures = deps.settings.report.figures;
       sheets = [
         { name: '汇总', preface, columns: ['应报科室', '已提交', '逾期提交', '未提交'], rows: [[rows.length, rows.filter((r) => r.figures.submitted).length, rows.filter((r) => r.figures.late).length, rows.filter((r) => !r.figures.submitted).length]] },
         {
           name: '明细',
-          columns: ['科室', '状态', '提交人', '提交时间'],
-          rows: rows.map((r) => [r.department, r.figures.submitted ? (r.figures.late ? '逾期提交' : '按时提交') : '未提交', r.figures.submittedBy ?? '', dateTimeCell(r.figures.submittedAt, deps.timeZone)]),
+          // The report itself, a column per figure in the form's order: an inspection reads the numbers, not only who filed.
+          columns: ['科室', '状态', '提交人', '提交时间', '工作进展', ...figures],
+          rows: rows.map((r) => [
+            r.department,
+            r.figures.submitted ? (r.figures.late ? '逾期提交' : '按时提交') : '未提交',
+            r.figures.submittedBy ?? '',
+            dateTimeCell(r.figures.submittedAt, deps.timeZone),
+            r.figures.summary ?? '',
+            ...figures.map((f) => r.figures.values?.[f] ?? ''),
+          ]),
         },
       ];
       break;

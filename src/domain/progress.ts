@@ -57,6 +57,9 @@ export interface ReportFigures {
   late: boolean;
   submittedAt?: Date;
   submittedBy?: string;
+  /** The report itself, for the workbook (`导出 上报`). */
+  summary?: string;
+  values?: Record<string, number>;
 }
 /**
  * `received`, `registered`, `amount` and `pending` count the declarations received in the
@@ -165,8 +168,8 @@ export async function examPeople(deps: ProgressDeps, month: Month, departmentId:
 
 export async function reportsByDepartment(deps: ProgressDeps, month: Month, scope: Scope = {}): Promise<DepartmentRow<ReportFigures>[]> {
   const required = (await requiredDepartments(deps.db, deps.settings.report)).filter((d) => scope.departmentId === undefined || d.id === scope.departmentId);
-  const r = await deps.db.query<{ department_id: number; late: boolean; submitted_at: Date; name: string }>(
-    `SELECT r.department_id, r.late, r.submitted_at, s.name FROM report_submissions r JOIN staff s ON s.staff_id = r.submitted_by
+  const r = await deps.db.query<{ department_id: number; late: boolean; submitted_at: Date; name: string; summary: string; figures: Record<string, number> }>(
+    `SELECT r.department_id, r.late, r.submitted_at, s.name, r.summary, r.figures FROM report_submissions r JOIN staff s ON s.staff_id = r.submitted_by
       WHERE r.month = $1 AND r.current`,
     [monthKey(month)],
   );
@@ -176,7 +179,7 @@ export async function reportsByDepartment(deps: ProgressDeps, month: Month, scop
     return {
       departmentId: d.id,
       department: d.name,
-      figures: s ? { submitted: true, late: s.late, submittedAt: s.submitted_at, submittedBy: s.name } : { submitted: false, late: false },
+      figures: s ? { submitted: true, late: s.late, submittedAt: s.submitted_at, submittedBy: s.name, summary: s.summary, values: s.figures } : { submitted: false, late: false },
     };
   });
 }

@@ -95,6 +95,23 @@ export async function currentSubmission(q: Queryable, month: string, departmentI
   return r.rows[0] ? toSubmission(r.rows[0]) : undefined;
 }
 
+/** A department's current report with who filed it, for those who read it (上报 查看); null name: no longer on the roster. */
+export async function submissionWithSubmitter(q: Queryable, month: string, departmentId: number): Promise<(Submission & { submitterName: string | null }) | undefined> {
+  const r = await q.query<Row & { submitter_name: string | null }>(
+    `SELECT x.*, (SELECT name FROM staff WHERE staff_id = x.submitted_by) AS submitter_name
+     FROM (SELECT ${COLS} FROM report_submissions WHERE month = $1 AND department_id = $2 AND current) x`,
+    [month, departmentId],
+  );
+  return r.rows[0] ? { ...toSubmission(r.rows[0]), submitterName: r.rows[0].submitter_name } : undefined;
+}
+
+/** Who may read a department's report: leadership and the discipline office any, a head their own. */
+export function mayViewReport(staff: Staff, departmentId: number): 'yes' | 'own-only' | 'no' {
+  if (staff.roles.includes('leader') || staff.roles.includes('discipline')) return 'yes';
+  if (staff.roles.includes('dept_head')) return staff.departmentId === departmentId ? 'yes' : 'own-only';
+  return 'no';
+}
+
 export async function submissionHistory(q: Queryable, month: string, departmentId: number): Promise<Submission[]> {
   const r = await q.query<Row>(`SELECT ${COLS} FROM report_submissions WHERE month = $1 AND department_id = $2 ORDER BY version`, [month, departmentId]);
   return r.rows.map(toSubmission);
@@ -158,7 +175,25 @@ export const reportDraftSchema = z.object({
 });
 export type ReportDraft = z.infer<typeof reportDraftSchema>;
 
-export function draftFromForm(form: Record<string, string> | undefined, figureNames: string[], month: string, departmentId: number): ReportDraft {
+export type FigureRule = ReportSettings['rules'][number];
+
+/**
+ * The configured rules a draft's figures break, by input name (`f<i>` of the figure that is
+ * too big). A rule with a figure left blank is not checked: a blank is "not reported", not 0.
+ */
+export function figureRuleProblems(figures: Record<string, number>, figureNames: string[], rules: FigureRule[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const r of rules) {
+    const a = figures[r.figure];
+    const b = figures[r.lte];
+    const input = `f${figureNames.indexOf(r.figure)}`;
+    if (a === undefined || b === undefined || a <= b || out[input]) continue;
+    out[input] = `${r.figure}（${a}）不能大于${r.lte}（${b}）`;
+  }
+  return out;
+}
+
+export function draftFromForm(form: Record<string, string> | undefined, figureNames: string[], month: string, departmentId: number, rules: FigureRule[] = []): ReportDraft {
   const parsed = reportFormSchema(figureNames).safeParse(form ?? {});
   if (!parsed.success) {
     // Input name → its first problem, for platforms that show it next to the input.
@@ -175,6 +210,8 @@ export function draftFromForm(form: Record<string, string> | undefined, figureNa
     const v = values[`f${i}`];
     if (v !== undefined && v !== '') figures[name] = Number(v);
   });
+  const broken = figureRuleProblems(figures, figureNames, rules);
+  if (Object.keys(broken).length) throw new FormError(`报告没有提交：${Object.values(broken).join('；')}，请核对后重新提交。`, broken);
   return { month, departmentId, summary: values.summary!, figures, ...(values.attachment ? { attachment: values.attachment } : {}) };
 }
 
@@ -224,6 +261,16 @@ export async function submitReport(
     await opts.followUps?.(tx, out);
     return out;
   });
+}
+
+/** What a manual reminder round did, beside the campaign's counts: what the administrator is told. */
+export interface ManualRound {
+  /** 1 for the day's first manual reminder, 2 for the first `再次`, … */
+  round: number;
+  /** The day's latest round before this call, if there was one. */
+  previous?: { at: Date; departments: number };
+  /** Departments still missing their report (those a round reminds). */
+  missing: number;
 }
 
 export type ReportStep = { kind: 'remind'; daysLeft: number } | { kind: 'overdue' };

@@ -224,3 +224,19 @@ export async function unfinishedCampaignIds(q: Queryable): Promise<string[]> {
   const r = await q.query<{ id: string }>('SELECT id::text FROM campaigns WHERE finished_at IS NULL ORDER BY id LIMIT 500');
   return r.rows.map((x) => x.id);
 }
+
+/**
+ * A campaign and those keyed `<key>-2`, `<key>-3`… (repeated rounds of it), oldest first,
+ * with how many departments each round's recipients are in.
+ */
+export async function campaignRounds(q: Queryable, key: string): Promise<{ key: string; createdAt: Date; meta: Record<string, unknown>; departments: number }[]> {
+  const r = await q.query<{ key: string; created_at: Date; meta: Record<string, unknown>; departments: number }>(
+    `SELECT c.key, c.created_at, c.meta,
+            (SELECT count(DISTINCT s.department_id)::int FROM send_ledger l JOIN staff s ON s.staff_id = l.staff_id WHERE l.campaign_id = c.id) AS departments
+     FROM campaigns c
+     WHERE c.key = $1 OR (left(c.key, length($1) + 1) = $1 || '-' AND substr(c.key, length($1) + 2) ~ '^[0-9]+$')
+     ORDER BY c.created_at, c.id`,
+    [key],
+  );
+  return r.rows.map((x) => ({ key: x.key, createdAt: x.created_at, meta: x.meta, departments: x.departments }));
+}

@@ -21,7 +21,7 @@ export interface TestApp {
   inbox(userId: string): Promise<SandboxMessage[]>;
   /** Waits until the user's inbox has more than `after` messages; returns the new ones. */
   waitForReplies(userId: string, after: number, count?: number, timeoutMs?: number): Promise<SandboxMessage[]>;
-  click(userId: string, messageId: string, actionId: string, value?: unknown, form?: Record<string, string>): Promise<{ status: number; body: { toast?: string; error?: string } }>;
+  click(userId: string, messageId: string, actionId: string, value?: unknown, form?: Record<string, string>): Promise<{ status: number; body: { toast?: string; error?: string; fieldErrors?: Record<string, string> } }>;
   dispose(): Promise<void>;
 }
 
@@ -76,7 +76,7 @@ export async function startTestApp(opts: TestAppOptions): Promise<TestApp> {
     },
     async click(userId, messageId, actionId, value, form) {
       const r = await fetch(`${url}/sandbox/api/actions`, { method: 'POST', headers: json, body: JSON.stringify({ userId, messageId, actionId, value, form }) });
-      return { status: r.status, body: (await r.json()) as { toast?: string; error?: string } };
+      return { status: r.status, body: (await r.json()) as { toast?: string; error?: string; fieldErrors?: Record<string, string> } };
     },
     async dispose() {
       await app.stop();
