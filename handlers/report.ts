@@ -19,7 +19,7 @@ import {
 import type { Card } from '../cards/model.js';
 import { dailyAt, hasScheduling, scheduling } from '../scheduler/index.js';
 import type { CampaignResult, Preview, Staged } from '../scheduler/outbound.js';
-import { flag, opt } from '../src/bot/args.js';
+import { department, flag, month, opt } from '../src/bot/args.js';
 import type { Bot } from '../src/bot/bot.js';
 import { reportRemindedCard, reportReminderPreviewCard } from '../cards/push.js';
 import { addPushTarget } from './push.js';
@@ -242,11 +242,17 @@ export function registerReport(bot: Bot): void {
   }
 
   bot.command(
-    { names: ['上报', 'report'], summary: '报送本科室本月的专项整治进展和数据（科室负责人、报告联络员）', group: '学习与上报' },
+    { names: ['上报', 'report'], roles: ['dept_head', 'report_owner'], summary: '报送本科室本月的专项整治进展和数据（科室负责人、报告联络员）；院领导和纪检监察室可查看各科室的报告', group: '学习与上报' },
     async (ctx) => {
       await reporterFor(bot, ctx.staff);
       return reportFormCard(bot, ctx.staff, monthOf(ctx.now, tz(bot)), ctx.now);
     },
+  );
+
+  bot.command(
+    // The text and figures of a department's report: for leadership and the discipline office (a head: their own).
+    { names: ['上报 查看', '上报 view'], args: [department('department'), opt(month('month'))], example: '上报 查看 心血管内科 2026-11', roles: ['leader', 'discipline', 'dept_head'], summary: '查看科室报告', group: '学习与上报', confidential: true },
+    (ctx) => viewReport(bot, ctx.staff, ctx.params.department.name, ctx.params.month ?? monthOf(ctx.now, tz(bot))),
   );
 
   bot.action(

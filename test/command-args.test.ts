@@ -43,7 +43,7 @@ describe('declared arguments, matched without a bot', () => {
   it('14 takes arguments in any order where declared, and departments by name', () => {
     const args = [opt(choice('area', { 学习: 'study' })), opt(month('month')), opt(department('dept'))];
     const m = match(args, '普外 2026-09 学习', { anyOrder: true });
-    expect(m.ok && { ...m.params, month: monthKey(m.params.month as never) }).toEqual({ area: 'study', month: '2026-09', dept: { id: 2, name: '普外科' } });
+    expect(m.ok && { ...m.params, month: monthKey(m.params.month as never) }).toEqual({ area: 'study', month: '2026-09', dept: { id: 2, name: '普外科', typed: '普外' } });
     expect(match(args, '口腔科', { anyOrder: true })).toMatchObject({ ok: false, message: expect.stringContaining('人员名单中没有科室“口腔科”') });
     expect(match([many(ref('ids', 'WT'), 2), text('d', '描述')], 'WT-3 统一整改')).toMatchObject({ ok: false, message: expect.stringContaining('请写明WT-编号 WT-编号') });
   });

@@ -142,7 +142,7 @@ describe('进度 and 导出 against a hand-computed fixture', () => {
     await t.app.db.query(`INSERT INTO departments (name) VALUES ('心胸外科')`);
     try {
       const [many] = await ask(t, 'S0005', '进度 学习 外科');
-      expect(many.text).toBe('“外科”对应多个科室：普外科、心胸外科，请写完整名称。');
+      expect(many.text).toContain('“外科”对应多个科室：普外科、心胸外科，请写完整名称。');
     } finally {
       await t.app.db.query(`DELETE FROM departments WHERE name = '心胸外科'`);
     }
@@ -231,7 +231,7 @@ describe('进度 and 导出 against a hand-computed fixture', () => {
     const detail = wb.getWorksheet('明细')!;
     expect(detail.getRow(1).values).toEqual([undefined, '科室', '状态', '提交人', '提交时间', '工作进展', '本月自查发现问题数', '已完成整改数', '主动上缴“红包”回扣件数', '开展专题教育次数']);
     const rows = detail.getSheetValues().slice(2).map((r) => (r as unknown[]).slice(1));
-    expect(rows).toContainEqual(['心血管内科', '按时提交', '罗晓燕', '2026/11/18 10:00', '本月开展专题学习一次', 3, 2, '', 1]);
+    expect(rows).toContainEqual(['心血管内科', '按时提交', '罗晓燕', new Date(Date.UTC(2026, 10, 18, 10, 0)), '本月开展专题学习一次', 3, 2, '', 1]);
     // Its text is 逾期提交 and it has no figures: blank cells, not 0.
     expect(rows.find((r) => r[0] === '药剂科')!.slice(4)).toEqual(['逾期提交', '', '', '', '']);
   });
@@ -251,5 +251,16 @@ describe('进度 and 导出 against a hand-computed fixture', () => {
     expect(await viewReport(bot, await staff('S0005'), '普外科', nov)).toBe('该科室2026年11月尚未上报。');
     expect(await viewReport(bot, await staff('S0005'), '心血管内科', { year: 2026, month: 10 })).toBe('该科室2026年10月尚未上报。');
     expect(await viewReport(bot, await staff('S0005'), '宇宙科', nov)).toBe('没有名为“宇宙科”的科室，请核对科室名称。');
+  });
+
+  it('16 上报 查看 in chat: a leader reads a department by part of its name; plain staff are refused and not shown it in 帮助', async () => {
+    const [r] = await ask(t, 'S0041', '上报 查看 心血管 2026-11');
+    expect(JSON.stringify(r.card)).toContain('本月开展专题学习一次');
+    const [wrong] = await ask(t, 'S0041', '上报 查看 宇宙科');
+    expect(wrong.text).toContain('人员名单中没有科室“宇宙科”');
+    const [refused] = await ask(t, 'S0001', '上报 查看 心血管内科');
+    expect(refused.text).toContain('仅限');
+    const [help] = await ask(t, 'S0001', '帮助');
+    expect(JSON.stringify(help.card)).not.toContain('上报');
   });
 });

@@ -58,7 +58,7 @@ describe('pressing card buttons by message (点 CODE N)', () => {
     expect((await getDeclaration(t.app.db, id))!.state).toBe('rejected');
 
     // Bad codes are answered, never guessed.
-    expect((await ask(t, 'S0003', '点'))[0].text).toBe('请按卡片上的提示回复，例如“点 K7Q2 1”。');
+    expect((await ask(t, 'S0003', '点'))[0].text).toBe('请写明代码。请按卡片上的提示回复，例如“点 K7Q2 1”。');
     expect((await ask(t, 'S0003', '点 ZZZZ 1'))[0].text).toContain('找不到代码为“ZZZZ”的卡片按钮');
     const code = typed(headCard.card, '同意').split(' ')[1];
     expect((await ask(t, 'S0003', `点 ${code} 9`))[0].text).toMatch(/^这张卡片只有 \d 个按钮/);

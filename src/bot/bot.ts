@@ -231,10 +231,12 @@ export class Bot implements EventSink {
     const allowed = (s: CommandSpec) => !s.roles || s.roles.some((r) => staff.roles.includes(r));
     const mine = this.commands.filter((c) => allowed(c.spec));
     const childrenOf = (name: string) => mine.filter((c) => (c.spec.partOf ?? parentOf(c.spec.names[0]!)) === name);
-    return mine
+    // A line is shown for what this person may run on it: a leader who may not 上报 still sees 上报 查看.
+    return this.commands
       .filter((c) => !c.spec.partOf && !parentOf(c.spec.names[0]!))
       .map((c) => {
-        const usages = [...(c.handler ? [usageOf(c.spec.names[0]!, c.spec.args)] : []), ...childrenOf(c.spec.names[0]!).map((k) => usageOf(k.spec.names[0]!, k.spec.args))];
+        const own = c.handler && allowed(c.spec) ? [usageOf(c.spec.names[0]!, c.spec.args)] : [];
+        const usages = [...own, ...childrenOf(c.spec.names[0]!).map((k) => usageOf(k.spec.names[0]!, k.spec.args))];
         return { names: c.spec.names, usage: usages.join(' | '), summary: c.spec.summary, group: c.spec.group };
       })
       .filter((l) => l.usage);
