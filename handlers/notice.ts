@@ -287,25 +287,16 @@ function createNoticeFeature(bot: Bot) {
     return `已生成 ${file.name}，请查收。`;
   }
 
-  /** The leadership overview's line: the month's notices read rate in the viewer's scope. */
-  async function noticeOverviewLine(month: Month, departmentId: number | undefined, full: boolean): Promise<{ published: number; line: [string, string] }> {
-    const rows = await bot.repos.notices.noticeRates(monthRange(month, bot.timeZone), departmentId);
-    if (rows.length === 0) return { published: 0, line: ['通报阅读', '本月未发布通报'] };
-    const total = rows.reduce((s, r) => s + r.total, 0);
-    const readN = rows.reduce((s, r) => s + r.read, 0);
-    return { published: rows.length, line: ['通报阅读', `${rows.length} 份，阅读率 ${shownRate(readN, total, full)}（${shownCount(readN, full)}/${shownCount(total, full)}）`] };
-  }
-
-  return { viewFor, pushNotice, runNoticeSweep, registerCompose, previewCard, ownDraft, visibleNotice, read, noticeProgress, noticeExport, noticeOverviewLine };
+  return { viewFor, pushNotice, runNoticeSweep, registerCompose, previewCard, ownDraft, visibleNotice, read, noticeProgress, noticeExport };
 }
 
-type NoticeFeature = ReturnType<typeof createNoticeFeature>;
-const features = new WeakMap<Bot, NoticeFeature>();
-
-/** The leadership overview's 通报 line; "none published" where the feature does not run. */
+/** The leadership overview's line: the month's notices read rate in the viewer's scope. */
 export async function noticeOverviewLine(bot: Bot, month: Month, departmentId: number | undefined, full: boolean): Promise<{ published: number; line: [string, string] }> {
-  const f = features.get(bot);
-  return f ? f.noticeOverviewLine(month, departmentId, full) : { published: 0, line: ['通报阅读', '本月未发布通报'] };
+  const rows = await bot.repos.notices.noticeRates(monthRange(month, bot.timeZone), departmentId);
+  if (rows.length === 0) return { published: 0, line: ['通报阅读', '本月未发布通报'] };
+  const total = rows.reduce((s, r) => s + r.total, 0);
+  const readN = rows.reduce((s, r) => s + r.read, 0);
+  return { published: rows.length, line: ['通报阅读', `${rows.length} 份，阅读率 ${shownRate(readN, total, full)}（${shownCount(readN, full)}/${shownCount(total, full)}）`] };
 }
 
 // ---- registration --------------------------------------------------------------------------
@@ -315,7 +306,6 @@ const ref = z.object({ n: z.coerce.string().regex(/^\d{1,18}$/) }).strict();
 export function registerNotice(bot: Bot, quiz: QuizService): void {
   if (!hasScheduling(bot)) return;
   const feature = createNoticeFeature(bot);
-  features.set(bot, feature);
   const { viewFor, visibleNotice, read, ownDraft, pushNotice, runNoticeSweep, registerCompose } = feature;
   registerCompose();
 
