@@ -33,7 +33,7 @@ import {
 import { asQueuedSend } from '../src/platform/retries.js';
 import { listActiveStaff, type Staff } from '../src/store/staff.js';
 import { Pacer } from './pace.js';
-import { closeConnection, workerConnection } from './scheduler.js';
+import { closeConnection, workerConnection, workerReady } from './scheduler.js';
 
 /**
  * The outbound queue: every push the bot makes on its own goes through here.
@@ -395,6 +395,7 @@ export class Outbound {
       worker.on('error', (err) => this.opts.logger.warn({ err: err.message, platform: platform.name }, 'outbound worker error'));
       this.workers.push(worker);
     }
+    await Promise.all(this.workers.map((w) => workerReady(w)));
     await this.recover();
   }
 

@@ -48,6 +48,17 @@ export function workerConnection(shared: Redis, logger: Logger): Redis {
   return c;
 }
 
+/**
+ * Waits (a little) for a new Worker's connections. A Worker closed while it is still connecting
+ * leaves a command behind that rejects "Connection is closed" with nobody to catch it
+ * (taskforcesh/bullmq#2437, #3546); bounded, so a start with Redis away is not held up.
+ */
+export async function workerReady(worker: Worker, maxMs = 3_000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([worker.waitUntilReady().catch(() => undefined), new Promise((r) => (timer = setTimeout(r, maxMs)))]);
+  clearTimeout(timer);
+}
+
 /** Closes a connection this process owns: gracefully when it is up, at once when it is not. */
 export async function closeConnection(c: Redis | undefined): Promise<void> {
   if (!c || c.status === 'end') return;
@@ -142,6 +153,7 @@ export class Scheduler {
     });
     this.worker.on('failed', (job, err) => this.opts.logger.error({ err, job: job?.name }, 'scheduled job failed'));
     this.worker.on('error', (err) => this.opts.logger.warn({ err: err.message }, 'scheduler worker error'));
+    await workerReady(this.worker);
   }
 
   /** Upserts one job scheduler per registered job; also after Redis lost them (scheduler/redis-loss.ts). */
