@@ -133,14 +133,27 @@ export function declarationDetailCard(d: Declaration, trail: TrailEntry[], timeZ
   return card(`上缴申报 · ${declarationRef(d)}`, [...detailElements(d), note('处理记录（不可修改）：'), trailTable(trail, timeZone), note(CONFIDENTIAL)], 'blue');
 }
 
+/**
+ * 我的申报: drafts in a section of their own, since a one-liner saves one each time and nobody
+ * reviews them until they are submitted; submitted ones with where they stand.
+ */
 export function myDeclarationsCard(mine: Declaration[]): Card {
+  const drafts = mine.filter((d) => d.state === 'draft');
+  const sent = mine.filter((d) => d.state !== 'draft');
+  const row = (d: Declaration) => [declarationRef(d), KINDS[d.kind], formatYuan(d.amount), d.receivedOn];
   return card(
     '我的上缴申报',
     [
-      table(
-        ['编号', '类别', '金额（元）', '收到日期', '状态'],
-        mine.map((d) => [declarationRef(d), KINDS[d.kind], formatYuan(d.amount), d.receivedOn, STATE_NAMES[d.state]]),
-      ),
+      ...(drafts.length
+        ? [
+            text(`草稿（尚未提交）：${drafts.length} 份`),
+            table(['编号', '类别', '金额（元）', '收到日期'], drafts.map(row)),
+            note('草稿不会进入审批。发送“申报 编号”（例如“申报 SB-12”）可以提交、修改或删除草稿。'),
+          ]
+        : []),
+      ...(sent.length
+        ? [text(`已提交：${sent.length} 份`), table(['编号', '类别', '金额（元）', '收到日期', '状态'], sent.map((d) => [...row(d), STATE_NAMES[d.state]]))]
+        : [text('已提交：暂无。')]),
       note('发送“申报 编号”（例如“申报 SB-12”或“申报 HB-2026-000001”）查看详情和处理记录。'),
     ],
     'blue',
