@@ -134,6 +134,31 @@ export function declarationDetailCard(d: Declaration, trail: TrailEntry[], timeZ
 }
 
 /**
+ * The author's own draft looked up by its number: the review card may be long gone, so this
+ * card carries the same submit, edit and discard actions (and the same confirmation).
+ */
+export function draftDetailCard(d: Declaration, trail: TrailEntry[], route: Route, timeZone: string): Card {
+  const v = { id: d.id, v: d.version };
+  return card(
+    `上缴申报草稿 · SB-${d.id}`,
+    [
+      text('这份申报还是草稿，尚未提交，不会进入审批。请核对后提交，或修改、删除。'),
+      ...detailElements(d, { withDeclarant: false }),
+      note(routeText(route)),
+      actions(
+        button('提交', 'decl.confirm', v, { style: 'primary' }),
+        button('修改', 'decl.edit', v),
+        button('删除', 'decl.cancel', v, { style: 'danger', confirm: '确定删除这份草稿吗？删除后不会提交，需要时可重新发送“上缴”。' }),
+      ),
+      note('处理记录（不可修改）：'),
+      trailTable(trail, timeZone),
+      note(CONFIDENTIAL),
+    ],
+    'blue',
+  );
+}
+
+/**
  * 我的申报: drafts in a section of their own, since a one-liner saves one each time and nobody
  * reviews them until they are submitted; submitted ones with where they stand.
  */

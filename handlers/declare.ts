@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { cancelledCard, declarationDetailCard, declarationForm, declarationListCard, declarationStatsCard, myDeclarationsCard, previewCard, submittedCard } from '../cards/declaration.js';
+import { cancelledCard, declarationDetailCard, declarationForm, draftDetailCard, declarationListCard, declarationStatsCard, myDeclarationsCard, previewCard, submittedCard } from '../cards/declaration.js';
 import type { ActionValue, Card } from '../cards/model.js';
 import { opt, words } from '../src/bot/args.js';
 import type { Bot } from '../src/bot/bot.js';
@@ -156,6 +156,8 @@ async function showDeclaration(bot: Bot, ctx: HandlerContext, refText: string): 
   // The same answer for "no such" and "not yours": existence itself is confidential.
   if (!d || !(await bot.repos.declarations.canView(d, ctx.staff))) throw new UserError(`${NO_SUCH_DECLARATION}申报仅限申报人、审批人和纪检监察室查看。`);
   const trail = (await bot.repos.declarations.trailsOf([d.id])).get(d.id) ?? [];
+  // Only its author ever gets this far with a draft (canView).
+  if (d.state === 'draft') return draftDetailCard(d, trail, await bot.repos.declarations.routeFor(d), bot.timeZone);
   return declarationDetailCard(d, trail, bot.timeZone);
 }
 
