@@ -158,7 +158,11 @@ async function showDeclaration(bot: Bot, ctx: HandlerContext, refText: string): 
   const trail = (await bot.repos.declarations.trailsOf([d.id])).get(d.id) ?? [];
   // Only its author ever gets this far with a draft (canView).
   if (d.state === 'draft') return draftDetailCard(d, trail, await bot.repos.declarations.routeFor(d), bot.timeZone);
-  return declarationDetailCard(d, trail, bot.timeZone);
+  // Its resubmission is named only to whoever may see that one too: an unsubmitted amendment is its author's alone.
+  const next = (await bot.repos.declarations.amendmentsOf([d.id])).get(d.id);
+  const shown = next ? await bot.repos.declarations.getDeclaration(next.id) : undefined;
+  const resubmittedAs = next && shown && (await bot.repos.declarations.canView(shown, ctx.staff)) ? { resubmittedAs: next } : {};
+  return declarationDetailCard(d, trail, bot.timeZone, resubmittedAs);
 }
 
 // ---- registration --------------------------------------------------------------------------
@@ -215,7 +219,7 @@ export function registerDeclare(bot: Bot): void {
   bot.command({ names: ['我的申报', 'mydeclarations'], summary: '查看自己的上缴申报及其进度', group: '上缴申报', confidential: true }, async (ctx) => {
     const mine = await bot.repos.declarations.listByDeclarant(ctx.staff.staffId);
     if (mine.length === 0) return '您还没有上缴申报记录。需要申报时发送“上缴”。';
-    return myDeclarationsCard(mine);
+    return myDeclarationsCard(mine, await bot.repos.declarations.amendmentsOf(mine.map((d) => d.id)));
   });
 
   bot.command(

@@ -77,4 +77,52 @@ describe('16 declaration drafts and resubmissions (real Redis + PostgreSQL)', ()
     expect((await t.click('S0001', del.id, 'decl.cancel', button(del.card!, 'decl.cancel').value)).body.toast).toBe('已取消。');
     expect((await state(other.id)).state).toBe('cancelled');
   });
+
+  const pendingCard = async (user: string, id: string) => {
+    const all = (await t.inbox(user)).filter((m) => m.kind === 'card' && m.card!.title.includes('待') && json(m.card).includes(`"SB-${id}"`));
+    return all[all.length - 1];
+  };
+  const fieldsOf = (m: SandboxMessage): Record<string, string> =>
+    Object.fromEntries(m.card!.elements.flatMap((e) => (e.type === 'fields' ? e.fields.map((f) => [f.label, f.value]) : [])));
+
+  /** S0006's gift, rejected by the head of 心血管内科; returns the id and the rejection card. */
+  async function rejected(): Promise<{ id: string; rejection: SandboxMessage }> {
+    const { id, preview } = await draftOf('S0006', '上缴 礼品 200 患者 2026-11-24 事后退还 一篮水果');
+    await t.click('S0006', preview.id, 'decl.confirm', button(preview.card!, 'decl.confirm').value);
+    const m = await pendingCard('S0003', id);
+    expect((await t.click('S0003', m.id, 'decl.reject', formOf(m.card!).value, { reason: '价值估计偏低，请核实' })).body.toast).toContain('已驳回');
+    const rejection = [...(await t.inbox('S0006'))].reverse().find((x) => x.kind === 'card' && x.card!.title.includes('被驳回'))!;
+    return { id, rejection };
+  }
+
+  it('16.3 a rejected declaration and its resubmission name each other in 我的申报 and in their details', async () => {
+    const { id, rejection } = await rejected();
+    await t.click('S0006', rejection.id, 'decl.amend', button(rejection.card!, 'decl.amend').value);
+    const amendForm = [...(await t.inbox('S0006'))].reverse().find((x) => x.kind === 'card' && x.card!.title.includes('修改后重新提交'))!;
+    await t.click('S0006', amendForm.id, 'decl.form', formOf(amendForm.card!).value, {
+      kind: 'gift', amount: '380', receivedOn: '2026-11-24', giver: 'patient', handling: 'returned', description: '一篮水果和一盒点心，已退还',
+    });
+    const preview = [...(await t.inbox('S0006'))].reverse().find((x) => x.kind === 'card' && x.card!.title.includes('请核对'))!;
+    const newId = String(button(preview.card!, 'decl.confirm').value!.id);
+
+    // Still a draft: its author is told it is under way; the approver who rejected it learns nothing of it.
+    const [whileDraft] = await ask(t, 'S0006', `申报 SB-${id}`);
+    expect(fieldsOf(whileDraft)['后续']).toBe(`正在修改，修改稿 SB-${newId} 尚未提交`);
+    const [headWhileDraft] = await ask(t, 'S0003', `申报 SB-${id}`);
+    expect(json(headWhileDraft.card)).not.toContain(`SB-${newId}`);
+
+    await t.click('S0006', preview.id, 'decl.confirm', button(preview.card!, 'decl.confirm').value);
+    const [mine] = await ask(t, 'S0006', '我的申报');
+    const rows = tablesOf(mine).at(-1)!.rows;
+    expect(rows.find((r) => r[0] === `SB-${id}`)![4]).toBe(`已驳回（已重新提交为 SB-${newId}）`);
+    expect(rows.find((r) => r[0] === `SB-${newId}`)![4]).toBe(`待科室负责人审核（修改自 SB-${id}）`);
+    const [old] = await ask(t, 'S0006', `申报 SB-${id}`);
+    expect(fieldsOf(old)['后续']).toBe(`已重新提交为 SB-${newId}`);
+    const [next] = await ask(t, 'S0006', `申报 SB-${newId}`);
+    expect(fieldsOf(next)['版本']).toBe(`第 2 版（修改自 SB-${id}）`);
+    // The head decides the resubmission too, so may follow the link.
+    const [head] = await ask(t, 'S0003', `申报 SB-${id}`);
+    expect(fieldsOf(head)['后续']).toBe(`已重新提交为 SB-${newId}`);
+  });
 });
+

@@ -1,5 +1,5 @@
 import type { DeclarationInput, Giver, Handling, Kind, State } from '../domain/declaration.js';
-import { MAX_ATTACHMENTS, type Attachment, type Declaration, type MonthlyTotal, type TrailEntry } from '../domain/declaration/record.js';
+import { MAX_ATTACHMENTS, type Attachment, type Declaration, type MonthlyTotal, type Resubmission, type TrailEntry } from '../domain/declaration/record.js';
 import type { Queryable } from './db.js';
 
 /** SQL for declarations. The record's type lives in src/domain/declaration/record.ts, its transitions in workflow.ts. */
@@ -187,6 +187,21 @@ export async function listSubmitted(q: Queryable, opts: { limit?: number } = {})
 export async function hasLiveAmendment(q: Queryable, id: string): Promise<boolean> {
   const r = await q.query(`SELECT 1 FROM declarations WHERE previous_id = $1 AND state <> 'cancelled' LIMIT 1`, [id]);
   return r.rows.length > 0;
+}
+
+/**
+ * The live (not cancelled) amendment of each of these declarations, keyed by the one it amends;
+ * the database allows at most one per declaration.
+ */
+export async function amendmentsOf(q: Queryable, ids: string[]): Promise<Map<string, Resubmission>> {
+  const out = new Map<string, Resubmission>();
+  if (ids.length === 0) return out;
+  const r = await q.query<{ previous_id: string; id: string; state: State }>(
+    `SELECT previous_id::text, id::text, state FROM declarations WHERE previous_id = ANY($1::bigint[]) AND state <> 'cancelled'`,
+    [ids],
+  );
+  for (const x of r.rows) out.set(x.previous_id, { id: x.id, state: x.state });
+  return out;
 }
 
 export async function listPending(q: Queryable): Promise<Declaration[]> {
