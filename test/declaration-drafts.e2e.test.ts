@@ -82,6 +82,10 @@ describe('16 declaration drafts and resubmissions (real Redis + PostgreSQL)', ()
     const all = (await t.inbox(user)).filter((m) => m.kind === 'card' && m.card!.title.includes('待') && json(m.card).includes(`"SB-${id}"`));
     return all[all.length - 1];
   };
+  const approve = async (user: string, id: string) => {
+    const m = await pendingCard(user, id);
+    return (await t.click(user, m.id, 'decl.approve', button(m.card!, 'decl.approve').value)).body.toast;
+  };
   const fieldsOf = (m: SandboxMessage): Record<string, string> =>
     Object.fromEntries(m.card!.elements.flatMap((e) => (e.type === 'fields' ? e.fields.map((f) => [f.label, f.value]) : [])));
 
@@ -95,6 +99,7 @@ describe('16 declaration drafts and resubmissions (real Redis + PostgreSQL)', ()
     return { id, rejection };
   }
 
+  let chain: { id: string; newId: string };
   it('16.3 a rejected declaration and its resubmission name each other in 我的申报 and in their details', async () => {
     const { id, rejection } = await rejected();
     await t.click('S0006', rejection.id, 'decl.amend', button(rejection.card!, 'decl.amend').value);
@@ -123,6 +128,30 @@ describe('16 declaration drafts and resubmissions (real Redis + PostgreSQL)', ()
     // The head decides the resubmission too, so may follow the link.
     const [head] = await ask(t, 'S0003', `申报 SB-${id}`);
     expect(fieldsOf(head)['后续']).toBe(`已重新提交为 SB-${newId}`);
+    chain = { id, newId };
+  });
+
+  it('16.4 我的进度 counts a resubmission chain once, by its latest version', async () => {
+    const counts = async () => fieldsOf((await ask(t, 'S0006', '我的进度'))[0])['我的申报'];
+    expect(await counts()).toBe('审批中 1 件');
+    expect(await approve('S0003', chain.newId)).toContain('已同意');
+    expect(await approve('S0041', chain.newId)).toContain('已登记');
+    expect((await state(chain.newId)).state).toBe('registered');
+    // Rejected, then registered as its amendment: one 已登记, no 已驳回.
+    expect(await counts()).toBe('已登记 1 件');
+
+    // An amendment still a draft stands for its chain; cancelled, the rejection counts again.
+    const { rejection } = await rejected();
+    expect(await counts()).toBe('已登记 1 件，已驳回 1 件');
+    await t.click('S0006', rejection.id, 'decl.amend', button(rejection.card!, 'decl.amend').value);
+    const amendForm = [...(await t.inbox('S0006'))].reverse().find((x) => x.kind === 'card' && x.card!.title.includes('修改后重新提交'))!;
+    await t.click('S0006', amendForm.id, 'decl.form', formOf(amendForm.card!).value, {
+      kind: 'gift', amount: '300', receivedOn: '2026-11-24', giver: 'patient', handling: 'returned', description: '',
+    });
+    expect(await counts()).toBe('草稿 1 件，已登记 1 件');
+    const preview = [...(await t.inbox('S0006'))].reverse().find((x) => x.kind === 'card' && x.card!.title.includes('请核对'))!;
+    expect((await t.click('S0006', preview.id, 'decl.cancel', button(preview.card!, 'decl.cancel').value)).body.toast).toBe('已取消。');
+    expect(await counts()).toBe('已登记 1 件，已驳回 1 件');
   });
 });
 

@@ -204,6 +204,22 @@ export async function amendmentsOf(q: Queryable, ids: string[]): Promise<Map<str
   return out;
 }
 
+/**
+ * One declarant's declarations by state, each resubmission chain once, by its latest version:
+ * a rejected one amended since counts as whatever its amendment is now. Cancelled drafts are
+ * left out, and so the rejected one they amended counts as rejected again.
+ */
+export async function latestStateCounts(q: Queryable, declarantId: string): Promise<{ state: State; n: number }[]> {
+  const r = await q.query<{ state: State; n: number }>(
+    `SELECT d.state, count(*)::int AS n FROM declarations d
+      WHERE d.declarant_id = $1 AND d.state <> 'cancelled'
+        AND NOT EXISTS (SELECT 1 FROM declarations a WHERE a.previous_id = d.id AND a.state <> 'cancelled')
+      GROUP BY d.state ORDER BY d.state`,
+    [declarantId],
+  );
+  return r.rows;
+}
+
 export async function listPending(q: Queryable): Promise<Declaration[]> {
   const r = await q.query<Row>(`SELECT ${COLUMNS} FROM ${FROM} WHERE d.state LIKE 'pending\\_%' ORDER BY d.id`);
   return r.rows.map(toDeclaration);
