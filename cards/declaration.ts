@@ -13,7 +13,7 @@ import {
   type Route,
 } from '../src/domain/declaration.js';
 import { formatTime } from '../src/domain/declaration/format.js';
-import { AUDIT_ACTION_NAMES, type Declaration, type MonthlyTotal, type TrailEntry } from '../src/domain/declaration/record.js';
+import { AUDIT_ACTION_NAMES, type Declaration, type MonthlyTotal, type Resubmission, type TrailEntry } from '../src/domain/declaration/record.js';
 import { maskingNotice, type MaskResult } from '../src/domain/masking.js';
 
 /**
@@ -27,7 +27,11 @@ export const CONFIDENTIAL = '仅您本人、审批人和纪检监察室可以看
  * The declaration's content as card elements. Everything the declarant typed goes into plain
  * text elements (escaped by every renderer), never into markdown.
  */
-export function detailElements(d: Declaration, opts: { withDeclarant?: boolean } = {}): CardElement[] {
+/** Where a rejected declaration went next: its amendment, submitted or still a draft. */
+export const resubmittedText = (next: Resubmission): string =>
+  next.state === 'draft' ? `正在修改，修改稿 SB-${next.id} 尚未提交` : `已重新提交为 SB-${next.id}`;
+
+export function detailElements(d: Declaration, opts: { withDeclarant?: boolean; resubmittedAs?: Resubmission } = {}): CardElement[] {
   const pairs: [string, string][] = [['编号', declarationRef(d)]];
   if (d.receiptNo) pairs.push(['申报序号', `SB-${d.id}`]);
   if (opts.withDeclarant !== false) pairs.push(['申报人', `${d.declarantName}（${d.department}）`]);
@@ -40,6 +44,7 @@ export function detailElements(d: Declaration, opts: { withDeclarant?: boolean }
     ['状态', STATE_NAMES[d.state]],
   );
   if (d.revision > 1) pairs.push(['版本', `第 ${d.revision} 版（修改自 SB-${d.previousId}）`]);
+  if (opts.resubmittedAs) pairs.push(['后续', resubmittedText(opts.resubmittedAs)]);
   const files = d.attachments.length ? text(`附件（${d.attachments.length} 个）：${d.attachments.map((a) => a.name).join('、')}`) : null;
   const kept = d.attachments.filter((a) => a.fileId).length;
   // The files themselves never ride in a card: a click sends them privately to whoever may see them.
@@ -128,19 +133,63 @@ export function trailTable(trail: TrailEntry[], timeZone: string): CardElement {
   );
 }
 
-/** One declaration with its history, for whoever may see it (canView). */
-export function declarationDetailCard(d: Declaration, trail: TrailEntry[], timeZone: string): Card {
-  return card(`上缴申报 · ${declarationRef(d)}`, [...detailElements(d), note('处理记录（不可修改）：'), trailTable(trail, timeZone), note(CONFIDENTIAL)], 'blue');
+/** One declaration with its history, for whoever may see it (canView); `resubmittedAs` only when they may see that one too. */
+export function declarationDetailCard(d: Declaration, trail: TrailEntry[], timeZone: string, opts: { resubmittedAs?: Resubmission } = {}): Card {
+  return card(`上缴申报 · ${declarationRef(d)}`, [...detailElements(d, opts), note('处理记录（不可修改）：'), trailTable(trail, timeZone), note(CONFIDENTIAL)], 'blue');
 }
 
-export function myDeclarationsCard(mine: Declaration[]): Card {
+/**
+ * The author's own draft looked up by its number: the review card may be long gone, so this
+ * card carries the same submit, edit and discard actions (and the same confirmation).
+ */
+export function draftDetailCard(d: Declaration, trail: TrailEntry[], route: Route, timeZone: string): Card {
+  const v = { id: d.id, v: d.version };
+  return card(
+    `上缴申报草稿 · SB-${d.id}`,
+    [
+      text('这份申报还是草稿，尚未提交，不会进入审批。请核对后提交，或修改、删除。'),
+      ...detailElements(d, { withDeclarant: false }),
+      note(routeText(route)),
+      actions(
+        button('提交', 'decl.confirm', v, { style: 'primary' }),
+        button('修改', 'decl.edit', v),
+        button('删除', 'decl.cancel', v, { style: 'danger', confirm: '确定删除这份草稿吗？删除后不会提交，需要时可重新发送“上缴”。' }),
+      ),
+      note('处理记录（不可修改）：'),
+      trailTable(trail, timeZone),
+      note(CONFIDENTIAL),
+    ],
+    'blue',
+  );
+}
+
+/**
+ * 我的申报: drafts in a section of their own, since a one-liner saves one each time and nobody
+ * reviews them until they are submitted; submitted ones with where they stand.
+ */
+export function myDeclarationsCard(mine: Declaration[], resubmissions: Map<string, Resubmission> = new Map()): Card {
+  const drafts = mine.filter((d) => d.state === 'draft');
+  const sent = mine.filter((d) => d.state !== 'draft');
+  // Each version of a resubmitted declaration names the other, so the chain reads either way.
+  const links = (d: Declaration) => {
+    const next = resubmissions.get(d.id);
+    const all = [d.previousId ? `修改自 SB-${d.previousId}` : '', next ? resubmittedText(next) : ''].filter(Boolean);
+    return all.length ? `（${all.join('；')}）` : '';
+  };
+  const row = (d: Declaration) => [declarationRef(d), KINDS[d.kind], formatYuan(d.amount), d.receivedOn];
   return card(
     '我的上缴申报',
     [
-      table(
-        ['编号', '类别', '金额（元）', '收到日期', '状态'],
-        mine.map((d) => [declarationRef(d), KINDS[d.kind], formatYuan(d.amount), d.receivedOn, STATE_NAMES[d.state]]),
-      ),
+      ...(drafts.length
+        ? [
+            text(`草稿（尚未提交）：${drafts.length} 份`),
+            table(['编号', '类别', '金额（元）', '收到日期'], drafts.map((d) => [`${declarationRef(d)}${links(d)}`, ...row(d).slice(1)])),
+            note('草稿不会进入审批。发送“申报 编号”（例如“申报 SB-12”）可以提交、修改或删除草稿。'),
+          ]
+        : []),
+      ...(sent.length
+        ? [text(`已提交：${sent.length} 份`), table(['编号', '类别', '金额（元）', '收到日期', '状态'], sent.map((d) => [...row(d), `${STATE_NAMES[d.state]}${links(d)}`]))]
+        : [text('已提交：暂无。')]),
       note('发送“申报 编号”（例如“申报 SB-12”或“申报 HB-2026-000001”）查看详情和处理记录。'),
     ],
     'blue',

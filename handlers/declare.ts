@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { cancelledCard, declarationDetailCard, declarationForm, declarationListCard, declarationStatsCard, myDeclarationsCard, previewCard, submittedCard } from '../cards/declaration.js';
+import { cancelledCard, declarationDetailCard, declarationForm, draftDetailCard, declarationListCard, declarationStatsCard, myDeclarationsCard, previewCard, submittedCard } from '../cards/declaration.js';
 import type { ActionValue, Card } from '../cards/model.js';
 import { opt, words } from '../src/bot/args.js';
 import type { Bot } from '../src/bot/bot.js';
@@ -156,7 +156,13 @@ async function showDeclaration(bot: Bot, ctx: HandlerContext, refText: string): 
   // The same answer for "no such" and "not yours": existence itself is confidential.
   if (!d || !(await bot.repos.declarations.canView(d, ctx.staff))) throw new UserError(`${NO_SUCH_DECLARATION}申报仅限申报人、审批人和纪检监察室查看。`);
   const trail = (await bot.repos.declarations.trailsOf([d.id])).get(d.id) ?? [];
-  return declarationDetailCard(d, trail, bot.timeZone);
+  // Only its author ever gets this far with a draft (canView).
+  if (d.state === 'draft') return draftDetailCard(d, trail, await bot.repos.declarations.routeFor(d), bot.timeZone);
+  // Its resubmission is named only to whoever may see that one too: an unsubmitted amendment is its author's alone.
+  const next = (await bot.repos.declarations.amendmentsOf([d.id])).get(d.id);
+  const shown = next ? await bot.repos.declarations.getDeclaration(next.id) : undefined;
+  const resubmittedAs = next && shown && (await bot.repos.declarations.canView(shown, ctx.staff)) ? { resubmittedAs: next } : {};
+  return declarationDetailCard(d, trail, bot.timeZone, resubmittedAs);
 }
 
 // ---- registration --------------------------------------------------------------------------
@@ -213,7 +219,7 @@ export function registerDeclare(bot: Bot): void {
   bot.command({ names: ['我的申报', 'mydeclarations'], summary: '查看自己的上缴申报及其进度', group: '上缴申报', confidential: true }, async (ctx) => {
     const mine = await bot.repos.declarations.listByDeclarant(ctx.staff.staffId);
     if (mine.length === 0) return '您还没有上缴申报记录。需要申报时发送“上缴”。';
-    return myDeclarationsCard(mine);
+    return myDeclarationsCard(mine, await bot.repos.declarations.amendmentsOf(mine.map((d) => d.id)));
   });
 
   bot.command(

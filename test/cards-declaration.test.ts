@@ -205,7 +205,7 @@ describe('issue 14: declaration cards without a bot', () => {
   });
 
   it('14.2 lists and nameless totals', () => {
-    expect(myDeclarationsCard([decl()]).elements[0]).toMatchObject({ rows: [['SB-12', '礼金/红包', '500', '2026-11-20', '待科室负责人审核']] });
+    expect(myDeclarationsCard([decl()]).elements[1]).toMatchObject({ rows: [['SB-12', '礼金/红包', '500', '2026-11-20', '待科室负责人审核']] });
     expect(declarationListCard([decl()], TZ).elements[0]).toMatchObject({ rows: [['SB-12', '张医生', '心血管内科', '礼金/红包', '500', '待科室负责人审核', '2026-11-20 10:05']] });
     const rows = [
       { month: '2026-11', department: '心血管内科', registered: 2, registeredAmount: '1500.50', pending: 1 },
@@ -239,5 +239,17 @@ describe('issue 16.4: the pending list’s wait reads at a glance', () => {
     expect(after(3.9)).toBe('3 小时');
     expect(after(23)).toBe('23 小时');
     expect(after(50)).toBe('2 天');
+  });
+
+  it('16.1 我的申报 lists drafts in a section of their own, apart from submitted declarations', () => {
+    const c = myDeclarationsCard([decl({ id: '14', state: 'draft', submittedAt: null }), decl({ id: '13', state: 'draft', amount: '80.00', kind: 'gift' }), decl()]);
+    const tables = c.elements.filter((e) => e.type === 'table');
+    expect(c.elements[0]).toEqual({ type: 'text', text: '草稿（尚未提交）：2 份' });
+    expect(tables[0]).toMatchObject({ columns: ['编号', '类别', '金额（元）', '收到日期'], rows: [['SB-14', '礼金/红包', '500', '2026-11-20'], ['SB-13', '礼品', '80', '2026-11-20']] });
+    expect(tables[1]).toMatchObject({ rows: [['SB-12', '礼金/红包', '500', '2026-11-20', '待科室负责人审核']] });
+    expect(texts(c)).toContain('已提交：1 份');
+    expect(texts(c)).toContain('可以提交、修改或删除草稿');
+    // Without drafts there is no draft section at all.
+    expect(texts(myDeclarationsCard([decl()]))).not.toContain('草稿');
   });
 });

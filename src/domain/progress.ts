@@ -1,6 +1,6 @@
 import type { Settings } from '../config.js';
 import type { Queryable } from '../store/db.js';
-import { monthlyTotals, registeredBetween } from '../store/declarations.js';
+import { latestStateCounts, monthlyTotals, registeredBetween } from '../store/declarations.js';
 import { monthKey, monthRange, slashMonthDayTimeLabel, type Month } from './calendar.js';
 import { requiredDepartments } from './report.js';
 import { isLateCompletion, resolvePlan } from './study.js';
@@ -239,15 +239,12 @@ export function isEmpty(o: Overview): boolean {
   return o.study.done === 0 && o.examTook.done === 0 && o.reports.submitted === 0 && o.declarations.received === 0 && o.declarations.registeredInMonth === 0;
 }
 
-/** One's own declarations by state (for 我的进度): counts only. */
+/** One's own declarations by state (for 我的进度): counts only, each resubmission chain once. */
 export async function ownDeclarationCounts(q: Queryable, staffId: string): Promise<{ label: string; n: number }[]> {
-  const r = await q.query<{ state: string; n: number }>(
-    `SELECT state, count(*)::int AS n FROM declarations WHERE declarant_id = $1 AND state <> 'cancelled' GROUP BY state ORDER BY state`,
-    [staffId],
-  );
+  const rows = await latestStateCounts(q, staffId);
   const labels: Record<string, string> = { registered: '已登记', rejected: '已驳回', draft: '草稿' };
   const out = new Map<string, number>();
-  for (const x of r.rows) {
+  for (const x of rows) {
     const label = labels[x.state] ?? '审批中';
     out.set(label, (out.get(label) ?? 0) + x.n);
   }

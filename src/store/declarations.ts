@@ -1,5 +1,5 @@
 import type { DeclarationInput, Giver, Handling, Kind, State } from '../domain/declaration.js';
-import { MAX_ATTACHMENTS, type Attachment, type Declaration, type MonthlyTotal, type TrailEntry } from '../domain/declaration/record.js';
+import { MAX_ATTACHMENTS, type Attachment, type Declaration, type MonthlyTotal, type Resubmission, type TrailEntry } from '../domain/declaration/record.js';
 import type { Queryable } from './db.js';
 
 /** SQL for declarations. The record's type lives in src/domain/declaration/record.ts, its transitions in workflow.ts. */
@@ -187,6 +187,37 @@ export async function listSubmitted(q: Queryable, opts: { limit?: number } = {})
 export async function hasLiveAmendment(q: Queryable, id: string): Promise<boolean> {
   const r = await q.query(`SELECT 1 FROM declarations WHERE previous_id = $1 AND state <> 'cancelled' LIMIT 1`, [id]);
   return r.rows.length > 0;
+}
+
+/**
+ * The live (not cancelled) amendment of each of these declarations, keyed by the one it amends;
+ * the database allows at most one per declaration.
+ */
+export async function amendmentsOf(q: Queryable, ids: string[]): Promise<Map<string, Resubmission>> {
+  const out = new Map<string, Resubmission>();
+  if (ids.length === 0) return out;
+  const r = await q.query<{ previous_id: string; id: string; state: State }>(
+    `SELECT previous_id::text, id::text, state FROM declarations WHERE previous_id = ANY($1::bigint[]) AND state <> 'cancelled'`,
+    [ids],
+  );
+  for (const x of r.rows) out.set(x.previous_id, { id: x.id, state: x.state });
+  return out;
+}
+
+/**
+ * One declarant's declarations by state, each resubmission chain once, by its latest version:
+ * a rejected one amended since counts as whatever its amendment is now. Cancelled drafts are
+ * left out, and so the rejected one they amended counts as rejected again.
+ */
+export async function latestStateCounts(q: Queryable, declarantId: string): Promise<{ state: State; n: number }[]> {
+  const r = await q.query<{ state: State; n: number }>(
+    `SELECT d.state, count(*)::int AS n FROM declarations d
+      WHERE d.declarant_id = $1 AND d.state <> 'cancelled'
+        AND NOT EXISTS (SELECT 1 FROM declarations a WHERE a.previous_id = d.id AND a.state <> 'cancelled')
+      GROUP BY d.state ORDER BY d.state`,
+    [declarantId],
+  );
+  return r.rows;
 }
 
 export async function listPending(q: Queryable): Promise<Declaration[]> {

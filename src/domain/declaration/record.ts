@@ -42,6 +42,12 @@ export const MAX_ATTACHMENTS = 9;
 /** Per photo or file; the platforms allow more, but evidence photos and scans are far smaller. */
 export const MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024;
 
+/** The amendment a rejected declaration was resubmitted as (or is being amended in, while a draft). */
+export interface Resubmission {
+  id: string;
+  state: State;
+}
+
 /** 申报统计: one month received and department, counts and amounts only (no names, by construction). */
 export interface MonthlyTotal {
   month: string;
