@@ -59,13 +59,14 @@ describe('上缴申报 attachments through the sandbox (real Redis + PostgreSQL)
     const preview = await draft('S0001');
     const id = String(button(preview.card!, 'decl.attach').value!.id);
     const [prompt] = await clickAttach('S0001', preview);
-    expect(prompt.text).toContain('请直接发送照片或文件（最多 9 个），发完后回复“完成”；回复“取消”放弃添加。');
+    // 16: the prompt alone, without the generic dialogue hint under it.
+    expect(prompt.text).toBe('请直接发送照片或文件（最多 9 个），发完后回复“完成”；回复“取消”放弃添加。');
 
     const [added] = await sendFiles('S0001', [file('红包照片.jpg'), file('情况说明.pdf')]);
-    expect(added.text).toContain('已添加 2 个');
+    expect(added.text).toBe('已添加 2 个，共 2 个。可继续发送，发完后回复“完成”。');
     // Something other than 完成 asks again.
     const [again] = await ask(t, 'S0001', '好的');
-    expect(again.text).toContain('请直接发送照片或文件');
+    expect(again.text).toBe('请直接发送照片或文件（最多 9 个），发完后回复“完成”；回复“取消”放弃添加。');
 
     const [card] = await ask(t, 'S0001', '完成');
     expect(card.kind).toBe('card');
