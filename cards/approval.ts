@@ -132,7 +132,9 @@ export function pendingListCard(mine: { d: Declaration; step: Step }[], now: Dat
         ['编号', '环节', '申报人', '类别', '金额（元）', '等待'],
         mine.map(({ d, step }) => [declarationRef(d), STEP_NAMES[step], d.declarantName, KINDS[d.kind], formatYuan(d.amount), waitedText(d, now)]),
       ),
-      note('请在收到的审批卡片上处理；也可回复“同意 SB-编号”（财务科：“确认收款 SB-编号”）或“驳回 SB-编号 理由”。发送“申报 SB-编号”查看详情。'),
+      // The approval card again, as a new message: the one sent by the workflow may be far up the chat.
+      actions(...mine.map(({ d }) => button(`处理 SB-${d.id}`, 'decl.open', { id: d.id }))),
+      note('点击“处理 SB-编号”会收到该申报的审批卡片；也可回复“同意 SB-编号”（财务科：“确认收款 SB-编号”）或“驳回 SB-编号 理由”。发送“申报 SB-编号”查看详情。'),
       note(APPROVAL_SECRECY),
     ],
     'orange',

@@ -123,6 +123,12 @@ export function cancelledCard(id: string): Card {
   return card(`上缴申报已取消 · SB-${id}`, [text('这份申报已取消，没有提交。需要时可重新发送“上缴”。')], 'grey');
 }
 
+/** The day after a draft was begun, to its author: the reference only, never the content (it may be read on a lock screen). */
+export function draftReminderText(d: Pick<Declaration, 'id'>): string {
+  const ref = `SB-${d.id}`;
+  return `您有一份上缴申报草稿 ${ref} 尚未提交，草稿不会进入审批，提交后才算完成申报。发送“申报 ${ref}”查看并提交，或删除。`;
+}
+
 export const stateName = (s: string | null): string => (s ? (STATE_NAMES[s as keyof typeof STATE_NAMES] ?? s) : '');
 
 /** The history as a table, oldest first; it is never edited, only appended to. */

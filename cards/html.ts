@@ -8,6 +8,17 @@ export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
+/**
+ * A file the bot sent, as the sandbox page shows it: the name once with one download link, and
+ * a picture previewed above it (a click opens it full size), as a chat client would show a photo.
+ */
+export function renderFileHtml(f: { name: string; url: string; image: boolean }): string {
+  const url = escapeHtml(f.url);
+  const name = escapeHtml(f.name);
+  const preview = f.image ? `<a href="${url}" target="_blank" rel="noopener noreferrer"><img class="preview" src="${url}" alt="${name}"></a><br>` : '';
+  return `<div class="bubble">${preview}${f.image ? '图片' : '文件'}：${name} <a href="${url}" download>下载</a></div>`;
+}
+
 /** Undoes escapeMarkdown's backslashes after HTML-escaping, so escaped characters show as typed. */
 function markdownToHtml(md: string): string {
   const placeholders: string[] = [];

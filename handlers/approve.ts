@@ -10,6 +10,7 @@ import {
   decisionOf,
   NO_SUCH_DECLARATION,
   NotYoursToDecide,
+  STALE,
   type DeadlineClaim,
   type DecideResult,
   type Moved,
@@ -238,6 +239,23 @@ export function registerApprove(bot: Bot): void {
       if (run.reminded.length || run.escalated.length) bot.log.info({ reminded: run.reminded.length, escalated: run.escalated.length }, 'declaration deadlines run');
     });
   }
+  bot.action(
+    'decl.open',
+    async (ctx) => {
+      const { id } = ctx.value;
+      const waiting = await bot.repos.declarations.awaitingDecisionBy(ctx.staff, id);
+      if (!waiting) {
+        // Decided since the list was sent, or never theirs: only someone who may see it learns which.
+        const d = await bot.repos.declarations.getDeclaration(id);
+        return { toast: d && (await bot.repos.declarations.canView(d, ctx.staff)) ? STALE : NO_SUCH_DECLARATION };
+      }
+      const { d, step } = waiting;
+      const prevReason = d.previousId ? ((await bot.repos.declarations.getDeclaration(d.previousId))?.lastReason ?? null) : null;
+      // A new message: the list stays as it is, for the other rows.
+      return { toast: `已发送 SB-${d.id} 的审批卡片，请在新卡片上处理。`, send: approvalCard(d, step, prevReason) };
+    },
+    { schema: z.object({ id: z.string().regex(/^\d{1,18}$/) }), confidential: true },
+  );
   for (const decision of ['approve', 'reject'] as const) {
     bot.action(
       `decl.${decision}`,

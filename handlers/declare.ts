@@ -297,6 +297,8 @@ export function registerDeclare(bot: Bot): void {
   bot.dialogue({
     name: ATTACH_DIALOGUE,
     cancelMessage: '已停止添加。已经收到的照片或文件仍附在申报上；申报尚未提交，请在申报卡片上确认提交。',
+    // ATTACH_PROMPT says how to finish and how to stop; a “逐项填写” hint under it would be stray.
+    hints: false,
     steps: (initial) => [
       {
         key: 'done',

@@ -2,6 +2,7 @@ import type { Bot } from '../src/bot/bot.js';
 import { registerAdmin } from './admin.js';
 import { registerApprove } from './approve.js';
 import { registerDeclare } from './declare.js';
+import { registerDraftReminder } from './draft-reminder.js';
 import { registerHelp } from './help.js';
 import { registerNotice } from './notice.js';
 import { registerProgress } from './progress.js';
@@ -20,6 +21,7 @@ export function registerHandlers(bot: Bot): void {
   const quiz = registerQuiz(bot);
   registerDeclare(bot);
   registerApprove(bot);
+  registerDraftReminder(bot);
   registerTipoff(bot);
   registerNotice(bot, quiz);
   registerRectification(bot);

@@ -171,6 +171,14 @@ describe('issue 14: declaration cards without a bot', () => {
         ['SB-13', '纪检监察室', '张医生', '礼金/红包', '500', ''],
       ],
     });
+    // 16: each row has its way to the approval card.
+    expect(c.elements[1]).toEqual({
+      type: 'actions',
+      buttons: [
+        { kind: 'button', label: '处理 SB-12', actionId: 'decl.open', value: { id: '12' } },
+        { kind: 'button', label: '处理 SB-13', actionId: 'decl.open', value: { id: '13' } },
+      ],
+    });
   });
 
   it('14.2 reminders and escalations carry the reference and the step, never the name or the content', () => {

@@ -59,13 +59,14 @@ describe('上缴申报 attachments through the sandbox (real Redis + PostgreSQL)
     const preview = await draft('S0001');
     const id = String(button(preview.card!, 'decl.attach').value!.id);
     const [prompt] = await clickAttach('S0001', preview);
-    expect(prompt.text).toContain('请直接发送照片或文件（最多 9 个），发完后回复“完成”；回复“取消”放弃添加。');
+    // 16: the prompt alone, without the generic dialogue hint under it.
+    expect(prompt.text).toBe('请直接发送照片或文件（最多 9 个），发完后回复“完成”；回复“取消”放弃添加。');
 
     const [added] = await sendFiles('S0001', [file('红包照片.jpg'), file('情况说明.pdf')]);
-    expect(added.text).toContain('已添加 2 个');
+    expect(added.text).toBe('已添加 2 个，共 2 个。可继续发送，发完后回复“完成”。');
     // Something other than 完成 asks again.
     const [again] = await ask(t, 'S0001', '好的');
-    expect(again.text).toContain('请直接发送照片或文件');
+    expect(again.text).toBe('请直接发送照片或文件（最多 9 个），发完后回复“完成”；回复“取消”放弃添加。');
 
     const [card] = await ask(t, 'S0001', '完成');
     expect(card.kind).toBe('card');
@@ -124,7 +125,12 @@ describe('上缴申报 attachments through the sandbox (real Redis + PostgreSQL)
     const r = await t.click('S0003', pending.id, 'decl.files', button(pending.card!, 'decl.files').value);
     expect(r.body.toast).toBe('已把 2 个附件私聊发送给您。附件涉及保密信息，请勿转发。');
     const got = (await t.inbox('S0003')).slice(before);
-    expect(got.map((m) => m.text)).toEqual(['文件：现场照片.jpg（点击下载）', '文件：退还凭证.pdf（点击下载）']);
+    // 16: each names its file once; the photo is previewed on the page, the PDF only linked.
+    expect(got.map((m) => m.text)).toEqual(['图片：现场照片.jpg', '文件：退还凭证.pdf']);
+    const shown = got.map((m) => m.html!.replace(/<[^>]+>/g, ''));
+    expect(shown).toEqual(['图片：现场照片.jpg 下载', '文件：退还凭证.pdf 下载']);
+    expect(got[0].html).toContain(`<img class="preview" src="${got[0].fileUrl}" alt="现场照片.jpg">`);
+    expect(got[1].html).not.toContain('<img');
     const bytes = await Promise.all(got.map(async (m) => Buffer.from(await (await fetch(`${t.url}${m.fileUrl}`)).arrayBuffer())));
     expect(bytes[0].equals(photo)).toBe(true);
     expect(bytes[1].equals(scan)).toBe(true);

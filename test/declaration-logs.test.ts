@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runDraftReminders } from '../handlers/draft-reminder.js';
 import { createLogger } from '../src/logger.js';
 import { getDeclaration } from '../src/store/declarations.js';
 import { button } from './helpers/cards.js';
@@ -45,6 +46,19 @@ describe('declaration logs (real Redis + PostgreSQL)', () => {
     const decl = lines.filter((l) => l.includes(`"declarationId":"${id}"`));
     expect(decl.map((l) => JSON.parse(l).action)).toEqual(expect.arrayContaining(['draft', 'submit', 'approve']));
     expect(lines.some((l) => l.includes('"command handled"'))).toBe(true);
+    for (const marker of [DECLARANT.staffId, DECLARANT.name, AMOUNT, '8,642.5', DESCRIPTION]) {
+      expect(lines.filter((l) => l.includes(marker)), `a log line carries ${marker}`).toEqual([]);
+    }
+  });
+
+  it('16: the draft reminder logs no declarant, amount or description either', async () => {
+    lines.length = 0;
+    const [preview] = await ask(t, DECLARANT.staffId, `上缴 购物卡 ${AMOUNT} 医药代表 今天 上缴医院财务 ${DESCRIPTION}`);
+    const id = String(button(preview.card!, 'decl.confirm').value!.id);
+    const before = (await t.inbox(DECLARANT.staffId)).length;
+    expect(await runDraftReminders(t.app.bot, new Date(Date.now() + 86_400_000))).toEqual([id]);
+    const [told] = await t.waitForReplies(DECLARANT.staffId, before);
+    expect(told.text).toContain(`草稿 SB-${id} 尚未提交`);
     for (const marker of [DECLARANT.staffId, DECLARANT.name, AMOUNT, '8,642.5', DESCRIPTION]) {
       expect(lines.filter((l) => l.includes(marker)), `a log line carries ${marker}`).toEqual([]);
     }

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ActionValue } from '../cards/model.js';
 import { auditTrail } from '../src/store/audit.js';
 import { getDeclaration } from '../src/store/declarations.js';
-import { button } from './helpers/cards.js';
+import { NO_SUCH_DECLARATION, STALE } from '../src/domain/declaration/workflow.js';
+import { button, buttonsOf } from './helpers/cards.js';
 import { ask, startTestApp, type TestApp } from './helpers/app.js';
 
 /**
@@ -77,6 +79,43 @@ describe('上缴申报 decided by text commands (real Redis + PostgreSQL)', () =
       [expect.stringMatching(/^S004[01]$/), 'pending_finance'],
       ['S0037', 'registered'],
     ]);
+  });
+
+  it('16: 处理 SB-n on the pending list sends the approval card of the current step as a new message', async () => {
+    const [preview] = await ask(t, 'S0001', '上缴 礼金 600 患者家属 2026-11-22 上缴医院财务 出院时家属塞的红包');
+    const confirm = button(preview.card!, 'decl.confirm');
+    await t.click('S0001', preview.id, 'decl.confirm', confirm.value);
+    const id = String(confirm.value!.id);
+    const ref = `SB-${id}`;
+
+    const [list] = await ask(t, 'S0003', '待审批');
+    const open = buttonsOf(list.card!).find((b) => b.label === `处理 ${ref}`)!;
+    expect(open.actionId).toBe('decl.open');
+    // Someone who is not this step's approver, and a number that does not exist: the same answer.
+    const forged = (userId: string, value: ActionValue | undefined) =>
+      t.app.bot.onAction({ kind: 'action', platform: 'sandbox', eventId: `open-${userId}-${JSON.stringify(value)}`, platformUserId: userId, conversation: { type: 'direct', platformUserId: userId }, messageId: 'any', actionId: 'decl.open', value, receivedAt: new Date() });
+    for (const user of ['S0006', 'S0009', 'S0037']) expect([user, await forged(user, open.value)]).toEqual([user, { toast: NO_SUCH_DECLARATION }]);
+    expect((await t.click('S0003', list.id, 'decl.open', { id: '999999' })).body.toast).toBe(NO_SUCH_DECLARATION);
+
+    const before = (await t.inbox('S0003')).length;
+    expect((await t.click('S0003', list.id, 'decl.open', open.value)).body.toast).toBe(`已发送 ${ref} 的审批卡片，请在新卡片上处理。`);
+    const [sent] = await t.waitForReplies('S0003', before);
+    expect(sent.card!.title).toBe(`上缴申报待审核 · ${ref}`);
+    expect(button(sent.card!, 'decl.approve').value).toEqual({ id, v: (await getDeclaration(t.app.db, id))!.version, step: 'dept' });
+    // The list is not redrawn.
+    expect((await t.inbox('S0003')).find((m) => m.id === list.id)!.card).toEqual(list.card);
+
+    // The card that was sent decides like the workflow's own.
+    expect((await t.click('S0003', sent.id, 'decl.approve', button(sent.card!, 'decl.approve').value)).body.toast).toBe(`已同意 ${ref}，已转下一环节。`);
+    expect(await state(id)).toBe('pending_discipline');
+    // The old row now: decided, so stale to the head who may still see it; the discipline office gets its own step's card.
+    expect((await t.click('S0003', list.id, 'decl.open', open.value)).body.toast).toBe(STALE);
+    const [theirs] = await ask(t, 'S0040', '待审批');
+    const row = buttonsOf(theirs.card!).find((b) => b.label === `处理 ${ref}`)!;
+    const n = (await t.inbox('S0040')).length;
+    await t.click('S0040', theirs.id, 'decl.open', row.value);
+    const [card] = await t.waitForReplies('S0040', n);
+    expect(button(card.card!, 'decl.approve').value).toMatchObject({ id, step: 'discipline' });
   });
 
   it('rejects with the typed reason, which reaches the declarant', async () => {

@@ -1,6 +1,8 @@
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runApprovalDeadlines } from '../handlers/approve.js';
+import { runDraftReminders } from '../handlers/draft-reminder.js';
+import { addDays, localDate, startOfDay } from '../src/domain/calendar.js';
 import type { SandboxMessage } from '../src/platform/sandbox/adapter.js';
 import { getDeclaration } from '../src/store/declarations.js';
 import { auditTrail } from '../src/store/audit.js';
@@ -343,6 +345,27 @@ describe('上缴申报 through the sandbox (real Redis + PostgreSQL)', () => {
     expect(leader[0].text).not.toContain('林雨桐');
     expect((await inbox('S0041')).some((m) => m.text?.includes('督办') && m.text.includes(`SB-${id}`))).toBe(true);
     expect((await runApprovalDeadlines(t.app.bot, at(98))).escalated).not.toContain(id);
+  });
+
+  it('16: an unsubmitted draft reminds its author once, the next day; a submitted one does not', async () => {
+    const [preview] = await ask(t, 'S0007', '上缴 礼品 300 患者家属 2026-11-25 当场拒收 一篮进口水果');
+    const draftId = String(button(preview.card!, 'decl.confirm').value!.id);
+    const submitted = await declare('S0007', '上缴 礼金 200 患者 2026-11-25 当场拒收');
+    const tz = t.app.bot.timeZone;
+    const nextDay = startOfDay(addDays(localDate((await state(draftId)).createdAt, tz), 1), tz);
+    const at = (ms: number) => new Date(nextDay.getTime() + ms);
+
+    expect(await runDraftReminders(t.app.bot, at(-60_000))).not.toContain(draftId);
+    const before = (await inbox('S0007')).length;
+    const run = await runDraftReminders(t.app.bot, at(9 * 3_600_000));
+    expect(run).toContain(draftId);
+    expect(run).not.toContain(submitted);
+    const [told] = await t.waitForReplies('S0007', before);
+    expect(told.text).toBe(`您有一份上缴申报草稿 SB-${draftId} 尚未提交，草稿不会进入审批，提交后才算完成申报。发送“申报 SB-${draftId}”查看并提交，或删除。`);
+    // Once only, on later days too.
+    expect(await runDraftReminders(t.app.bot, at(10 * 3_600_000))).not.toContain(draftId);
+    expect(await runDraftReminders(t.app.bot, at(33 * 3_600_000))).not.toContain(draftId);
+    expect((await inbox('S0007')).filter((m) => m.text?.includes(`草稿 SB-${draftId}`))).toHaveLength(1);
   });
 
   it('keeps the audit log append-only', async () => {

@@ -296,6 +296,11 @@ describe('Feishu adapter through the real SDK against the fake Feishu', () => {
     expect(msg.msg_type).toBe('file');
     const fileKey = (JSON.parse(msg.content) as { file_key: string }).file_key;
     expect(fake.files.get(fileKey)).toMatchObject({ name: '学习进度.xlsx', type: 'xls' });
+    // 16: a photo is sent as an image message, which the chat shows, not as a file to download.
+    const photo = await feishu.sendFile({ conversation: { type: 'direct', platformUserId: S0002 } }, { name: '红包照片.jpg', data: Buffer.from('\xff\xd8 fake jpeg'), mime: 'image/jpeg' });
+    const shown = fake.messages.get(photo.messageId)!;
+    expect(shown.msg_type).toBe('image');
+    expect(fake.images.has((JSON.parse(shown.content) as { image_key: string }).image_key)).toBe(true);
     const empty = await feishu.uploadImage({ name: 'empty.png', data: Buffer.alloc(0), mime: 'image/png' }).catch((e: unknown) => e);
     expect(empty).toMatchObject({ code: 234010, retryable: false });
   });

@@ -125,7 +125,7 @@ describe('自查自纠 campaign, 问题清单 and 销号 end to end', () => {
     // The approver opens the evidence; someone with no part in the row cannot.
     const [first] = await cards('S0040', `销号申请：${ref}`);
     expect((await t.click('S0040', first.id, 'rect.files', button(card(first), 'rect.files').value)).body.toast).toBe('已把 1 个佐证文件发送给您。');
-    await waitFor('evidence file', async () => (await texts('S0040', '文件：核对表.jpg'))[0]);
+    await waitFor('evidence file', async () => (await texts('S0040', '图片：核对表.jpg'))[0]);
     expect((await t.click('S0016', await ownMessage('S0016'), 'rect.files', { id: row.id })).body.toast).toContain('没有找到这条问题');
 
     // The owner forges the confirmation: refused, nothing changes.
@@ -225,7 +225,7 @@ describe('自查自纠 campaign, 问题清单 and 销号 end to end', () => {
 
     const replies = await ask(t, 'S0040', '导出 问题清单', 2);
     const file = replies.find((m) => m.fileUrl)!;
-    expect(file.text).toBe('文件：问题清单-2026-03-17.xlsx（点击下载）');
+    expect(file.text).toBe('文件：问题清单-2026-03-17.xlsx');
     const wb = new ExcelJS.Workbook();
     await wb.xlsx.load((await (await fetch(`${t.url}${file.fileUrl}`)).arrayBuffer()) as ArrayBuffer);
     const summary = wb.getWorksheet('汇总')!;

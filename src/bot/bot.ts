@@ -586,7 +586,7 @@ export class Bot implements EventSink {
     }
     const parsed = await step.parse(answer, state.data, files?.length ? files : undefined);
     if (!parsed.ok) {
-      await ctx.reply(`${parsed.message}\n（回复“取消”可结束填写）`);
+      await ctx.reply(spec.hints === false ? parsed.message : `${parsed.message}\n（回复“取消”可结束填写）`);
       return;
     }
     const data = { ...state.data, [step.key]: parsed.value };
@@ -613,7 +613,8 @@ export class Bot implements EventSink {
       return;
     }
     await this.dialogueStore.set(ctx.staff.staffId, { name, version: spec.version ?? 1, step: first, data, initial, ...(confidential ? { confidential } : {}) });
-    return ctx.reply(`${steps[first].prompt(data)}\n（逐项填写，随时回复“取消”可结束）`);
+    const prompt = steps[first].prompt(data);
+    return ctx.reply(spec.hints === false ? prompt : `${prompt}\n（逐项填写，随时回复“取消”可结束）`);
   }
 
   /** Runs an action for the sender of a message, as if they had clicked (typed buttons, form dialogues). */

@@ -31,6 +31,11 @@ export interface DialogueSpec {
   complete(ctx: HandlerContext, data: Record<string, unknown>): Promise<Card | string | void>;
   /** What `取消` answers, where the default ("nothing was saved") would not be true. */
   cancelMessage?: string;
+  /**
+   * False where the prompts say themselves how to finish and how to stop (a dialogue that stays
+   * open for files): the generic “取消” hints would repeat them, and “逐项填写” would be untrue.
+   */
+  hints?: boolean;
 }
 
 export interface DialogueState {

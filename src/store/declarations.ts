@@ -225,6 +225,21 @@ export async function listPending(q: Queryable): Promise<Declaration[]> {
   return r.rows.map(toDeclaration);
 }
 
+/**
+ * Drafts begun in [from, before) whose author has not had the draft reminder: that reminder is
+ * its own follow-up campaign (decl.<id>.draft-remind), so its row is what says it was sent.
+ */
+export async function draftsToRemind(q: Queryable, from: Date, before: Date): Promise<Declaration[]> {
+  const r = await q.query<Row>(
+    `SELECT ${COLUMNS} FROM ${FROM}
+     WHERE d.state = 'draft' AND d.created_at >= $1 AND d.created_at < $2
+       AND NOT EXISTS (SELECT 1 FROM campaigns c WHERE c.key = 'decl.' || d.id::text || '.draft-remind')
+     ORDER BY d.id`,
+    [from, before],
+  );
+  return r.rows.map(toDeclaration);
+}
+
 /** Claims the reminder (or escalation) of a step once, even with two schedulers running. */
 export async function claimDeadline(q: Queryable, id: string, version: number, which: 'reminded_at' | 'escalated_at', now: Date): Promise<boolean> {
   const r = await q.query(`UPDATE declarations SET ${which} = $3 WHERE id = $1 AND version = $2 AND ${which} IS NULL`, [id, version, now]);

@@ -7,6 +7,9 @@ export interface SandboxBody {
   text?: string;
   card?: Card;
   fileUrl?: string;
+  /** A file message: the file's name (shown once, with its link), and whether the page previews it as a picture. */
+  fileName?: string;
+  image?: boolean;
 }
 
 export interface SandboxRow {

@@ -5,11 +5,13 @@ import { readFiles, saveFile, type StoredFile } from '../../store/files.js';
 import {
   appendAttachments,
   claimDeadline,
+  draftsToRemind,
   getDeclaration,
   hasLiveAmendment,
   recordedApprovers,
   insertDraft,
   listPending,
+  lockDeclaration,
   nextReceiptNumber,
   setReceiptNo,
   transition,
@@ -335,6 +337,23 @@ async function claimOnce(db: Db, c: DeadlineClaim, now: Date, followUps?: Follow
     await followUps?.(tx, c);
     return true;
   });
+}
+
+/**
+ * Drafts begun in [from, before) whose author was not reminded yet, each handed to `followUps`
+ * in a transaction that holds it still a draft (one submitted meanwhile is left alone).
+ */
+export async function remindDrafts(db: Db, from: Date, before: Date, followUps: FollowUps<Declaration>): Promise<Declaration[]> {
+  const out: Declaration[] = [];
+  for (const d of await draftsToRemind(db, from, before)) {
+    const held = await db.transaction(async (tx) => {
+      if ((await lockDeclaration(tx, d.id))?.state !== 'draft') return false;
+      await followUps(tx, d);
+      return true;
+    });
+    if (held) out.push(d);
+  }
+  return out;
 }
 
 export async function editDraft(db: Db, author: Staff, id: string, version: number, input: DeclarationInput): Promise<Declaration> {

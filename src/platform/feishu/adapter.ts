@@ -53,6 +53,10 @@ const sleep = (ms: number) => new Promise<typeof LATE>((r) => setTimeout(() => r
  * connection (no public URL), OpenAPI calls through the Client. Several adapters (DingTalk,
  * Feishu) can run in one process: nothing here is global.
  */
+/** What Feishu's image upload takes (https://open.feishu.cn/document/server-docs/im-v1/image/create); larger or other pictures go as files. */
+const FEISHU_IMAGE_TYPES = new Set(['image/jpeg', 'image/png', 'image/gif', 'image/webp', 'image/bmp']);
+const FEISHU_IMAGE_MAX_BYTES = 10 * 1024 * 1024;
+
 export class FeishuPlatform implements ChatPlatform {
   readonly name = 'feishu' as const;
   readonly supportsForms = true;
@@ -228,8 +232,13 @@ export class FeishuPlatform implements ChatPlatform {
   }
 
   async sendFile(target: SendTarget, file: { name: string; data: Buffer; mime: string }): Promise<SentMessage> {
-    const fileKey = await this.api.uploadFile(file.name, file.data);
     const [type, id] = this.receiver(target.conversation);
+    // A photo goes as an image message, which Feishu shows in the chat; as a file it is only an icon to download.
+    if (FEISHU_IMAGE_TYPES.has(file.mime) && file.data.length > 0 && file.data.length <= FEISHU_IMAGE_MAX_BYTES) {
+      const imageKey = await this.api.uploadImage(file.data);
+      return { messageId: await this.api.createMessage(type, id, 'image', JSON.stringify({ image_key: imageKey }), this.uuid(target)) };
+    }
+    const fileKey = await this.api.uploadFile(file.name, file.data);
     const messageId = await this.api.createMessage(type, id, 'file', JSON.stringify({ file_key: fileKey }), this.uuid(target));
     return { messageId };
   }

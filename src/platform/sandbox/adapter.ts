@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Card } from '../../../cards/model.js';
-import { renderCardHtml } from '../../../cards/html.js';
+import { renderCardHtml, renderFileHtml } from '../../../cards/html.js';
 import { maskPersonalNumbers } from '../../domain/masking.js';
 import { FileTooLargeError, PlatformError } from '../../errors.js';
 import type { Db } from '../../store/db.js';
@@ -28,6 +28,9 @@ export interface SandboxMessage {
   card?: Card;
   html?: string;
   fileUrl?: string;
+  /** A file message: the name, and whether it is a picture the page previews (see SandboxBody). */
+  fileName?: string;
+  image?: boolean;
   updatedAt: string;
 }
 
@@ -167,7 +170,9 @@ export class SandboxPlatform implements ChatPlatform {
     const messageId = `m_${randomUUID()}`;
     // Kept before the message that links to it, so a link never points at nothing.
     const id = await this.keepFile(file, { messageId, inbox });
-    const m = await this.push(inbox, 'bot', { kind: 'text', text: `文件：${file.name}（点击下载）`, fileUrl: this.fileUrl(id, file.name) }, { id: messageId });
+    const image = PREVIEWED.has(file.mime);
+    const body = { kind: 'text' as const, text: `${image ? '图片' : '文件'}：${file.name}`, fileUrl: this.fileUrl(id, file.name), fileName: file.name, ...(image ? { image } : {}) };
+    const m = await this.push(inbox, 'bot', body, { id: messageId });
     return { messageId: m.id };
   }
 
@@ -253,12 +258,24 @@ export class SandboxPlatform implements ChatPlatform {
   }
 }
 
+/** Pictures every browser shows: sent as one, a file is previewed on the page rather than only linked. */
+const PREVIEWED = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
+
 function withHtml(body: SandboxBody): Omit<SandboxMessage, 'id' | 'seq' | 'from' | 'updatedAt'> {
-  return { ...body, ...(body.card ? { html: renderCardHtml(body.card) } : {}) };
+  if (body.card) return { ...body, html: renderCardHtml(body.card) };
+  if (body.fileUrl && body.fileName) return { ...body, html: renderFileHtml({ name: body.fileName, url: body.fileUrl, image: body.image === true }) };
+  return { ...body };
 }
 
 function bodyOf(m: SandboxMessage): SandboxBody {
-  return { kind: m.kind, ...(m.text !== undefined ? { text: m.text } : {}), ...(m.card ? { card: m.card } : {}), ...(m.fileUrl ? { fileUrl: m.fileUrl } : {}) };
+  return {
+    kind: m.kind,
+    ...(m.text !== undefined ? { text: m.text } : {}),
+    ...(m.card ? { card: m.card } : {}),
+    ...(m.fileUrl ? { fileUrl: m.fileUrl } : {}),
+    ...(m.fileName ? { fileName: m.fileName } : {}),
+    ...(m.image ? { image: m.image } : {}),
+  };
 }
 
 function fromRow(r: SandboxRow): SandboxMessage {

@@ -34,7 +34,7 @@ export function sandboxPage(): string {
   .btn.primary { background: #1e6fd9; border-color: #1e6fd9; color: #fff; } .btn.danger { color: #c62828; border-color: #c62828; }
   .card-form .input { margin: 6px 0; } .card-form label { display: block; font-size: 12px; color: #646a73; }
   .card-form input, .card-form select, .card-form textarea { width: 100%; box-sizing: border-box; padding: 4px; font: inherit; }
-  .req { color: #c62828; } img { max-width: 100%; }
+  .req { color: #c62828; } img { max-width: 100%; } img.preview { max-height: 240px; border-radius: 4px; }
   .counter { display: block; text-align: right; font-size: 12px; color: #646a73; } .counter.over { color: #c62828; font-weight: 600; }
   .field-error, .form-error, #send-error { color: #c62828; font-size: 12px; margin: 2px 0 0; }
   #send-error { max-width: 760px; margin: 4px auto 0; }
@@ -75,7 +75,7 @@ function build(m) {
   const el = document.createElement('div');
   el.className = m.from === 'user' ? 'msg me' : 'msg';
   el.dataset.id = m.id;
-  el.innerHTML = m.kind === 'card' ? m.html : '<div class="bubble">' + esc(m.text || '') + (m.fileUrl ? ' <a href="' + m.fileUrl + '" download>下载</a>' : '') + '</div>';
+  el.innerHTML = m.html ? m.html : '<div class="bubble">' + esc(m.text || '') + (m.fileUrl ? ' <a href="' + m.fileUrl + '" download>下载</a>' : '') + '</div>';
   for (const f of el.querySelectorAll('[data-max]')) count(f);
   return el;
 }
