@@ -346,9 +346,11 @@ describe('Feishu adapter through the real SDK against the fake Feishu', () => {
     const accepted = fake.connectionsAccepted;
     fake.goSilent();
     await waitFor('a new long connection', () => fake.connectionsAccepted > accepted && fake.liveConnections >= 1, 20_000);
+    // The server side accepts before the SDK has taken the new socket as its own; a frame pushed
+    // in between has no listener yet (seen under load). Push once the client says it is connected.
+    await waitFor('health ok again', () => feishu.health().ok, 20_000);
     const [reply] = await converse({ senderOpenId: S0001, text: '帮助' }, S0001);
     expect(cardOf(reply).header.title.content).toContain('帮助');
-    await waitFor('health ok again', () => feishu.health().ok);
   });
 });
 
