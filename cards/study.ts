@@ -3,7 +3,7 @@ import { escapeMarkdown } from './markdown.js';
 import type { Card } from './model.js';
 import { ROLE_NAMES } from '../src/domain/roles.js';
 import { dateLabel, localDate, monthTitle, shortDateLabel } from '../src/domain/calendar.js';
-import type { StudyPlan } from '../src/domain/study.js';
+import { isLateCompletion, type StudyPlan } from '../src/domain/study.js';
 import type { Staff } from '../src/store/staff.js';
 
 /** The monthly study task's cards and the texts that answer a confirmation. */
@@ -121,7 +121,7 @@ export function studyLeaderAndHeadCard(summary: Card, list: Card): Card {
 
 /** What a person is told after confirming the month's study, by button or by message. */
 export function studyCompletedText(r: { first: boolean; at: Date }, month: string, timeZone: string, dueOn?: string): string {
-  const late = dueOn !== undefined && localDate(r.at, timeZone) > dueOn;
+  const late = dueOn !== undefined && isLateCompletion({ dueOn }, r.at, timeZone);
   if (!r.first) return `您已于${dateLabel(localDate(r.at, timeZone))}确认完成${monthTitle(month)}的学习${late ? '（逾期完成）' : ''}，无需重复确认。`;
   return late ? `已记录：您已完成${monthTitle(month)}的学习（完成期限为${dateLabel(dueOn)}，记为逾期完成），谢谢！` : `已记录：您已完成${monthTitle(month)}的学习，谢谢！`;
 }

@@ -103,6 +103,16 @@ function parentOf(name: string): string | undefined {
   return i > 0 ? name.slice(0, i) : undefined;
 }
 
+/** The help line a command is listed on when not its own (`partOf`, or its first word). */
+function lineOf(spec: CommandSpec): string | undefined {
+  return spec.partOf ?? parentOf(spec.names[0]!);
+}
+
+/** Whether the roles allow it; no roles = everyone on the roster. */
+function mayRun(spec: CommandSpec, staff: Staff): boolean {
+  return !spec.roles || spec.roles.some((r) => staff.roles.includes(r));
+}
+
 export const NOT_ON_ROSTER =
   '您好，我是清廉助手。系统的人员名单里还没有您的账号，暂时无法为您服务。请联系医院的管理员（通常在信息科或医务科），把您加入人员名单后再试。';
 export const TEMPORARILY_UNAVAILABLE = '抱歉，系统暂时无法处理您的请求，您的操作没有生效，请稍后再试。';
@@ -228,25 +238,19 @@ export class Bot implements EventSink {
 
   /** Commands a staff member may run, for help: one line per first word, subcommands on it. */
   commandsFor(staff: Staff): HelpLine[] {
-    const allowed = (s: CommandSpec) => !s.roles || s.roles.some((r) => staff.roles.includes(r));
-    const mine = this.commands.filter((c) => allowed(c.spec));
-    const childrenOf = (name: string) => mine.filter((c) => (c.spec.partOf ?? parentOf(c.spec.names[0]!)) === name);
     // A line is shown for what this person may run on it: a leader who may not 上报 still sees 上报 查看.
     return this.commands
-      .filter((c) => !c.spec.partOf && !parentOf(c.spec.names[0]!))
-      .map((c) => {
-        const own = c.handler && allowed(c.spec) ? [usageOf(c.spec.names[0]!, c.spec.args)] : [];
-        const usages = [...own, ...childrenOf(c.spec.names[0]!).map((k) => usageOf(k.spec.names[0]!, k.spec.args))];
-        return { names: c.spec.names, usage: usages.join(' | '), summary: c.spec.summary, group: c.spec.group };
-      })
+      .filter((c) => lineOf(c.spec) === undefined)
+      .map((c) => ({ names: c.spec.names, usage: this.usages(c, staff).join(' | '), summary: c.spec.summary, group: c.spec.group }))
       .filter((l) => l.usage);
   }
 
-  /** The usage of a command and its subcommands, as help shows it. */
-  private usageFor(entry: CommandEntry): string {
+  /** A command's own usage (if it runs on its own) and its subcommands', those `staff` may run when given. */
+  private usages(entry: CommandEntry, staff?: Staff): string[] {
     const name = entry.spec.names[0]!;
-    const subs = this.commands.filter((c) => (c.spec.partOf ?? parentOf(c.spec.names[0]!)) === name);
-    return [...(entry.handler ? [usageOf(name, entry.spec.args)] : []), ...subs.map((k) => usageOf(k.spec.names[0]!, k.spec.args))].join(' | ');
+    const may = (s: CommandSpec) => !staff || mayRun(s, staff);
+    const subs = this.commands.filter((c) => lineOf(c.spec) === name && may(c.spec));
+    return [...(entry.handler && may(entry.spec) ? [usageOf(name, entry.spec.args)] : []), ...subs.map((k) => usageOf(k.spec.names[0]!, k.spec.args))];
   }
 
   // ---- events -------------------------------------------------------------------------
@@ -415,8 +419,8 @@ export class Bot implements EventSink {
         await ctx.reply(smallTalkReply(msg.text, staff) ?? this.unknownCommandText(parsed.word, staff));
         return;
       }
-      if (entry.spec.roles && !entry.spec.roles.some((r) => staff.roles.includes(r))) {
-        await ctx.reply(`抱歉，“${entry.spec.names[0]}”仅限${entry.spec.roles.map((r) => ROLE_NAMES[r]).join('、')}使用。发送“帮助”查看您可以使用的命令。`);
+      if (!mayRun(entry.spec, staff)) {
+        await ctx.reply(`抱歉，“${entry.spec.names[0]}”仅限${entry.spec.roles!.map((r) => ROLE_NAMES[r]).join('、')}使用。发送“帮助”查看您可以使用的命令。`);
         return;
       }
       if (!entry.handler) {
@@ -426,10 +430,10 @@ export class Bot implements EventSink {
       // A confidential command's usage answer goes privately too: it may quote what was typed.
       confidential = entry.spec.confidential === true;
       run = answering(await this.contextFor(ctx, msg.platformUserId, confidential));
-      const sub = entry.spec.partOf !== undefined || parentOf(entry.spec.names[0]!) !== undefined;
+      const sub = lineOf(entry.spec) !== undefined;
       const departments = entry.spec.args?.some((a) => a.departments) ? await this.repos.staff.listDepartments() : [];
       const matched = matchArgs(entry.spec.args ?? [], found.args, found.raw, { now: this.now(), timeZone: this.timeZone, departments }, {
-        usage: sub ? usageOf(entry.spec.names[0]!, entry.spec.args) : this.usageFor(entry),
+        usage: sub ? usageOf(entry.spec.names[0]!, entry.spec.args) : this.usages(entry).join(' | '),
         ...(entry.spec.anyOrder ? { anyOrder: true } : {}),
         ...(entry.spec.example ? { example: entry.spec.example } : {}),
         ...(entry.spec.hint ? { hint: entry.spec.hint } : {}),
@@ -538,8 +542,8 @@ export class Bot implements EventSink {
   /** `推送` alone, or `推送 学校`: what may follow it, with the closest guess. */
   private groupAnswer(entry: CommandEntry, typed: string, next: string | undefined, staff: Staff): string {
     const name = entry.spec.names[0]!;
-    const subs = this.commands.filter((c) => parentOf(c.spec.names[0]!) === name && (!c.spec.roles || c.spec.roles.some((r) => staff.roles.includes(r))));
-    const usages = subs.map((c) => usageOf(c.spec.names[0]!, c.spec.args));
+    const subs = this.commands.filter((c) => parentOf(c.spec.names[0]!) === name && mayRun(c.spec, staff));
+    const usages = this.usages(entry, staff);
     const second = subs.flatMap((c) => c.spec.names.filter((n) => n.split(' ')[0]!.toLowerCase() === typed).map((n) => n.split(' ')[1]!));
     const guess = next ? closest(next.toLowerCase(), second) : undefined;
     const group = entry.group!;
